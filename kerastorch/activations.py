@@ -579,18 +579,19 @@ def _unknown_message(name):
 
 
 def serialize(activation):
-    """Returns the Keras name of a built-in activation, as Keras writes it in layer configs.
+    """Returns what Keras writes for an activation in a layer config.
 
     Args:
-        activation: A function of this module (or `None`, written as `"linear"`).
+        activation: A function of this module, `None` (written as `"linear"`), or any
+            other callable.
 
     Returns:
-        The name, e.g. `"relu"`; the aliases `swish`/`hard_swish` give `"silu"`/`"hard_silu"`
-        as in Keras.
-
-    Raises:
-        ValueError: for a callable that is not one of this module's functions
-            (Keras needs a registered object there; kerastorch cannot write it).
+        The Keras name of a built-in, e.g. `"relu"` (the aliases `swish`/`hard_swish`
+        give `"silu"`/`"hard_silu"` as in Keras). Any other callable gives Keras' form
+        for a custom function, `{"module": "builtins", "class_name": "function",
+        "config": <its name>, "registered_name": "function"}`, so layers holding a
+        custom activation can still write their config (loading it back needs
+        `deserialize(..., custom_objects={name: fn})`). Never raises for a callable.
 
     Example:
     >>> serialize(get("swish")), serialize(None)
@@ -601,20 +602,20 @@ def serialize(activation):
     for name, fn in _ACTIVATIONS.items():
         if activation is fn:
             return name
-    raise ValueError(
-        f"Cannot serialize activation {activation!r}: only the built-in activations of "
-        f"kerastorch.activations have a Keras name ({', '.join(sorted(_ACTIVATIONS))}). "
-        "Pass the activation by name, or use an Activation layer built from a named function."
-    )
+    name = getattr(activation, "__name__", type(activation).__name__)
+    return {"module": "builtins", "class_name": "function", "config": name,
+            "registered_name": "function"}
 
 
-def deserialize(config):
+def deserialize(config, custom_objects=None):
     """Returns the activation function for a name or a Keras config dict.
 
     Args:
         config: A name such as `"relu"`, or a Keras serialized-function dict such as
             `{"module": "builtins", "class_name": "function", "config": "relu",
             "registered_name": "function"}`.
+        custom_objects: Optional dict mapping names to your own activation functions,
+            looked up before the built-ins. Defaults to `None`.
 
     Example:
     >>> deserialize("tanh") is tanh
@@ -627,8 +628,10 @@ def deserialize(config):
                 f"Could not deserialize activation from {config!r}: expected a dict whose "
                 "'config' is an activation name."
             )
-        return get(name)
+        config = name
     if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
         return get(config)
     raise TypeError(
         f"deserialize expects an activation name or a Keras config dict, got {config!r}."

@@ -228,7 +228,9 @@ def serialize(constraint):
     """Returns Keras' config dict for a constraint, as written in `.keras` files.
 
     Args:
-        constraint: A `Constraint`, or `None` (returns `None`).
+        constraint: A `Constraint`, a plain callable (written in Keras' custom-function
+            form, `{"class_name": "function", "config": <its name>, ...}`), or
+            `None` (returns `None`).
 
     Example:
     >>> serialize(NonNeg())
@@ -237,10 +239,16 @@ def serialize(constraint):
     if constraint is None:
         return None
     if not isinstance(constraint, Constraint):
-        raise ValueError(
-            f"Cannot serialize constraint {constraint!r}: only Constraint instances have a "
-            "Keras config. Subclass kerastorch.constraints.Constraint and implement get_config()."
-        )
+        if not callable(constraint):
+            raise TypeError(
+                f"Cannot serialize constraint {constraint!r}: expected a Constraint "
+                "or a callable."
+            )
+        # A plain function: Keras' form for a custom function. Loading it back needs
+        # deserialize(..., custom_objects={name: fn}).
+        return {"module": "builtins", "class_name": "function",
+                "config": getattr(constraint, "__name__", type(constraint).__name__),
+                "registered_name": "function"}
     cls = type(constraint)
     builtin = _BY_NAME.get(cls.__name__) is cls
     return {"module": "keras.constraints" if builtin else cls.__module__,
@@ -269,5 +277,13 @@ def deserialize(config, custom_objects=None):
             "'class_name' and 'config', or a name."
         )
     name = config["class_name"]
+    if name == "function":  # a custom function, as serialize() writes it
+        fn = (custom_objects or {}).get(config.get("config"))
+        if fn is None:
+            raise ValueError(
+                f"Cannot deserialize the custom constraint function {config.get('config')!r}: "
+                "pass it in custom_objects={name: fn}."
+            )
+        return fn
     cls = (custom_objects or {}).get(name) or _lookup(name)
     return cls.from_config(dict(config.get("config") or {}))

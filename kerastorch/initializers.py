@@ -635,7 +635,9 @@ def serialize(initializer):
     """Returns Keras' config dict for an initializer, as written in `.keras` files.
 
     Args:
-        initializer: An `Initializer` of this module, or `None` (returns `None`).
+        initializer: An `Initializer`, a plain callable (written in Keras' custom-function
+            form, `{"class_name": "function", "config": <its name>, ...}`), or
+            `None` (returns `None`).
 
     Example:
     >>> serialize(GlorotUniform())
@@ -644,11 +646,16 @@ def serialize(initializer):
     if initializer is None:
         return None
     if not isinstance(initializer, Initializer):
-        raise ValueError(
-            f"Cannot serialize initializer {initializer!r}: only Initializer instances have "
-            "a Keras config. Subclass kerastorch.initializers.Initializer and implement "
-            "get_config()."
-        )
+        if not callable(initializer):
+            raise TypeError(
+                f"Cannot serialize initializer {initializer!r}: expected an Initializer "
+                "or a callable."
+            )
+        # A plain function: Keras' form for a custom function. Loading it back needs
+        # deserialize(..., custom_objects={name: fn}).
+        return {"module": "builtins", "class_name": "function",
+                "config": getattr(initializer, "__name__", type(initializer).__name__),
+                "registered_name": "function"}
     cls = type(initializer)
     builtin = _BY_NAME.get(cls.__name__) is cls
     return {"module": "keras.initializers" if builtin else cls.__module__,
@@ -677,5 +684,13 @@ def deserialize(config, custom_objects=None):
             "'class_name' and 'config', or a name."
         )
     name = config["class_name"]
+    if name == "function":  # a custom function, as serialize() writes it
+        fn = (custom_objects or {}).get(config.get("config"))
+        if fn is None:
+            raise ValueError(
+                f"Cannot deserialize the custom initializer function {config.get('config')!r}: "
+                "pass it in custom_objects={name: fn}."
+            )
+        return fn
     cls = (custom_objects or {}).get(name) or _lookup(name)
     return cls.from_config(dict(config.get("config") or {}))

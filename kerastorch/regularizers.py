@@ -264,7 +264,9 @@ def serialize(regularizer):
     """Returns Keras' config dict for a regularizer, as written in `.keras` files.
 
     Args:
-        regularizer: A `Regularizer`, or `None` (returns `None`).
+        regularizer: A `Regularizer`, a plain callable (written in Keras' custom-function
+            form, `{"class_name": "function", "config": <its name>, ...}`), or
+            `None` (returns `None`).
 
     Example:
     >>> serialize(L2())
@@ -273,10 +275,16 @@ def serialize(regularizer):
     if regularizer is None:
         return None
     if not isinstance(regularizer, Regularizer):
-        raise ValueError(
-            f"Cannot serialize regularizer {regularizer!r}: only Regularizer instances have a "
-            "Keras config. Subclass kerastorch.regularizers.Regularizer and implement get_config()."
-        )
+        if not callable(regularizer):
+            raise TypeError(
+                f"Cannot serialize regularizer {regularizer!r}: expected a Regularizer "
+                "or a callable."
+            )
+        # A plain function: Keras' form for a custom function. Loading it back needs
+        # deserialize(..., custom_objects={name: fn}).
+        return {"module": "builtins", "class_name": "function",
+                "config": getattr(regularizer, "__name__", type(regularizer).__name__),
+                "registered_name": "function"}
     cls = type(regularizer)
     builtin = _BY_NAME.get(cls.__name__) is cls
     return {"module": "keras.regularizers" if builtin else cls.__module__,
@@ -305,5 +313,13 @@ def deserialize(config, custom_objects=None):
             "'class_name' and 'config', or a name."
         )
     name = config["class_name"]
+    if name == "function":  # a custom function, as serialize() writes it
+        fn = (custom_objects or {}).get(config.get("config"))
+        if fn is None:
+            raise ValueError(
+                f"Cannot deserialize the custom regularizer function {config.get('config')!r}: "
+                "pass it in custom_objects={name: fn}."
+            )
+        return fn
     cls = (custom_objects or {}).get(name) or _lookup(name)
     return cls.from_config(dict(config.get("config") or {}))

@@ -113,8 +113,17 @@ def test_serialize_gives_keras_names(keras):
         fn = activations.get(name)
         assert activations.serialize(fn) == keras.activations.serialize(keras.activations.get(name))
         assert activations.deserialize(activations.serialize(fn)) is fn
-    with pytest.raises(ValueError, match="Cannot serialize activation"):
-        activations.serialize(lambda x: x)
+
+
+def test_serialize_custom_callable_like_keras_and_back(keras):
+    def myact(x):
+        return x * 3
+
+    assert activations.serialize(myact) == keras.activations.serialize(myact)
+    assert activations.deserialize(activations.serialize(myact), custom_objects={"myact": myact}) is myact
+    with pytest.raises(ValueError, match="Unknown activation 'myact'"):
+        activations.deserialize(activations.serialize(myact))
+    assert activations.serialize(torch.nn.ReLU())["config"] == "ReLU"  # Keras raises here
 
 
 def test_deserialize_reads_keras_function_config(keras):

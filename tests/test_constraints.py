@@ -87,3 +87,14 @@ def test_serialize_equals_keras_and_round_trips(keras):
 def test_docstring_examples_run():
     result = doctest.testmod(constraints, extraglobs={"torch": torch}, verbose=False)
     assert result.attempted > 10 and result.failed == 0
+
+
+def test_custom_function_round_trips_with_custom_objects():
+    def clip(w):
+        return w.clamp(-1, 1)
+
+    config = constraints.serialize(clip)
+    assert config["class_name"] == "function" and config["config"] == "clip"
+    assert constraints.deserialize(config, custom_objects={"clip": clip}) is clip
+    with pytest.raises(ValueError, match="pass it in custom_objects"):
+        constraints.deserialize(config)

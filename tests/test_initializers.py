@@ -241,3 +241,16 @@ def test_identity_gain_round_trips():
 def test_docstring_examples_run():
     result = doctest.testmod(initializers, extraglobs={"torch": torch}, verbose=False)
     assert result.attempted > 20 and result.failed == 0
+
+
+def test_custom_function_serializes_like_keras_and_loads_with_custom_objects(keras):
+    def my_init(shape, dtype=None):
+        return torch.full(shape, 0.5)
+
+    config = initializers.serialize(my_init)
+    assert config == keras.initializers.serialize(my_init)
+    assert initializers.deserialize(config, custom_objects={"my_init": my_init}) is my_init
+    with pytest.raises(ValueError, match="pass it in custom_objects"):
+        initializers.deserialize(config)
+    with pytest.raises(TypeError, match="expected an Initializer or a callable"):
+        initializers.serialize(3)

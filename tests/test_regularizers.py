@@ -100,3 +100,12 @@ def test_serialize_equals_keras_and_round_trips(keras):
 def test_docstring_examples_run():
     result = doctest.testmod(regularizers, extraglobs={"torch": torch}, verbose=False)
     assert result.attempted > 10 and result.failed == 0
+
+
+def test_custom_function_round_trips_with_custom_objects():
+    def my_penalty(w):
+        return w.abs().max()
+
+    config = regularizers.serialize(my_penalty)
+    assert config["class_name"] == "function" and config["config"] == "my_penalty"
+    assert regularizers.deserialize(config, custom_objects={"my_penalty": my_penalty}) is my_penalty
