@@ -1,0 +1,5 @@
+"""Small datasets with Keras' `load_data()` interface. `digits` ships inside the package (offline)."""
+
+from kerastorch.datasets import digits
+
+__all__ = ["digits"]

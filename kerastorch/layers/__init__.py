@@ -1,0 +1,9 @@
+"""Layers with Keras 3's names, arguments and defaults, each a `torch.nn.Module`."""
+
+from kerastorch.layers.base import KerasTensor, Layer, TorchModuleWrapper
+from kerastorch.layers.conv import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
+from kerastorch.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from kerastorch.layers.normalization import BatchNormalization
+from kerastorch.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
+                                       AvgPool2D, AvgPool3D, MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D,
+                                       MaxPooling2D, MaxPooling3D)

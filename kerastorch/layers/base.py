@@ -1,0 +1,525 @@
+"""The `Layer` base class, symbolic `KerasTensor` shapes, and `TorchModuleWrapper`."""
+
+import collections
+import difflib
+import inspect
+import re
+
+import numpy as np
+import torch
+
+_NAME_COUNTS = collections.defaultdict(int)
+
+
+def _snake_case(name):
+    """`"Conv2DTranspose"` -> `"conv2d_transpose"`, as Keras names its layers."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+def unique_name(prefix):
+    """Returns `prefix`, then `prefix_1`, `prefix_2`, ... on later calls (Keras' auto names)."""
+    count = _NAME_COUNTS[prefix]
+    _NAME_COUNTS[prefix] += 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def reset_name_counts():
+    """Restarts auto naming, so the next `Dense` is called `dense` again (like `keras.backend.clear_session`)."""
+    _NAME_COUNTS.clear()
+
+
+def format_shape(shape):
+    """Writes a shape as `summary()` prints it: `(None, 28, 28, 3)`."""
+    if shape is None:
+        return "?"
+    if isinstance(shape, list):
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
+    return "(" + ", ".join("None" if d is None else str(int(d)) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class KerasTensor:
+    """A symbolic tensor: the shape and dtype of a layer's input or output, without data.
+
+    `layers.Input(shape=(784,))` returns one; after a model is built, `layer.output`
+    and `layer.input` are KerasTensors whose `.shape` has `None` for the batch axis.
+
+    Args:
+        shape: Tuple of ints or `None`s, batch axis included.
+        dtype: Dtype name. Defaults to `"float32"`.
+        name: Optional name.
+
+    Example:
+    >>> from kerastorch import layers
+    >>> layers.Input(shape=(784,)).shape
+    (None, 784)
+    """
+
+    def __init__(self, shape, dtype="float32", name=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = str(dtype)
+        self.name = name or unique_name("keras_tensor")
+
+    @property
+    def ndim(self):
+        """The number of axes, batch axis included."""
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse=False, name={self.name}>"
+
+
+def _call_arguments(cls):
+    """The keyword arguments a layer's `call` accepts (cached per class)."""
+    cached = cls.__dict__.get("_kt_call_args")
+    if cached is None:
+        params = inspect.signature(cls.call).parameters
+        varkw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        cached = (set(params) | ({"training", "mask"} if varkw else set()))
+        cls._kt_call_args = cached
+    return cached
+
+
+class Layer(torch.nn.Module):
+    """Base class of all kerastorch layers: a `torch.nn.Module` with Keras' layer API.
+
+    Subclass it as in Keras: record the configuration in `__init__`, create weights in
+    `build(input_shape)` with `add_weight`, and compute in `call(inputs, training=None)`.
+    The layer builds itself on its first call; `compute_output_shape` lets `Sequential`
+    infer shapes without data (by default it traces a small zero batch).
+
+    Args:
+        name: String name, unique within a model. Defaults to the snake-case class
+            name with a counter (`dense`, `dense_1`, ...).
+        trainable: Whether the layer's weights are updated in training. Defaults to `True`.
+        dtype: The layer's float type. Defaults to `kerastorch.config.floatx()`.
+        input_shape: Optional per-sample input shape (without the batch axis), Keras'
+            way of giving the first layer of a `Sequential` its input shape.
+        input_dim: Optional int, shorthand for `input_shape=(input_dim,)`.
+
+    Example:
+    >>> import torch
+    >>> from kerastorch import layers
+    >>> class Scale(layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+    ...     def call(self, inputs):
+    ...         return inputs * self.w
+    >>> Scale()(torch.ones(2, 3)).shape
+    torch.Size([2, 3])
+    """
+
+    # Subclasses that take integer ids (Embedding) set this so fit() keeps integer data as is.
+    accepts_integer_inputs = False
+
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
+                 batch_input_shape=None, batch_size=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            key = next(iter(kwargs))
+            known = sorted(set(inspect.signature(type(self).__init__).parameters) - {"self", "kwargs"}
+                           | {"name", "trainable", "dtype", "input_shape"})
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument {key}={kwargs[key]!r}.{hint} "
+                f"Accepted arguments: {', '.join(known)}."
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: `name` must be a string, got {name!r}.")
+        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.built = False
+        self._keras_weights = []          # attribute names, in Keras' creation order
+        self._weight_layouts = {}         # name -> (to_keras, to_internal) for non-Keras storage
+        self._regularizers = {}           # name -> regularizer
+        self._constraints = {}            # name -> constraint
+        self.activity_regularizer = None
+        self._activity_loss = None
+        self._dtype_name = str(dtype or "float32") if not isinstance(dtype, dict) else "float32"
+        self._input_tensor = None
+        self._output_tensor = None
+        self.supports_masking = False
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            if isinstance(input_shape, int):
+                input_shape = (input_shape,)
+            self._batch_input_shape = (batch_size, *tuple(input_shape))
+        else:
+            self._batch_input_shape = None
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, layout=None):
+        """Creates a weight of the given Keras-layout shape and registers it on the module.
+
+        Trainable weights become `torch.nn.Parameter`s, others buffers (like BatchNorm's
+        moving statistics). `get_weights()` returns weights in the order they were added.
+
+        Args:
+            shape: Tuple of ints, in Keras' layout (Dense kernel `(in, out)`).
+            initializer: Initializer name, object or callable `(shape, dtype) -> tensor`.
+                Defaults to `"glorot_uniform"`.
+            dtype: Dtype of the weight. Defaults to float32.
+            trainable: Whether the optimizer updates it. Defaults to `True`.
+            regularizer: Optional regularizer; its penalty is added to the training loss.
+            constraint: Optional constraint, applied after each optimizer step.
+            name: Attribute name of the weight (unique within the layer).
+            layout: Optional pair `(to_internal, to_keras)` of functions mapping the
+                Keras-layout tensor to the stored one and back, for layers that store a
+                weight in a faster torch layout.
+
+        Returns:
+            The created parameter (or buffer).
+        """
+        from kerastorch import initializers, regularizers, constraints
+
+        shape = tuple(int(d) for d in (shape or ()))
+        if name is None:
+            name = f"variable_{len(self._keras_weights)}"
+        if name in self._keras_weights:
+            raise ValueError(f"Layer '{self.name}': a weight named {name!r} already exists.")
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype or "float32") if dtype is None else init(shape, dtype=dtype)
+        value = torch.as_tensor(value)
+        if dtype is None and value.is_floating_point():
+            value = value.to(torch.float32)
+        if layout is not None:
+            value = layout[0](value)
+            self._weight_layouts[name] = layout
+        value = value.contiguous()
+        if trainable:
+            param = torch.nn.Parameter(value, requires_grad=self._trainable)
+            self.register_parameter(name, param)
+        else:
+            self.register_buffer(name, value)
+        self._keras_weights.append(name)
+        if regularizer is not None:
+            self._regularizers[name] = regularizers.get(regularizer)
+        if constraint is not None:
+            self._constraints[name] = constraints.get(constraint)
+        return getattr(self, name)
+
+    def _keras_value(self, name):
+        """The weight `name` as a tensor in Keras' layout (a view where possible)."""
+        value = getattr(self, name)
+        layout = self._weight_layouts.get(name)
+        return layout[1](value) if layout else value
+
+    @property
+    def weights(self):
+        """All weights of the layer (and its sublayers), in Keras' layout and order."""
+        out = [self._keras_value(n) for n in self._keras_weights]
+        for child in self._sublayers():
+            out.extend(child.weights)
+        return out
+
+    @property
+    def trainable_weights(self):
+        """The weights the optimizer updates, in Keras' layout and order."""
+        if not self.trainable:
+            return []
+        out = [self._keras_value(n) for n in self._keras_weights
+               if isinstance(getattr(self, n), torch.nn.Parameter)]
+        for child in self._sublayers():
+            out.extend(child.trainable_weights)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        """The weights the optimizer does not update (frozen ones and moving statistics)."""
+        trainable_ids = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable_ids]
+
+    def _sublayers(self):
+        """Direct child Layers (for composite layers such as Bidirectional)."""
+        return [m for m in self.children() if isinstance(m, Layer)]
+
+    def _weight_slots(self):
+        """(layer, name) pairs for every Keras weight, sublayers included, in Keras' order."""
+        slots = [(self, n) for n in self._keras_weights]
+        for child in self._sublayers():
+            slots.extend(child._weight_slots())
+        return slots
+
+    def get_weights(self):
+        """Returns the weights as a list of numpy arrays, in Keras' layout and order.
+
+        Example:
+        >>> from kerastorch import layers
+        >>> layer = layers.Dense(4)
+        >>> layer.build((None, 3))
+        >>> [w.shape for w in layer.get_weights()]
+        [(3, 4), (4,)]
+        """
+        return [w.detach().cpu().numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Sets the weights from a list of arrays in Keras' layout and order (`get_weights()`'s).
+
+        Args:
+            weights: List of numpy arrays (or tensors), one per weight.
+
+        Raises:
+            ValueError: if the count or a shape does not match; no weight is changed then.
+        """
+        slots = self._weight_slots()
+        weights = list(weights)
+        if len(weights) != len(slots):
+            names = [f"{layer.name}/{n}" for layer, n in slots]
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(slots)} weight arrays ({', '.join(names) or 'none'}), "
+                f"got {len(weights)}. Pass the list returned by get_weights() of a layer of the same "
+                "configuration." + ("" if self.built else " The layer is not built yet: call "
+                                    "layer.build(input_shape) or run it on data first.")
+            )
+        converted = []
+        for (layer, n), value in zip(slots, weights):
+            current = layer._keras_value(n)
+            arr = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value)
+            if tuple(arr.shape) != tuple(current.shape):
+                raise ValueError(
+                    f"Layer '{layer.name}', weight '{n}': expected shape {tuple(current.shape)} "
+                    f"(Keras layout), got {tuple(arr.shape)}. No weight was changed."
+                )
+            converted.append((layer, n, arr))
+        with torch.no_grad():
+            for layer, n, arr in converted:
+                stored = getattr(layer, n)
+                layout = layer._weight_layouts.get(n)
+                value = layout[0](arr) if layout else arr
+                stored.copy_(value.to(dtype=stored.dtype, device=stored.device))
+
+    def count_params(self):
+        """Returns the number of scalars in the layer's weights.
+
+        Raises:
+            ValueError: if the layer is not built yet (its weights do not exist).
+        """
+        if not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' is not built yet, so its weights do not exist. "
+                "Call layer.build(input_shape), or give the model an input shape first."
+            )
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # ------------------------------------------------------------------ trainable
+    @property
+    def trainable(self):
+        """Whether the optimizer updates this layer's weights. Setting it to `False` freezes them."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for p in self.parameters():
+            p.requires_grad_(self._trainable)
+        for child in self._sublayers():
+            child.trainable = value
+
+    # ------------------------------------------------------------------ building and calling
+    def build(self, input_shape):
+        """Creates the layer's weights once the input shape is known. Override in subclasses.
+
+        Args:
+            input_shape: Tuple with `None` for the batch axis.
+        """
+        self.built = True
+
+    def _build_wrapper(self, input_shape):
+        if not self.built:
+            self.build(tuple(input_shape))
+            self.built = True
+            if not self._trainable:
+                for p in self.parameters():
+                    p.requires_grad_(False)
+
+    def call(self, inputs, training=None):
+        """The layer's computation. Override in subclasses."""
+        return inputs
+
+    def forward(self, inputs, training=None, mask=None):
+        if not self.built:
+            self._build_wrapper((None, *inputs.shape[1:]))
+        if training is None:
+            training = self.training
+        accepted = _call_arguments(type(self))
+        kwargs = {}
+        if "training" in accepted:
+            kwargs["training"] = training
+        if mask is not None and "mask" in accepted:
+            kwargs["mask"] = mask
+        outputs = self.call(inputs, **kwargs)
+        if self.activity_regularizer is not None:
+            self._activity_loss = self.activity_regularizer(outputs) / outputs.shape[0]
+        return outputs
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask to pass on to the next layer: `previous_mask` if masking is supported, else None."""
+        return previous_mask if self.supports_masking else None
+
+    def compute_output_shape(self, input_shape):
+        """Returns the output shape for `input_shape` (batch axis `None`).
+
+        The default traces the layer on a small zero batch; layers override it with the
+        exact rule so that no computation is needed.
+        """
+        return trace_output_shape(self, input_shape)
+
+    @property
+    def losses(self):
+        """Regularization penalties of this layer's weights and its last activity, as tensors."""
+        out = [reg(self._keras_value(n)) for n, reg in self._regularizers.items()]
+        if self._activity_loss is not None:
+            out.append(self._activity_loss)
+        for child in self._sublayers():
+            out.extend(child.losses)
+        return out
+
+    def _apply_constraints(self):
+        with torch.no_grad():
+            for n, constraint in self._constraints.items():
+                stored = getattr(self, n)
+                layout = self._weight_layouts.get(n)
+                value = constraint(self._keras_value(n))
+                stored.copy_(layout[0](value) if layout else value)
+
+    # ------------------------------------------------------------------ symbolic shapes
+    @property
+    def input(self):
+        """The symbolic input (a `KerasTensor`) once the layer is part of a built model."""
+        if self._input_tensor is None:
+            raise AttributeError(
+                f"Layer '{self.name}' has no defined input yet: build the model (give it an "
+                "input shape, or call it on data) before reading layer.input."
+            )
+        return self._input_tensor
+
+    @property
+    def output(self):
+        """The symbolic output (a `KerasTensor`) once the layer is part of a built model."""
+        if self._output_tensor is None:
+            raise AttributeError(
+                f"Layer '{self.name}' has no defined output yet: build the model (give it an "
+                "input shape, or call it on data) before reading layer.output."
+            )
+        return self._output_tensor
+
+    @property
+    def dtype(self):
+        """The dtype name of the layer's weights (`"float32"`)."""
+        return self._dtype_name
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        """Returns the layer's configuration as a JSON-able dict; `from_config` rebuilds the layer."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_name}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates a layer from a `get_config()` dict."""
+        return cls(**config)
+
+    def extra_repr(self):
+        return f"name={self.name!r}"
+
+
+def _trace_once(layer, input_shape, fill):
+    shape = [2] + [fill if d is None else int(d) for d in input_shape[1:]]
+    params = list(layer.parameters()) + list(layer.buffers())
+    device = params[0].device if params else torch.device("cpu")
+    dtype = torch.long if getattr(layer, "accepts_integer_inputs", False) else torch.float32
+    was_training = layer.training
+    layer.eval()
+    try:
+        with torch.no_grad():
+            out = layer(torch.zeros(shape, dtype=dtype, device=device))
+    finally:
+        layer.train(was_training)
+    if isinstance(out, (tuple, list)):
+        return [tuple(o.shape) for o in out]
+    return tuple(out.shape)
+
+
+def trace_output_shape(layer, input_shape):
+    """Finds a layer's output shape by running it on zeros; axes that vary with a `None` input axis become `None`."""
+    first = _trace_once(layer, input_shape, 3)
+    if any(d is None for d in input_shape[1:]):
+        second = _trace_once(layer, input_shape, 5)
+    else:
+        second = first
+
+    def merge(a, b):
+        return (None,) + tuple(x if x == y else None for x, y in zip(a[1:], b[1:]))
+
+    if isinstance(first, list):
+        return [merge(a, b) for a, b in zip(first, second)]
+    return merge(first, second)
+
+
+class TorchModuleWrapper(Layer):
+    """Wraps any `torch.nn.Module` as a layer, so it can sit inside a `Sequential`.
+
+    The module is used as is (its own layout, initialisation and parameters); its
+    output shape is found by tracing a small batch. `Sequential` wraps plain modules
+    automatically.
+
+    Args:
+        module: The `torch.nn.Module` to wrap.
+        name: Optional layer name. Defaults to `torch_module_wrapper`, `..._1`, ...
+
+    Example:
+    >>> import torch
+    >>> from kerastorch import layers
+    >>> layer = layers.TorchModuleWrapper(torch.nn.Linear(3, 2))
+    >>> layer.compute_output_shape((None, 3))
+    (None, 2)
+    """
+
+    def __init__(self, module, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(f"TorchModuleWrapper expects a torch.nn.Module, got {type(module).__name__}.")
+        self.module = module
+
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, inputs, training=None):
+        return self.module(inputs)
+
+    @property
+    def weights(self):
+        return list(self.module.parameters()) + [b for b in self.module.buffers() if b.is_floating_point()]
+
+    @property
+    def trainable_weights(self):
+        return [p for p in self.module.parameters() if p.requires_grad] if self.trainable else []
+
+    def _weight_slots(self):
+        return [(_SlotProxy(self, w), "value") for w in self.weights]
+
+    def count_params(self):
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    def get_config(self):
+        return {**super().get_config(), "module": repr(self.module)}
+
+
+class _SlotProxy:
+    """Lets set_weights() address a wrapped module's tensors like Layer attributes."""
+
+    def __init__(self, owner, tensor):
+        self.name = owner.name
+        self.value = tensor
+        self._weight_layouts = {}
+
+    def _keras_value(self, name):
+        return self.value

@@ -1,0 +1,154 @@
+"""`Model`: a layer with Keras' training API; wraps any `torch.nn.Module` too."""
+
+import torch
+
+from kerastorch.layers.base import Layer, TorchModuleWrapper
+from kerastorch.trainer.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A model: layers plus `compile`/`fit`/`evaluate`/`predict`. It is a `torch.nn.Module`.
+
+    Use it three ways:
+    - Wrap any `torch.nn.Module`: `kerastorch.Model(module)` trains the module as it is
+      (its own layout, initialisation and `forward`) with Keras' training API.
+    - Subclass it, as in Keras: create layers in `__init__`, compute in `call(inputs)`.
+    - Use `Sequential`, a `Model` made of a linear stack of layers.
+
+    Args:
+        module: Optional `torch.nn.Module` to wrap.
+        name: Optional model name.
+
+    Example:
+    >>> import numpy as np, torch, kerastorch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    >>> model = kerastorch.Model(net)
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> history = model.fit(np.zeros((16, 4)), np.zeros((16, 1)), epochs=1, verbose=0)
+    >>> model.predict(np.zeros((2, 4)), verbose=0).shape
+    (2, 1)
+    """
+
+    def __init__(self, module=None, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._init_trainer()
+        if module is not None:
+            if not isinstance(module, torch.nn.Module):
+                raise TypeError(
+                    f"Model(module) expects a torch.nn.Module, got {type(module).__name__}. "
+                    "For a stack of layers use kerastorch.Sequential([...])."
+                )
+            self.module = module
+        else:
+            self.module = None
+        self.built = module is not None
+
+    def call(self, inputs, training=None):
+        if self.module is None:
+            raise NotImplementedError(
+                f"Model '{self.name}' has no call(): subclass kerastorch.Model and define "
+                "call(self, inputs, training=None), or wrap a module with kerastorch.Model(module)."
+            )
+        return self.module(inputs)
+
+    def forward(self, inputs, training=None, mask=None):
+        if training is None:
+            training = self.training
+        if not self.built:
+            self._build_wrapper((None, *inputs.shape[1:]))
+        return self.call(inputs, training=training) if "training" in _call_args(self) else self.call(inputs)
+
+    def _plain_module(self):
+        return self.module is not None and not isinstance(self.module, Layer)
+
+    @property
+    def weights(self):
+        if self._plain_module():
+            return TorchModuleWrapper.weights.fget(_Shim(self.module))
+        return super().weights
+
+    @property
+    def trainable_weights(self):
+        if self._plain_module():
+            return [p for p in self.module.parameters() if p.requires_grad] if self.trainable else []
+        return super().trainable_weights
+
+    def _weight_slots(self):
+        if self._plain_module():
+            return TorchModuleWrapper._weight_slots(_Shim(self.module, self.name))
+        return super()._weight_slots()
+
+    def _sublayers(self):
+        return [m for m in self.children() if isinstance(m, Layer)]
+
+    def get_layer(self, name=None, index=None):
+        """Returns a layer by name or by index in `model.layers`.
+
+        Args:
+            name: The layer's name.
+            index: Its position in `model.layers`.
+
+        Raises:
+            ValueError: if no such layer exists; the message lists the layer names.
+        """
+        layers = self.layers
+        if index is not None and name is not None:
+            raise ValueError("get_layer: give either `name` or `index`, not both.")
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"get_layer(index={index}): model '{self.name}' has {len(layers)} layers "
+                    f"(valid indices 0..{len(layers) - 1})."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name!r} in model '{self.name}'. Existing layers: "
+                f"{', '.join(repr(l.name) for l in layers) or 'none'}."
+            )
+        raise ValueError("get_layer: provide a layer `name` or an `index`.")
+
+    @property
+    def layers(self):
+        """The model's layers, in order."""
+        return self._sublayers()
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints a table of the layers with their output shapes and parameter counts.
+
+        Args:
+            line_length: Total width of the table.
+            print_fn: Function to print each line with. Defaults to `print`.
+        """
+        from kerastorch.models.summary import print_summary
+
+        rows = []
+        for layer in self.layers:
+            shape = layer._output_tensor.shape if layer._output_tensor is not None else None
+            params = layer.count_params() if layer.built else None
+            rows.append((layer.name, type(layer).__name__, shape, params))
+        if self._plain_module():
+            rows.append(("module", type(self.module).__name__, None,
+                         sum(p.numel() for p in self.module.parameters())))
+        print_summary(self, rows, line_length=line_length, print_fn=print_fn)
+
+
+def _call_args(model):
+    from kerastorch.layers.base import _call_arguments
+    return _call_arguments(type(model))
+
+
+class _Shim:
+    """Presents a plain module to TorchModuleWrapper's weight helpers."""
+
+    def __init__(self, module, name="module"):
+        self.module = module
+        self.name = name
+
+    @property
+    def weights(self):
+        return TorchModuleWrapper.weights.fget(self)

@@ -1,0 +1,311 @@
+"""`Sequential`: a linear stack of layers, each one's input shape inferred from the one before."""
+
+import torch
+
+from kerastorch.layers.base import KerasTensor, Layer, TorchModuleWrapper, format_shape
+from kerastorch.layers.core import InputLayer
+from kerastorch.models.model import Model
+
+
+def _shape_matches(expected, actual):
+    return len(expected) == len(actual) and all(e is None or e == a for e, a in zip(expected, actual))
+
+
+class Sequential(Model):
+    """A linear stack of layers: the output of each layer is the input of the next.
+
+    Give the shape of ONE sample first, with `layers.Input(shape=...)` (or
+    `input_shape=` on the first layer), and every layer is built at once with its input
+    shape inferred from the layer before. Without it, the model is built from the
+    first data it sees (`fit`, `predict`, or a call). Plain `torch.nn.Module`s may be
+    placed in the stack too; they are wrapped in `TorchModuleWrapper`.
+
+    Args:
+        layers: Optional list of layers (an `Input` first, optionally).
+        trainable: Whether the model's weights are trained. Defaults to `True`.
+        name: Optional name. Defaults to `sequential`, `sequential_1`, ...
+
+    Example:
+    >>> import kerastorch
+    >>> from kerastorch import layers
+    >>> model = kerastorch.Sequential([
+    ...     layers.Input(shape=(784,)),
+    ...     layers.Dense(128, activation="relu"),
+    ...     layers.Dense(10, activation="softmax"),
+    ... ])
+    >>> model.output_shape
+    (None, 10)
+    >>> model.count_params()
+    101770
+    """
+
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(name=name, trainable=trainable)
+        self._stack = []
+        self._input_layer = None
+        self._uses_masks = False
+        self.built = False
+        if layers is not None:
+            if not isinstance(layers, (list, tuple)):
+                layers = [layers]
+            for layer in layers:
+                self.add(layer, rebuild=False)
+            self._maybe_rebuild()
+
+    # ------------------------------------------------------------------ the stack
+    def add(self, layer, rebuild=True):
+        """Adds a layer on top of the stack.
+
+        Args:
+            layer: A kerastorch layer, `layers.Input(...)`, or any `torch.nn.Module`.
+            rebuild: Whether to build the new layer right away when the input shape is known.
+
+        Raises:
+            TypeError: if `layer` is not a layer or module.
+            ValueError: if its name is already taken, or it cannot take the previous output.
+        """
+        if isinstance(layer, KerasTensor):
+            layer = getattr(layer, "_input_layer", None) or InputLayer(batch_shape=layer.shape)
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError(
+                    f"Sequential '{self.name}': an Input can only be the first element of the stack, "
+                    f"but it was added after {len(self._stack)} layer(s). Put layers.Input(shape=...) first."
+                )
+            self._input_layer = layer
+            return
+        if not isinstance(layer, Layer):
+            if isinstance(layer, torch.nn.Module):
+                layer = TorchModuleWrapper(layer)
+            else:
+                raise TypeError(
+                    f"Sequential '{self.name}': only layers can be added, got {layer!r} "
+                    f"({type(layer).__name__}). Use kerastorch.layers (e.g. layers.Dense(10)) or a "
+                    "torch.nn.Module."
+                )
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(
+                f"Sequential '{self.name}': all layers must have unique names, but {layer.name!r} is "
+                "already in the model. Give the layer another name=..., or create a new layer "
+                "instead of adding the same one twice."
+            )
+        if not self._stack and self._input_layer is None and layer._batch_input_shape is not None:
+            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
+        self._stack.append(layer)
+        self.add_module(self._module_key(layer), layer)
+        self._uses_masks = self._uses_masks or getattr(layer, "produces_mask", False)
+        if rebuild:
+            try:
+                self._maybe_rebuild()
+            except Exception:
+                self._remove_last()
+                raise
+        else:
+            self.built = False
+
+    def _module_key(self, layer):
+        key = layer.name.replace(".", "_").replace("/", "_") or "layer"
+        if hasattr(type(self), key) or key in self.__dict__ or key in self._modules:
+            key = f"layer_{key}"
+            while key in self._modules:
+                key += "_"
+        return key
+
+    def _remove_last(self):
+        layer = self._stack.pop()
+        for key, module in list(self._modules.items()):
+            if module is layer:
+                del self._modules[key]
+        return layer
+
+    def pop(self, rebuild=True):
+        """Removes the last layer of the stack and returns it.
+
+        Raises:
+            TypeError: if the model has no layers.
+        """
+        if not self._stack:
+            raise TypeError(f"Sequential '{self.name}' has no layers to pop.")
+        layer = self._remove_last()
+        self._uses_masks = any(getattr(l, "produces_mask", False) for l in self._stack)
+        if rebuild:
+            self._maybe_rebuild()
+        return layer
+
+    @property
+    def layers(self):
+        """The layers of the stack, in order (the `Input` is not listed, as in Keras)."""
+        return list(self._stack)
+
+    # ------------------------------------------------------------------ building
+    def _maybe_rebuild(self):
+        if self._input_layer is not None and self._stack:
+            self.build(self._input_layer.batch_shape)
+        elif self._input_layer is not None:
+            self.built = False
+
+    def build(self, input_shape=None):
+        """Builds every layer, inferring each one's input shape from the previous output.
+
+        Args:
+            input_shape: Shape of the input batch, `None` for the batch axis
+                (e.g. `(None, 784)`). Defaults to the `Input` the model was given.
+
+        Raises:
+            ValueError: if a layer cannot take the shape it receives; the message names
+                the layer and lists the shapes along the stack.
+        """
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError(
+                    f"Sequential '{self.name}' has no input shape. Start the stack with "
+                    "layers.Input(shape=...), or call build((None, *sample_shape)), or fit it on data."
+                )
+            input_shape = self._input_layer.batch_shape
+        shape = tuple(input_shape)
+        if self._input_layer is None:
+            self._input_layer = InputLayer(batch_shape=shape)
+        trail = [f"Input {format_shape(shape)}"]
+        for i, layer in enumerate(self._stack):
+            try:
+                with torch.inference_mode(False):
+                    layer._build_wrapper(shape)
+                    out = layer.compute_output_shape(shape)
+            except (ValueError, TypeError, RuntimeError, IndexError) as e:
+                raise ValueError(
+                    f"Sequential '{self.name}': layer '{layer.name}' ({type(layer).__name__}), "
+                    f"layer #{i} of the stack, cannot take input of shape {format_shape(shape)}. "
+                    f"Shapes so far: {' -> '.join(trail)}. {e}"
+                ) from e
+            layer._input_tensor = KerasTensor(shape, name=f"{layer.name}_input")
+            layer._output_tensor = KerasTensor(out, name=f"{layer.name}_output")
+            trail.append(f"{layer.name} {format_shape(out)}")
+            shape = out
+        self._output_shape = shape
+        self.built = True
+
+    def _maybe_build_from_data(self, data_shape):
+        if not self.built:
+            if not self._stack:
+                raise ValueError(
+                    f"Sequential '{self.name}' has no layers. Add layers before training or predicting."
+                )
+            self.build((None, *data_shape[1:]))
+
+    def _check_input_shape(self, data_shape):
+        if self._input_layer is None:
+            return
+        expected = self._input_layer.batch_shape
+        actual = (None, *data_shape[1:])
+        if _shape_matches(expected, actual):
+            return
+        sample_expected = format_shape(expected[1:])
+        sample_actual = format_shape(actual[1:])
+        message = (
+            f"Sequential '{self.name}' expects samples of shape {sample_expected}, from "
+            f"Input(shape={sample_expected}), but x holds samples of shape {sample_actual} "
+            f"(x.shape={tuple(data_shape)})."
+        )
+        if len(expected) >= 3 and _shape_matches(expected[2:], actual[1:]):
+            message += (
+                f" Input(shape=...) describes one sample, without the batch axis: if {expected[1]} is "
+                f"your batch size, use Input(shape={format_shape(expected[2:])}) and "
+                f"fit(..., batch_size={expected[1]})."
+            )
+        elif len(actual) > len(expected) and _shape_matches(expected[1:], actual[2:]):
+            message += (" x has an extra axis after the samples: reshape it to "
+                        f"(num_samples, *{sample_expected}).")
+        else:
+            message += (f" Reshape the data to (num_samples, *{sample_expected}), or change the model's "
+                        "Input(shape=...) to the shape of one sample of your data.")
+        raise ValueError(message)
+
+    def _accepts_integer_inputs(self):
+        if self._input_layer is not None and self._input_layer.input_dtype.startswith(("int", "uint")):
+            return True
+        first = self._stack[0] if self._stack else None
+        return first is not None and (getattr(first, "accepts_integer_inputs", False)
+                                      or isinstance(first, TorchModuleWrapper))
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, inputs, training=None, mask=None):
+        if not self.built:
+            self._maybe_build_from_data(tuple(inputs.shape))
+        if training is None:
+            training = self.training
+        x = inputs
+        if self._uses_masks:
+            return self._call_with_masks(x, training)
+        for layer in self._stack:
+            x = layer(x, training=training)
+        return x
+
+    def call(self, inputs, training=None, mask=None):
+        return self.forward(inputs, training=training)
+
+    def _call_with_masks(self, x, training):
+        mask = None
+        for layer in self._stack:
+            y = layer(x, training=training, mask=mask)
+            mask = layer.compute_mask(x, mask)
+            x = y
+        return x
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    # ------------------------------------------------------------------ symbolic shapes
+    @property
+    def input_shape(self):
+        """Shape of the model's input batch, `None` for the batch axis."""
+        if self._input_layer is None:
+            raise AttributeError(f"Sequential '{self.name}' has no input shape yet (not built).")
+        return self._input_layer.batch_shape
+
+    @property
+    def output_shape(self):
+        """Shape of the model's output batch, `None` for the batch axis."""
+        if not self.built:
+            raise AttributeError(
+                f"Sequential '{self.name}' is not built, so its output shape is unknown. Give it an "
+                "Input(shape=...) or run it on data first."
+            )
+        return self._output_shape
+
+    @property
+    def input(self):
+        """The symbolic input (`KerasTensor`)."""
+        return KerasTensor(self.input_shape, name=self._input_layer.name)
+
+    @property
+    def output(self):
+        """The symbolic output (`KerasTensor`)."""
+        return self._stack[-1].output
+
+    @property
+    def inputs(self):
+        """List holding the symbolic input."""
+        return [self.input]
+
+    @property
+    def outputs(self):
+        """List holding the symbolic output."""
+        return [self.output]
+
+    def get_config(self):
+        """The Keras config of the stack: the input layer and each layer's class and config."""
+        layer_configs = []
+        if self._input_layer is not None:
+            layer_configs.append({"module": "keras.layers", "class_name": "InputLayer",
+                                  "config": self._input_layer.get_config(), "registered_name": None})
+        for layer in self._stack:
+            layer_configs.append({"module": "keras.layers", "class_name": type(layer).__name__,
+                                  "config": layer.get_config(), "registered_name": None})
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_name,
+                  "layers": layer_configs}
+        if self._input_layer is not None:
+            config["build_input_shape"] = list(self._input_layer.batch_shape)
+        return config

@@ -1,0 +1,560 @@
+"""`compile`, `fit`, `evaluate` and `predict`: the training engine behind every kerastorch model.
+
+The hot loop reads top to bottom: zero_grad, forward, loss, backward, step, metrics. It
+never reads a value back from the device per step: the loss and metrics accumulate on the
+device, and are read only when the progress bar redraws (bounded rate), when a callback
+asks for batch logs, and at the end of each epoch.
+"""
+
+import numpy as np
+import torch
+
+from kerastorch import config
+from kerastorch.callbacks.callback import CallbackList
+from kerastorch.callbacks.progbar_logger import ProgbarLogger
+from kerastorch.layers.base import format_shape
+from kerastorch.trainer import data as data_lib
+
+
+class _LossTracker:
+    """The running, batch-size weighted mean of the loss (Keras' `Mean(name="loss")`), kept on the device."""
+
+    name = "loss"
+
+    def __init__(self):
+        self.total = None
+        self.count = 0
+
+    def update_state(self, loss, batch_size):
+        if self.total is None:
+            self.total = torch.zeros((), dtype=torch.float32, device=loss.device)
+        self.total.add_(loss.detach().float(), alpha=batch_size)
+        self.count += batch_size
+
+    def result(self):
+        if self.total is None:
+            return torch.zeros(())
+        return self.total / max(self.count, 1)
+
+    def reset_state(self):
+        if self.total is not None:
+            self.total.zero_()
+        self.count = 0
+
+
+_ACCURACY_ALIASES = ("accuracy", "acc", "crossentropy", "ce")
+
+
+class Trainer:
+    """Mixin giving a model Keras' training API. `kerastorch.Model` and `Sequential` include it."""
+
+    def _init_trainer(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.history = None
+        self._compile_metric_specs = []
+        self._compile_metrics = None
+        self._loss_tracker = _LossTracker()
+        self._targets_checked = False
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
+                auto_scale_loss=True):
+        """Configures the model for training.
+
+        Args:
+            optimizer: Optimizer name (`"adam"`, `"sgd"`, `"rmsprop"`, `"adamw"`, ...), a
+                `kerastorch.optimizers.Optimizer`, or a `torch.optim.Optimizer`. Defaults to
+                `"rmsprop"`, as in Keras.
+            loss: Loss name (`"categorical_crossentropy"`, `"mse"`, ...), a
+                `kerastorch.losses.Loss`, or any callable `loss(y_true, y_pred)` on tensors.
+            loss_weights: Accepted for compatibility; single-output models ignore it.
+            metrics: List of metric names (`"accuracy"`, `"mae"`, ...), `Metric` objects or
+                callables. `"accuracy"` is resolved from the shapes of the targets and
+                predictions, as Keras does.
+            weighted_metrics: Metrics that also take `sample_weight` into account.
+            run_eagerly: Accepted for compatibility (kerastorch always runs eagerly unless
+                `jit_compile=True`).
+            steps_per_execution: Accepted for compatibility.
+            jit_compile: Accepted for compatibility; `"auto"` means eager.
+            auto_scale_loss: Accepted for compatibility.
+
+        Example:
+        >>> import kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(4,)), layers.Dense(3, activation="softmax")])
+        >>> model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+        """
+        from kerastorch import losses, optimizers
+
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._loss_fn = None if loss is None else losses.get(loss)
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, (str, dict)) or callable(metrics):
+            metrics = [metrics]
+        if not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"`metrics` must be a list of metric names, Metric objects or callables, got {metrics!r}.")
+        self._compile_metric_specs = list(metrics) + list(weighted_metrics or [])
+        self._weighted_from = len(metrics)
+        for spec in self._compile_metric_specs:   # fail fast on unknown names
+            self._make_metric(spec, None, None)
+        self._compile_metrics = None
+        self._compile_config = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights,
+                                    metrics=metrics, weighted_metrics=weighted_metrics,
+                                    run_eagerly=run_eagerly, steps_per_execution=steps_per_execution,
+                                    jit_compile=jit_compile)
+        self._optimizer_built = False
+        self._targets_checked = False
+        self.compiled = True
+
+    @staticmethod
+    def _make_metric(spec, y, y_pred):
+        from kerastorch import metrics as metrics_lib
+
+        if isinstance(spec, str) and spec.lower() in _ACCURACY_ALIASES:
+            if y is None:
+                return None
+            return metrics_lib.resolve_accuracy(spec, y, y_pred)
+        return metrics_lib.get(spec)
+
+    @property
+    def metrics(self):
+        """The loss tracker and the compiled metrics (built at the first batch)."""
+        return [self._loss_tracker] + list(self._compile_metrics or [])
+
+    @property
+    def metrics_names(self):
+        """Names of the values `evaluate()` returns: `["loss", ...metrics]`."""
+        return [m.name for m in self.metrics]
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise ValueError(
+                f"You must call `compile()` before using the model: {what}() needs an optimizer "
+                "and a loss. For example: model.compile(optimizer='adam', "
+                "loss='categorical_crossentropy', metrics=['accuracy'])."
+            )
+        if self._loss_fn is None and type(self).train_step is Trainer.train_step:
+            raise ValueError(
+                f"{what}() needs a loss: compile() was called without one. Pass loss=..., e.g. "
+                "model.compile(optimizer='adam', loss='mse')."
+            )
+
+    # ------------------------------------------------------------------ losses and steps
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Returns the total loss: the compiled loss plus the layers' regularization losses.
+
+        Args:
+            x: Input batch (unused by the default; there for overriding).
+            y: Targets.
+            y_pred: Predictions.
+            sample_weight: Optional per-sample weights.
+            training: Whether this is a training step.
+        """
+        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight) if self._loss_fn is not None else 0.0
+        if self._has_penalties:
+            extra = self.losses
+            if extra:
+                loss = loss + torch.stack([torch.as_tensor(v, device=y_pred.device).float().sum() for v in extra]).sum()
+        return loss
+
+    def _resolve_compile_metrics(self, y, y_pred):
+        if self._compile_metrics is None:
+            self._compile_metrics = [self._make_metric(s, y, y_pred) for s in self._compile_metric_specs]
+
+    def _check_targets_once(self, y, y_pred):
+        if self._targets_checked:
+            return
+        self._targets_checked = True
+        check = getattr(self._loss_fn, "check_targets", None)
+        if check is not None and y is not None:
+            check(y, y_pred)
+
+    def _update_metrics(self, y, y_pred, sample_weight):
+        for i, metric in enumerate(self._compile_metrics):
+            weighted = i >= self._weighted_from
+            metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
+
+    def train_step(self, data):
+        """One training step on a batch: forward, loss, backward, optimizer step, metrics.
+
+        Override it for custom training, as in Keras; return a dict of logs (tensors or
+        floats), or `None` to use `model.metrics`.
+
+        Args:
+            data: Tuple `(x, y, sample_weight)` of tensors on the device (`y`/`sample_weight` may be `None`).
+        """
+        x, y, sample_weight = data
+        self.optimizer.zero_grad(set_to_none=True)
+        y_pred = self(x, training=True)
+        if not self._targets_checked:
+            self._check_targets_once(y, y_pred)
+            self._resolve_compile_metrics(y, y_pred)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        loss.backward()
+        self.optimizer.step()
+        if self._constrained_layers:
+            for layer in self._constrained_layers:
+                layer._apply_constraints()
+        self._loss_tracker.update_state(loss, x.shape[0])
+        with torch.no_grad():
+            self._update_metrics(y, y_pred.detach(), sample_weight)
+        return None
+
+    def test_step(self, data):
+        """One evaluation step: forward, loss and metrics, without gradients.
+
+        Args:
+            data: Tuple `(x, y, sample_weight)` of tensors on the device.
+        """
+        x, y, sample_weight = data
+        y_pred = self(x, training=False)
+        if not self._targets_checked:
+            self._check_targets_once(y, y_pred)
+        self._resolve_compile_metrics(y, y_pred)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(loss, x.shape[0])
+        self._update_metrics(y, y_pred, sample_weight)
+        return None
+
+    def predict_step(self, data):
+        """One prediction step: returns the model's output for the batch `data[0]`."""
+        return self(data[0], training=False)
+
+    # ------------------------------------------------------------------ logs
+    def _read_logs(self, prefix=""):
+        """Reads the metric values (one device sync), sorted by name as Keras' History is."""
+        results = {m.name: m.result() for m in self.metrics}
+        if len(results) > 1:
+            stacked = torch.stack([torch.as_tensor(v, dtype=torch.float32).to(self._loss_tracker_device())
+                                   for v in results.values()]).cpu().tolist()
+        else:
+            stacked = [float(v) for v in results.values()]
+        return {prefix + k: float(v) for k, v in sorted(zip(results, stacked))}
+
+    def _loss_tracker_device(self):
+        total = self._loss_tracker.total
+        return total.device if total is not None else torch.device("cpu")
+
+    def _reset_metrics(self):
+        self._loss_tracker.reset_state()
+        for m in self._compile_metrics or []:
+            m.reset_state()
+
+    def reset_metrics(self):
+        """Resets the state of the loss tracker and every metric."""
+        self._reset_metrics()
+
+    # ------------------------------------------------------------------ data
+    def _device(self):
+        return config.get_device()
+
+    def _prepare_arrays(self, x, y, sample_weight, what):
+        """Tensors for x, y, sample_weight, with the checks that must come before any step."""
+        if x is None:
+            raise ValueError(f"{what}() needs input data: pass x (a numpy array or a torch tensor).")
+        keep_int_x = self._accepts_integer_inputs()
+        x_t = data_lib.to_tensor(x, "x", keep_integers=keep_int_x)
+        y_t = data_lib.to_tensor(y, "y")
+        sw_t = data_lib.to_tensor(sample_weight, "sample_weight", keep_integers=False)
+        if x_t.dim() == 0:
+            raise ValueError(f"`x` must have a sample axis, got a scalar ({x!r}).")
+        data_lib.check_lengths(x_t, y_t, sw_t)
+        self._check_input_shape(tuple(x_t.shape))
+        return x_t, y_t, sw_t
+
+    def _accepts_integer_inputs(self):
+        return True
+
+    def _check_input_shape(self, data_shape):
+        """Overridden by models that know their input shape (Sequential)."""
+
+    def _prepare_for_run(self, sample_shape):
+        """Builds (from the data shape if needed) and moves the model to the device."""
+        device = self._device()
+        self._maybe_build_from_data(sample_shape)
+        self.to(device)
+        self._collect_layer_hooks()
+        return device
+
+    def _maybe_build_from_data(self, data_shape):
+        pass
+
+    def _collect_layer_hooks(self):
+        from kerastorch.layers.base import Layer
+
+        layers = [m for m in self.modules() if isinstance(m, Layer)]
+        self._constrained_layers = [l for l in layers if l._constraints]
+        self._has_penalties = any(l._regularizers or l.activity_regularizer is not None for l in layers)
+
+    def _build_optimizer(self):
+        if self._optimizer_built:
+            return
+        params = [p for p in self.parameters() if p.requires_grad]
+        build = getattr(self.optimizer, "build", None)
+        if build is not None and not isinstance(self.optimizer, torch.optim.Optimizer):
+            build(params)
+        self._optimizer_built = True
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model for a number of epochs.
+
+        Args:
+            x: Input data: a numpy array or torch tensor, samples on the first axis.
+            y: Targets, same number of samples as `x`.
+            batch_size: Samples per gradient step. Defaults to `32`.
+            epochs: Index of the epoch to stop after (with `initial_epoch`). Defaults to `1`.
+            verbose: `"auto"` (= 1), `0` silent, `1` progress bar, `2` one line per epoch.
+            callbacks: List of `kerastorch.callbacks.Callback`.
+            validation_split: Fraction of the data (the LAST samples, before shuffling) held
+                out for validation. Defaults to `0.0`.
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight_val)`.
+            shuffle: Whether to shuffle the training samples each epoch. Defaults to `True`.
+            class_weight: Optional dict `{class_id: weight}` scaling the loss per class.
+            sample_weight: Optional per-sample weights, shape `(samples,)`.
+            initial_epoch: Epoch to start from (to resume). Defaults to `0`.
+            steps_per_epoch: Optional cap on batches per epoch.
+            validation_steps: Optional cap on validation batches.
+            validation_batch_size: Batch size for validation. Defaults to `batch_size`.
+            validation_freq: Validate every this many epochs. Defaults to `1`.
+
+        Returns:
+            A `History` whose `.history` maps `loss`, each metric and their `val_`
+            versions to per-epoch values.
+
+        Example:
+        >>> import numpy as np, kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=2, verbose=0)
+        >>> len(history.history["loss"])
+        2
+        """
+        self._require_compiled("fit")
+        if batch_size is None:
+            batch_size = 32
+        _check_batch_size(batch_size, "batch_size")
+        x_t, y_t, sw_t = self._prepare_arrays(x, y, sample_weight, "fit")
+        if class_weight is not None:
+            sw_t = data_lib.class_weight_to_sample_weight(y_t, class_weight, sw_t)
+        val = None
+        if validation_data is not None:
+            val = self._unpack_validation(validation_data)
+        elif validation_split:
+            (x_t, y_t, sw_t), val = data_lib.split_validation((x_t, y_t, sw_t), validation_split)
+        device = self._prepare_for_run(tuple(x_t.shape))
+        self._build_optimizer()
+        train_batches = data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps_per_epoch)
+        val_batches = None
+        if val is not None:
+            val_batches = data_lib.ArrayBatches(val, validation_batch_size or batch_size, False, device,
+                                                validation_steps)
+        verbose = 1 if verbose == "auto" else verbose
+        cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=True,
+                           verbose=verbose, epochs=epochs, steps=len(train_batches))
+        return self._fit_loop(train_batches, val_batches, cbs, epochs, initial_epoch, validation_freq)
+
+    def _unpack_validation(self, validation_data):
+        if isinstance(validation_data, (list, tuple)) and len(validation_data) in (2, 3):
+            vx, vy = validation_data[0], validation_data[1]
+            vsw = validation_data[2] if len(validation_data) == 3 else None
+            return self._prepare_arrays(vx, vy, vsw, "fit(validation_data=...)")
+        raise ValueError(
+            "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight_val), "
+            f"got {data_lib.describe(validation_data)}."
+        )
+
+    def _fit_loop(self, train_batches, val_batches, cbs, epochs, initial_epoch, validation_freq):
+        self.stop_training = False
+        listeners = cbs.batch_listeners("train", "batch_end")
+        begin_listeners = cbs.batch_listeners("train", "batch_begin")
+        lazy = [cb for cb in listeners if isinstance(cb, ProgbarLogger)]
+        eager = [cb for cb in listeners if not isinstance(cb, ProgbarLogger)]
+        val_cbs = CallbackList([cb for cb in cbs.callbacks if not isinstance(cb, ProgbarLogger)], model=self,
+                               verbose=0, epochs=1, steps=len(val_batches) if val_batches else None)
+        logs = {}
+        cbs.on_train_begin()
+        epoch = initial_epoch
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            self.train()
+            cbs.on_epoch_begin(epoch)
+            for step, batch in enumerate(train_batches):
+                for cb in begin_listeners:
+                    cb.on_train_batch_begin(step)
+                step_logs = self.train_step(batch)
+                if eager:
+                    batch_logs = self._logs_from_step(step_logs)
+                    for cb in eager:
+                        cb.on_train_batch_end(step, batch_logs)
+                for cb in lazy:
+                    cb.on_train_batch_end(step, lambda sl=step_logs: self._logs_from_step(sl))
+                if self.stop_training:
+                    break
+            logs = self._logs_from_step(step_logs)
+            if val_batches is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_loop(val_batches, val_cbs)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+                logs = dict(sorted(logs.items()))
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        self.history = cbs.history
+        self.history.params = dict(cbs.params)
+        return cbs.history
+
+    def _logs_from_step(self, step_logs):
+        if step_logs is None:
+            return self._read_logs()
+        values = {k: (v.item() if isinstance(v, torch.Tensor) else float(v)) for k, v in step_logs.items()}
+        return dict(sorted(values.items()))
+
+    # ------------------------------------------------------------------ evaluate
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """Returns the loss and metrics of the model on the given data.
+
+        Args:
+            x: Input data.
+            y: Targets.
+            batch_size: Samples per batch. Defaults to `32`.
+            verbose: `"auto"` (= 1), `0` or `1`.
+            sample_weight: Optional per-sample weights.
+            steps: Optional number of batches to evaluate.
+            callbacks: List of callbacks.
+            return_dict: Whether to return `{name: value}` instead of a list.
+
+        Returns:
+            The loss (a float) if no metrics were compiled; else `[loss, *metrics]` in
+            compile order; or a dict with `return_dict=True`.
+        """
+        self._require_compiled("evaluate")
+        batch_size = 32 if batch_size is None else batch_size
+        _check_batch_size(batch_size, "batch_size")
+        x_t, y_t, sw_t = self._prepare_arrays(x, y, sample_weight, "evaluate")
+        device = self._prepare_for_run(tuple(x_t.shape))
+        batches = data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, False, device, steps)
+        verbose = 1 if verbose == "auto" else verbose
+        cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
+                           steps=len(batches))
+        logs = self._evaluate_loop(batches, cbs)
+        if return_dict:
+            return logs
+        ordered = [logs[m.name] for m in self.metrics]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def _evaluate_loop(self, batches, cbs):
+        was_training = self.training
+        self.eval()
+        self._reset_metrics()
+        listeners = cbs.batch_listeners("test", "batch_end")
+        cbs.on_test_begin()
+        step_logs = None
+        # no_grad, not inference_mode: metric states first created here must stay usable in training.
+        with torch.no_grad():
+            for step, batch in enumerate(batches):
+                step_logs = self.test_step(batch)
+                for cb in listeners:
+                    cb.on_test_batch_end(step, (lambda sl=step_logs: self._logs_from_step(sl))
+                                         if isinstance(cb, ProgbarLogger) else self._logs_from_step(step_logs))
+        logs = self._logs_from_step(step_logs)
+        cbs.on_test_end(logs)
+        self.train(was_training)
+        return logs
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Returns the model's outputs for the input samples, as a numpy array.
+
+        Runs in inference mode (no gradients, Dropout off, BatchNormalization on its
+        moving statistics), batch by batch, into one preallocated output array.
+
+        Args:
+            x: Input data.
+            batch_size: Samples per batch. Defaults to `32`.
+            verbose: `"auto"` (= 1), `0` or `1`.
+            steps: Optional number of batches.
+            callbacks: List of callbacks.
+
+        Returns:
+            numpy array of predictions, samples on the first axis.
+        """
+        batch_size = 32 if batch_size is None else batch_size
+        _check_batch_size(batch_size, "batch_size")
+        x_t, _, _ = self._prepare_arrays(x, None, None, "predict")
+        device = self._prepare_for_run(tuple(x_t.shape))
+        batches = data_lib.ArrayBatches((x_t, None, None), batch_size, False, device, steps)
+        verbose = 1 if verbose == "auto" else verbose
+        cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
+                           steps=len(batches))
+        listeners = cbs.batch_listeners("predict", "batch_end")
+        was_training = self.training
+        self.eval()
+        cbs.on_predict_begin()
+        out = None
+        filled = 0
+        with torch.inference_mode():
+            for step, batch in enumerate(batches):
+                y_pred = self.predict_step(batch)
+                if out is None:
+                    total = min(batches.n, batches.num_batches * batches.batch_size)
+                    out = torch.empty((total, *y_pred.shape[1:]), dtype=y_pred.dtype, device="cpu",
+                                      pin_memory=y_pred.is_cuda)
+                out[filled:filled + y_pred.shape[0]].copy_(y_pred, non_blocking=y_pred.is_cuda)
+                filled += y_pred.shape[0]
+                for cb in listeners:
+                    cb.on_predict_batch_end(step, None if isinstance(cb, ProgbarLogger) else {"outputs": y_pred})
+        if out is not None and out.is_pinned():
+            torch.cuda.synchronize(device)
+        cbs.on_predict_end()
+        self.train(was_training)
+        return out[:filled].numpy()
+
+    # ------------------------------------------------------------------ single batches
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Runs one gradient step on one batch and returns the loss (and metrics) on it."""
+        self._require_compiled("train_on_batch")
+        x_t, y_t, sw_t = self._prepare_arrays(x, y, sample_weight, "train_on_batch")
+        if class_weight is not None:
+            sw_t = data_lib.class_weight_to_sample_weight(y_t, class_weight, sw_t)
+        device = self._prepare_for_run(tuple(x_t.shape))
+        self._build_optimizer()
+        self._reset_metrics()
+        self.train()
+        batch = tuple(None if t is None else t.to(device) for t in (x_t, y_t, sw_t))
+        logs = self._logs_from_step(self.train_step(batch))
+        return logs if return_dict else _ordered(self, logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Returns the loss (and metrics) of the model on one batch, without training."""
+        self._require_compiled("test_on_batch")
+        x_t, y_t, sw_t = self._prepare_arrays(x, y, sample_weight, "test_on_batch")
+        device = self._prepare_for_run(tuple(x_t.shape))
+        batches = data_lib.ArrayBatches((x_t, y_t, sw_t), x_t.shape[0], False, device)
+        logs = self._evaluate_loop(batches, CallbackList([], model=self))
+        return logs if return_dict else _ordered(self, logs)
+
+    def predict_on_batch(self, x):
+        """Returns the model's outputs for one batch, as a numpy array."""
+        return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
+
+def _ordered(model, logs):
+    values = [logs[m.name] for m in model.metrics]
+    return values[0] if len(values) == 1 else values
+
+
+def _check_batch_size(batch_size, arg):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"`{arg}` must be a positive integer, got {arg}={batch_size!r}.")

@@ -1,0 +1,80 @@
+"""Utilities, as in `keras.utils`: `to_categorical`, `normalize`, `set_random_seed`, `Progbar`."""
+
+import random
+
+import numpy as np
+import torch
+
+from kerastorch.utils.progbar import Progbar
+
+
+def to_categorical(x, num_classes=None):
+    """Converts integer class ids to one-hot rows (a float32 numpy array).
+
+    Args:
+        x: Array-like of class ids in `[0, num_classes)`. A trailing axis of size 1 is dropped.
+        num_classes: Number of classes. Defaults to `max(x) + 1`.
+
+    Returns:
+        float32 array of shape `(*x.shape, num_classes)`.
+
+    Example:
+    >>> to_categorical([0, 2, 1], num_classes=3)
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]], dtype=float32)
+    """
+    ids = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x)
+    if ids.size and not np.issubdtype(ids.dtype, np.integer):
+        if not np.all(np.equal(np.mod(ids, 1), 0)):
+            raise ValueError(
+                f"to_categorical expects integer class ids, got values like {ids.ravel()[:3].tolist()} "
+                f"(dtype {ids.dtype}). Round or cast them to integers first."
+            )
+        ids = ids.astype(np.int64)
+    if ids.ndim > 1 and ids.shape[-1] == 1:
+        ids = ids.reshape(ids.shape[:-1])
+    if num_classes is None:
+        num_classes = int(ids.max()) + 1 if ids.size else 0
+    if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
+        raise ValueError(
+            f"to_categorical: class ids must lie in [0, {num_classes}), got values from {ids.min()} to "
+            f"{ids.max()}. Pass num_classes larger than the largest id."
+        )
+    out = np.zeros((*ids.shape, num_classes), dtype=np.float32)
+    np.put_along_axis(out, ids[..., None].astype(np.int64), 1.0, axis=-1)
+    return out
+
+
+def normalize(x, axis=-1, order=2):
+    """Scales `x` to unit `order`-norm along `axis` (a numpy array; zero rows stay zero).
+
+    Example:
+    >>> normalize(np.array([[3.0, 4.0]]))
+    array([[0.6, 0.8]])
+    """
+    x = np.asarray(x, dtype=np.float64 if np.asarray(x).dtype == np.float64 else np.float32)
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / np.where(norm == 0, 1, norm)
+
+
+def set_random_seed(seed):
+    """Seeds Python's `random`, numpy and torch (CPU and every GPU) at once.
+
+    Two runs with the same seed initialise and shuffle identically, so on the CPU they
+    train to bit-identical weights.
+
+    Args:
+        seed: Integer seed.
+
+    Example:
+    >>> set_random_seed(1337)
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"set_random_seed expects an integer seed, got {seed!r}.")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % (2 ** 32))
+    torch.manual_seed(int(seed))
+
+
+__all__ = ["Progbar", "normalize", "set_random_seed", "to_categorical"]
