@@ -496,7 +496,8 @@ def sparsemax(x, axis=-1):
     Note: Keras 3.15.1 computes `tau` from the sum of the first `k` *cumulative*
     sums, which agrees with this only when the support has one element; otherwise
     its output does not sum to 1 (e.g. `[0.5, 0.4]` gives `[0.3, 0.2]` there,
-    `[0.55, 0.45]` here). This module implements the published definition.
+    `[0.55, 0.45]` here): keras-team/keras#23425, fixed upstream by keras PR #23469
+    (after 3.15.1). This module implements the published definition, as fixed Keras.
 
     Args:
         x: Input tensor.
