@@ -359,7 +359,7 @@ class Optimizer:
         Args:
             var_list: List of parameters to exclude.
             var_names: List of strings; a parameter is excluded when one of them occurs in
-                its `name` attribute (set by the layer, e.g. `"bias"`).
+                its `path` (or `name`) string attribute, as set by its layer (e.g. `"dense/bias"`).
         """
         if self.built:
             raise ValueError(
@@ -372,9 +372,10 @@ class Optimizer:
         if id(param) in self._exclude_ids:
             return False
         if self._exclude_pattern is not None:
-            name = getattr(param, "name", None) or getattr(param, "path", None)
-            if name is not None and self._exclude_pattern.search(str(name)):
-                return False
+            for attr in ("path", "name"):  # a Keras-style `path` ("dense/bias") set by the layer
+                name = getattr(param, attr, None)
+                if isinstance(name, str) and self._exclude_pattern.search(name):
+                    return False
         return True
 
     # ------------------------------------------------------------------ stepping
