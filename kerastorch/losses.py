@@ -34,6 +34,10 @@ _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", 
 def _to_tensor(x, dtype=None, like=None):
     """Converts arrays, lists and scalars to a tensor on `like`'s device (no copy if already right)."""
     device = like.device if isinstance(like, torch.Tensor) else None
+    if isinstance(x, (bool, int, float, np.number)) and device is not None:
+        # A fill on the device, not a host-to-device copy (which would sync the GPU).
+        return torch.full((), float(x) if dtype is None or dtype.is_floating_point else x,
+                          dtype=dtype or torch.float32, device=device)
     if isinstance(x, torch.Tensor):
         if dtype is not None and x.dtype != dtype:
             x = x.to(dtype)
@@ -97,7 +101,8 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
 
 
 def _divide_no_nan(a, b):
-    b = torch.as_tensor(b, dtype=a.dtype, device=a.device)
+    if not isinstance(b, torch.Tensor):  # a Python number: no device copy needed
+        return a / b if b != 0 else torch.zeros_like(a)
     safe = torch.where(b == 0, torch.ones_like(b), b)
     return torch.where(b == 0, torch.zeros_like(a * safe), a / safe)
 
@@ -108,7 +113,7 @@ def _apply_mask(sample_weight, mask, dtype, reduction):
         return sample_weight
     if reduction in ("mean", "sum_over_batch_size"):
         # Valid entries get weight total/valid, so the mean runs over valid entries only.
-        total = torch.tensor(float(mask.numel()), dtype=dtype, device=mask.device)
+        total = torch.full((), float(mask.numel()), dtype=dtype, device=mask.device)
         valid = mask.to(dtype).sum()
         float_mask = torch.where(mask.bool(), _divide_no_nan(total, valid), torch.zeros((), dtype=dtype, device=mask.device))
     else:

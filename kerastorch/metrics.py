@@ -96,6 +96,7 @@ class Metric:
         self._dtype = dtype
         self._state = {}
         self._device = None
+        self._constants = {}  # device copies of constants (thresholds, label weights)
 
     @property
     def dtype(self):
@@ -872,6 +873,16 @@ def _evenly_distributed(thresholds):
     return bool(np.allclose(thresholds, even, atol=config.epsilon()))
 
 
+def _on_device(values, dtype, device, cache):
+    """`values` as a tensor on `device`, copied there once per metric (a copy per step would sync)."""
+    key = (id(values), dtype, str(device))
+    hit = cache.get(key)
+    if hit is None:
+        src = values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values, dtype="float64"))
+        hit = cache[key] = src.to(device=device, dtype=dtype)
+    return hit
+
+
 def _filter_top_k(x, k):
     idx = torch.topk(x, k, dim=-1).indices
     mask = torch.zeros_like(x).scatter_(-1, idx, 1.0)
@@ -890,12 +901,14 @@ def _confusion_counts(
     label_weights=None,
     evenly=False,
     dtype=torch.float32,
+    cache=None,
 ):
     """Returns `{"tp"|"fp"|"tn"|"fn": increments}` over `thresholds` for one batch (Keras' rules)."""
     y_pred = _detach(y_pred, dtype=dtype)
     y_true = _detach(y_true, dtype=dtype, like=y_pred)
     with_eps = evenly and (thresholds[0] < 0.0 or thresholds[-1] > 1.0)
-    thr = torch.tensor(thresholds, dtype=dtype, device=y_pred.device)
+    cache = {} if cache is None else cache
+    thr = _on_device(thresholds, dtype, y_pred.device, cache)
     num_t = len(thresholds)
     y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
     if sample_weight is not None:
@@ -912,7 +925,7 @@ def _confusion_counts(
         y_true = y_true[..., class_id, None]
         y_pred = y_pred[..., class_id, None]
     if label_weights is not None:
-        label_weights = label_weights.to(y_pred.device, dtype)
+        label_weights = _on_device(label_weights, dtype, y_pred.device, cache)
 
     if evenly:
         weights = torch.ones((), dtype=dtype, device=y_pred.device)
@@ -1019,6 +1032,7 @@ class _ConfusionMetric(Metric):
             sample_weight=sample_weight,
             evenly=self._thresholds_distributed_evenly,
             dtype=self._torch_dtype(),
+            cache=self._constants,
             **kwargs,
         )
         for c in self._conditions:
@@ -1249,6 +1263,7 @@ class AUC(_ConfusionMetric):
             label_weights=None if self.multi_label else self.label_weights,
             evenly=self._thresholds_distributed_evenly,
             dtype=self._torch_dtype(),
+            cache=self._constants,
         )
         for c in self._conditions:
             self._state[_COND_STATE[c]] += inc[c]
@@ -1259,7 +1274,7 @@ class AUC(_ConfusionMetric):
         by_label = terms.sum(0)
         if self.label_weights is None:
             return by_label.mean()
-        lw = self.label_weights.to(by_label.device)
+        lw = _on_device(self.label_weights, by_label.dtype, by_label.device, self._constants)
         return _divide_no_nan((by_label * lw).sum(), lw.sum())
 
     def _interpolate_pr_auc(self, tp, fp, fn):
@@ -1578,6 +1593,50 @@ def resolve_accuracy(identifier, y_true, y_pred):
     is_binary, is_sparse = _losses._binary_or_sparse(y_true, y_pred)
     cls = classes[0] if is_binary else classes[1] if is_sparse else classes[2]
     return cls(name=identifier)
+
+
+def log_keys(metric_list, weighted_metrics=()):
+    """Returns the keys Keras 3 logs the compiled metrics under, in order.
+
+    Keras' `compile` keeps each metric's `.name`, except that a repeated name gets
+    `_1`, `_2`, ... and a weighted metric whose name is taken becomes `weighted_<name>`
+    (numbered too if that is also taken). The `"loss"` key is not included.
+
+    Args:
+        metric_list: The `Metric` objects from `metrics=[...]`, in order.
+        weighted_metrics: The `Metric` objects from `weighted_metrics=[...]`. Defaults to `()`.
+
+    Returns:
+        A list of strings, one per metric.
+
+    Example:
+    >>> log_keys([get("mse"), get("mse"), MeanSquaredError()], [get("mse")])
+    ['mse', 'mse_1', 'mean_squared_error', 'weighted_mse']
+    """
+    counters, keys = {}, []
+    for m in metric_list:
+        name = m.name
+        if name in counters:
+            index = counters[name]
+            counters[name] += 1
+            name = f"{name}_{index}"
+        else:
+            counters[name] = 1
+        keys.append(name)
+    for m in weighted_metrics:
+        name = m.name
+        if name in counters:
+            name = f"weighted_{m.name}"
+            if name in counters:
+                index = counters[name]
+                counters[name] += 1
+                name = f"{name}_{index}"
+            else:
+                counters[name] = 1
+        else:
+            counters[name] = 1
+        keys.append(name)
+    return keys
 
 
 def serialize(metric):
