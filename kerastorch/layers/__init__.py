@@ -7,3 +7,10 @@ from kerastorch.layers.normalization import BatchNormalization
 from kerastorch.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
                                        AvgPool2D, AvgPool3D, MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D,
                                        MaxPooling2D, MaxPooling3D)
+from kerastorch.layers.conv import (Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, Convolution1DTranspose,
+                                    Convolution2DTranspose, Convolution3DTranspose, DepthwiseConv1D,
+                                    DepthwiseConv2D, SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+                                    SeparableConvolution2D)
+from kerastorch.layers.reshaping import (Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector, Reshape,
+                                         UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D,
+                                         ZeroPadding2D, ZeroPadding3D)
