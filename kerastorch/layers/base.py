@@ -194,6 +194,7 @@ class Layer(torch.nn.Module):
         value = value.contiguous()
         if trainable:
             param = torch.nn.Parameter(value, requires_grad=self._trainable)
+            param.path = f"{self.name}/{name}"   # Keras' variable path, used by exclude_from_weight_decay
             self.register_parameter(name, param)
         else:
             self.register_buffer(name, value)

@@ -72,7 +72,7 @@ class Sequential(Model):
                     f"Sequential '{self.name}': an Input can only be the first element of the stack, "
                     f"but it was added after {len(self._stack)} layer(s). Put layers.Input(shape=...) first."
                 )
-            self._input_layer = layer
+            self._set_input_layer(layer)
             return
         if not isinstance(layer, Layer):
             if isinstance(layer, torch.nn.Module):
@@ -90,7 +90,7 @@ class Sequential(Model):
                 "instead of adding the same one twice."
             )
         if not self._stack and self._input_layer is None and layer._batch_input_shape is not None:
-            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape)
+            self._set_input_layer(InputLayer(batch_shape=layer._batch_input_shape))
         self._stack.append(layer)
         self.add_module(self._module_key(layer), layer)
         self._uses_masks = self._uses_masks or getattr(layer, "produces_mask", False)
@@ -103,12 +103,27 @@ class Sequential(Model):
         else:
             self.built = False
 
+    def _set_input_layer(self, layer):
+        # Kept out of the module registry: the Input is not a layer of the model (as in Keras),
+        # has no weights, and must not appear in state_dict() or named_children().
+        object.__setattr__(self, "_input_layer", layer)
+
     def _module_key(self, layer):
-        key = layer.name.replace(".", "_").replace("/", "_") or "layer"
-        if hasattr(type(self), key) or key in self.__dict__ or key in self._modules:
-            key = f"layer_{key}"
-            while key in self._modules:
-                key += "_"
+        """The layer's key in state_dict(): the snake-case class name plus a counter in stack order.
+
+        Keras' `.weights.h5` names layer groups the same way. Unlike `layer.name`, the key does
+        not depend on how many layers were created before, so two models of the same
+        architecture have the same state_dict keys, in one process or across processes.
+        """
+        from kerastorch.layers.base import _snake_case
+
+        base = _snake_case(type(layer).__name__)
+        if hasattr(type(self), base) or base in self.__dict__:
+            base = f"layer_{base}"
+        key, count = base, 0
+        while key in self._modules:
+            count += 1
+            key = f"{base}_{count}"
         return key
 
     def _remove_last(self):
@@ -164,7 +179,7 @@ class Sequential(Model):
             input_shape = self._input_layer.batch_shape
         shape = tuple(input_shape)
         if self._input_layer is None:
-            self._input_layer = InputLayer(batch_shape=shape)
+            self._set_input_layer(InputLayer(batch_shape=shape))
         trail = [f"Input {format_shape(shape)}"]
         for i, layer in enumerate(self._stack):
             try:
@@ -216,7 +231,8 @@ class Sequential(Model):
             message += (" x has an extra axis after the samples: reshape it to "
                         f"(num_samples, *{sample_expected}).")
         else:
-            message += (f" Reshape the data to (num_samples, *{sample_expected}), or change the model's "
+            dims = ", ".join("None" if d is None else str(d) for d in expected[1:])
+            message += (f" Reshape the data to (num_samples, {dims}), or change the model's "
                         "Input(shape=...) to the shape of one sample of your data.")
         raise ValueError(message)
 

@@ -31,8 +31,14 @@ def print_summary(model, rows, line_length=None, print_fn=None):
         scale = line_length / (sum(widths) + 4)
         widths = [max(int(w * scale), 10) for w in widths]
     def row(cells, align=("<", "<", ">"), sep="│"):
-        parts = [f" {c:{a}{w - 2}} " for c, a, w in zip(cells, align, widths)]
-        return sep + sep.join(parts) + sep
+        # Long cells wrap onto more lines, as Keras' table does.
+        chunks = [[c[i:i + w - 2] for i in range(0, max(len(c), 1), w - 2)] for c, w in zip(cells, widths)]
+        height = max(len(c) for c in chunks)
+        out = []
+        for r in range(height):
+            parts = [f" {(ch[r] if r < len(ch) else ''):{a}{w - 2}} " for ch, a, w in zip(chunks, align, widths)]
+            out.append(sep + sep.join(parts) + sep)
+        return "\n".join(out)
 
     lines = [f'Model: "{model.name}"',
              "┏" + "┳".join("━" * w for w in widths) + "┓",

@@ -58,6 +58,9 @@ class Trainer:
         self._compile_metrics = None
         self._loss_tracker = _LossTracker()
         self._targets_checked = False
+        self._loss_scaled = False
+        self._constrained_layers = []
+        self._has_penalties = False
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -175,6 +178,20 @@ class Trainer:
         if check is not None and y is not None:
             check(y, y_pred)
 
+    def _check_targets_upfront(self, y):
+        """Checks ALL targets against the loss before the first step, when the output shape is known."""
+        if self._targets_checked or y is None or self._loss_fn is None:
+            return
+        try:
+            out_shape = self.output_shape
+        except (AttributeError, NotImplementedError):
+            return
+        if out_shape is None or any(d is None for d in out_shape[1:]):
+            return
+        # A zero-cost stand-in for the predictions: one row, expanded (no memory) to len(y).
+        y_pred = torch.zeros((1, *out_shape[1:]), dtype=torch.float32).expand(y.shape[0], *out_shape[1:])
+        self._check_targets_once(y, y_pred)
+
     def _update_metrics(self, y, y_pred, sample_weight):
         for i, metric in enumerate(self._compile_metrics):
             weighted = i >= self._weighted_from
@@ -192,11 +209,14 @@ class Trainer:
         x, y, sample_weight = data
         self.optimizer.zero_grad(set_to_none=True)
         y_pred = self(x, training=True)
-        if not self._targets_checked:
+        if self._compile_metrics is None:
             self._check_targets_once(y, y_pred)
             self._resolve_compile_metrics(y, y_pred)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-        loss.backward()
+        if self._loss_scaled:
+            self.optimizer.scale_loss(loss).backward()
+        else:
+            loss.backward()
         self.optimizer.step()
         if self._constrained_layers:
             for layer in self._constrained_layers:
@@ -214,9 +234,9 @@ class Trainer:
         """
         x, y, sample_weight = data
         y_pred = self(x, training=False)
-        if not self._targets_checked:
+        if self._compile_metrics is None:
             self._check_targets_once(y, y_pred)
-        self._resolve_compile_metrics(y, y_pred)
+            self._resolve_compile_metrics(y, y_pred)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, x.shape[0])
         self._update_metrics(y, y_pred, sample_weight)
@@ -293,6 +313,7 @@ class Trainer:
         self._has_penalties = any(l._regularizers or l.activity_regularizer is not None for l in layers)
 
     def _build_optimizer(self):
+        self._loss_scaled = getattr(self.optimizer, "loss_scale_factor", None) is not None
         if self._optimizer_built:
             return
         params = [p for p in self.parameters() if p.requires_grad]
@@ -353,6 +374,7 @@ class Trainer:
         elif validation_split:
             (x_t, y_t, sw_t), val = data_lib.split_validation((x_t, y_t, sw_t), validation_split)
         device = self._prepare_for_run(tuple(x_t.shape))
+        self._check_targets_upfront(y_t)
         self._build_optimizer()
         train_batches = data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps_per_epoch)
         val_batches = None
@@ -383,7 +405,12 @@ class Trainer:
         val_cbs = CallbackList([cb for cb in cbs.callbacks if not isinstance(cb, ProgbarLogger)], model=self,
                                verbose=0, epochs=1, steps=len(val_batches) if val_batches else None)
         logs = {}
+        self._initial_epoch = None
         cbs.on_train_begin()
+        # A callback that restores a run (BackupAndRestore) sets model._initial_epoch.
+        if isinstance(self._initial_epoch, int):
+            initial_epoch = self._initial_epoch
+        self._initial_epoch = None
         epoch = initial_epoch
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
@@ -409,6 +436,9 @@ class Trainer:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        if getattr(self.optimizer, "use_ema", False):
+            # Keras swaps the averaged weights in when training ends.
+            self.optimizer.finalize_variable_values([p for p in self.parameters() if p.requires_grad])
         cbs.on_train_end(logs)
         self.history = cbs.history
         self.history.params = dict(cbs.params)

@@ -77,4 +77,15 @@ def set_random_seed(seed):
     torch.manual_seed(int(seed))
 
 
-__all__ = ["Progbar", "normalize", "set_random_seed", "to_categorical"]
+def clear_session():
+    """Resets kerastorch's global state: layer auto-names start again at `dense`, `dense_1`, ...
+
+    Example:
+    >>> clear_session()
+    """
+    from kerastorch.layers.base import reset_name_counts
+
+    reset_name_counts()
+
+
+__all__ = ["Progbar", "clear_session", "normalize", "set_random_seed", "to_categorical"]
