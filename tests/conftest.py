@@ -12,7 +12,8 @@ import kerastorch
 
 @pytest.fixture(autouse=True)
 def _seed_and_cpu():
-    """Every test starts from the same seeds, on the CPU, with default global settings."""
+    """Every test starts from the same seeds, on the CPU, with fresh layer auto-names."""
+    kerastorch.utils.clear_session()
     torch.manual_seed(0)
     np.random.seed(0)
     kerastorch.config.set_device("cpu")
