@@ -14,3 +14,8 @@ from kerastorch.layers.conv import (Conv1DTranspose, Conv2DTranspose, Conv3DTran
 from kerastorch.layers.reshaping import (Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector, Reshape,
                                          UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D,
                                          ZeroPadding2D, ZeroPadding3D)
+from kerastorch.layers.pooling import (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
+                                       GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D,
+                                       GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                       GlobalMaxPooling3D)
+from kerastorch.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell

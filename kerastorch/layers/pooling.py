@@ -1,4 +1,14 @@
-"""Pooling layers: `MaxPooling1D/2D/3D` and `AveragePooling1D/2D/3D`, channels-last by default."""
+"""Pooling layers: `MaxPooling1D/2D/3D`, `AveragePooling1D/2D/3D` and the global poolings,
+channels-last by default.
+
+`padding="same"` follows TensorFlow: output size `ceil(n / stride)`, the odd padding pixel at
+the end. Average pooling then averages only the real pixels of each window (padding is
+excluded from the count). Keras 3.15.1 on its torch backend instead replicate-pads when the
+padding is asymmetric (measured: AveragePooling1D(4, strides=1, padding="same") on
+[0, 1, 2, 3] gives [0.75, 1.5, 2.25, 2.75] there, [1, 1.5, 2, 2.5] here and in TensorFlow/JAX);
+upstream fixed it after 3.15.1 (keras-team/keras PR #23233), so kerastorch keeps the fixed
+behaviour. Where the padding is symmetric, or absent, both agree.
+"""
 
 import torch
 import torch.nn.functional as F
@@ -117,3 +127,108 @@ AveragePooling2D = _pooling_class("AveragePooling2D", 2, "avg")
 AveragePooling3D = _pooling_class("AveragePooling3D", 3, "avg")
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+
+
+class BaseGlobalPooling(Layer):
+    """Shared machinery of the global pooling layers: reduce every spatial axis."""
+
+    rank = 2
+    mode = "avg"
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = config.standardize_data_format(data_format)
+        self.keepdims = bool(keepdims)
+        self.built = True
+
+    def _axes(self):
+        start = 1 if self.data_format == "channels_last" else 2
+        return tuple(range(start, start + self.rank))
+
+    def _check_input_shape(self, input_shape):
+        if len(input_shape) != self.rank + 2:
+            layout = {1: "steps", 2: "height, width", 3: "depth, height, width"}[self.rank]
+            layout = (f"(batch, {layout}, channels)" if self.data_format == "channels_last"
+                      else f"(batch, channels, {layout})")
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}' expects {self.rank + 2}-D input {layout}, "
+                f"got a {len(input_shape)}-D input of shape {format_shape(input_shape)}."
+            )
+
+    def call(self, inputs, mask=None):
+        self._check_input_shape(tuple(inputs.shape))
+        axes = self._axes()
+        if self.mode == "max":
+            return inputs.amax(dim=axes, keepdim=self.keepdims)
+        if mask is not None and self.rank == 1:
+            # Keras averages only the unmasked steps.
+            weights = mask.to(inputs.dtype).unsqueeze(-1 if self.data_format == "channels_last" else 1)
+            total = (inputs * weights).sum(dim=axes, keepdim=self.keepdims)
+            return total / weights.sum(dim=axes, keepdim=self.keepdims)
+        return inputs.mean(dim=axes, keepdim=self.keepdims)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        axes = self._axes()
+        if self.keepdims:
+            return tuple(1 if i in axes else d for i, d in enumerate(input_shape))
+        return tuple(d for i, d in enumerate(input_shape) if i not in axes)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+_GLOBAL_DOC = """Global {kind} pooling over {what}: one value per channel and sample.
+
+    Args:
+        data_format: `"channels_last"` (default, `{shape}`) or `"channels_first"`.
+        keepdims: Whether to keep the reduced axes with length 1. Defaults to `False`.
+{mask_note}
+    Output shape: `(batch, channels)`, or with `keepdims=True` the input rank with the
+    spatial axes of length 1.
+
+    Example:
+    >>> import torch
+    >>> from kerastorch import layers
+    >>> tuple(layers.{name}()(torch.zeros({example_in})).shape)
+    {example_out}
+    >>> tuple(layers.{name}(keepdims=True)(torch.zeros({example_in})).shape)
+    {example_keep}
+    """
+
+
+def _global_class(name, rank, mode):
+    shapes = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
+              3: "(batch, depth, height, width, channels)"}
+    example_in = {1: "2, 8, 3", 2: "2, 5, 5, 3", 3: "2, 3, 3, 3, 3"}[rank]
+    example_keep = {1: "(2, 1, 3)", 2: "(2, 1, 1, 3)", 3: "(2, 1, 1, 1, 3)"}[rank]
+    mask_note = ("        A mask from an earlier layer (`Embedding(mask_zero=True)`, `Masking`) is honoured:\n"
+                 "        only unmasked steps are averaged, as in Keras.\n"
+                 if rank == 1 and mode == "avg" else "")
+    doc = _GLOBAL_DOC.format(kind="average" if mode == "avg" else "max",
+                             what={1: "steps", 2: "height and width", 3: "depth, height and width"}[rank],
+                             shape=shapes[rank], name=name, example_in=example_in, example_out="(2, 3)",
+                             example_keep=example_keep, mask_note=mask_note)
+
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        BaseGlobalPooling.__init__(self, data_format, keepdims, **kwargs)
+
+    attrs = {"rank": rank, "mode": mode, "__doc__": doc, "__init__": __init__, "__module__": __name__}
+    if mode == "max":
+        # Keras' GlobalMaxPooling ignores masks; a `call` without `mask` says so to the base class.
+        attrs["call"] = lambda self, inputs: BaseGlobalPooling.call(self, inputs)
+    return type(name, (BaseGlobalPooling,), attrs)
+
+
+GlobalAveragePooling1D = _global_class("GlobalAveragePooling1D", 1, "avg")
+GlobalAveragePooling2D = _global_class("GlobalAveragePooling2D", 2, "avg")
+GlobalAveragePooling3D = _global_class("GlobalAveragePooling3D", 3, "avg")
+GlobalMaxPooling1D = _global_class("GlobalMaxPooling1D", 1, "max")
+GlobalMaxPooling2D = _global_class("GlobalMaxPooling2D", 2, "max")
+GlobalMaxPooling3D = _global_class("GlobalMaxPooling3D", 3, "max")
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                                     GlobalAveragePooling3D)
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
