@@ -1,0 +1,162 @@
+"""`TensorBoard`: writes the training logs for TensorBoard with `torch.utils.tensorboard`."""
+
+import os
+import time
+
+import torch
+
+from kerastorch.callbacks import _lr
+from kerastorch.callbacks.callback import Callback
+
+
+def _summary_writer_class():
+    """`torch.utils.tensorboard.SummaryWriter`, or a clear ImportError when tensorboard is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as e:
+        raise ImportError(
+            "kerastorch.callbacks.TensorBoard writes event files with "
+            "torch.utils.tensorboard.SummaryWriter, which needs the `tensorboard` package: "
+            f"pip install tensorboard (import failed: {e})."
+        ) from e
+    return SummaryWriter
+
+
+class TensorBoard(Callback):
+    """Writes the epoch logs (and optionally batch logs and weight histograms) for TensorBoard.
+
+    Training values go to `log_dir/train`, validation values to `log_dir/validation`, as
+    scalars tagged `epoch_<name>` (the `val_` prefix dropped) at step `epoch`, like Keras.
+    The learning rate is logged as `epoch_learning_rate`. Needs the `tensorboard` package
+    (`pip install tensorboard`); view with `tensorboard --logdir logs`.
+
+    Args:
+        log_dir: Directory of the event files. Defaults to `"logs"`.
+        histogram_freq: Every this many epochs, write a histogram of every weight
+            (`0`: never). Defaults to `0`.
+        write_graph: Accepted for compatibility; the graph is not written. Defaults to `True`.
+        write_images: Accepted for compatibility; weights are not written as images.
+            Defaults to `False`.
+        write_steps_per_second: Whether to log training steps per second each epoch.
+            Defaults to `False`.
+        update_freq: `"epoch"`, `"batch"` or an integer: with `"batch"` or `N`, the running
+            batch logs are also written as `batch_<name>` every `N` batches (a device sync
+            per batch). Defaults to `"epoch"`.
+        profile_batch: Not supported (must be `0`). Defaults to `0`.
+        embeddings_freq: Not supported (must be `0`). Defaults to `0`.
+        embeddings_metadata: Not supported. Defaults to `None`.
+
+    Raises:
+        ImportError: At the start of training, when `tensorboard` is not installed.
+        ValueError: For a bad `update_freq`, or a non-zero `profile_batch`/`embeddings_freq`.
+
+    Example:
+    >>> tensorboard_callback = TensorBoard(log_dir="./logs")
+    >>> # model.fit(x, y, epochs=3, callbacks=[tensorboard_callback])
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
+                 embeddings_metadata=None):
+        super().__init__()
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = histogram_freq
+        self.write_graph = write_graph
+        self.write_images = write_images
+        self.write_steps_per_second = write_steps_per_second
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        if self.update_freq != "epoch" and (isinstance(self.update_freq, bool)
+                                            or not isinstance(self.update_freq, int) or self.update_freq < 1):
+            raise ValueError(
+                f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive integer, got "
+                f"update_freq={update_freq!r}."
+            )
+        if profile_batch not in (0, None) or embeddings_freq:
+            raise ValueError(
+                "kerastorch's TensorBoard callback does not support profiling or embeddings; got "
+                f"profile_batch={profile_batch!r}, embeddings_freq={embeddings_freq!r}. Pass 0 for both "
+                "(use torch.profiler to profile)."
+            )
+        self.embeddings_metadata = embeddings_metadata
+        self._writers = {}
+        self._global_train_batch = 0
+        self._epoch_start_time = 0.0
+        self._epoch_start_iterations = 0
+        if self.update_freq != "epoch":
+            # Batch hooks make fit() read the logs after every batch: add them only when asked.
+            self.__class__ = _BatchTensorBoard
+
+    def _writer(self, kind):
+        if kind not in self._writers:
+            writer_cls = _summary_writer_class()
+            self._writers[kind] = writer_cls(log_dir=os.path.join(self.log_dir, kind))
+        return self._writers[kind]
+
+    def on_train_begin(self, logs=None):
+        _summary_writer_class()  # fail at the start, not after the first epoch
+        self._global_train_batch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.write_steps_per_second:
+            self._epoch_start_time = time.time()
+            self._epoch_start_iterations = _iterations(self.model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        train_logs = {k: v for k, v in logs.items() if not k.startswith("val_")}
+        val_logs = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None and "learning_rate" not in train_logs:
+            try:
+                train_logs["learning_rate"] = _lr.get_learning_rate(optimizer, "TensorBoard")
+            except ValueError:
+                pass
+        if self.write_steps_per_second:
+            elapsed = max(time.time() - self._epoch_start_time, 1e-12)
+            train_logs["steps_per_second"] = (_iterations(self.model) - self._epoch_start_iterations) / elapsed
+        if train_logs:
+            writer = self._writer("train")
+            for name, value in train_logs.items():
+                writer.add_scalar(f"epoch_{name}", float(value), global_step=epoch)
+            writer.flush()
+        if val_logs:
+            writer = self._writer("validation")
+            for name, value in val_logs.items():
+                writer.add_scalar(f"epoch_{name}", float(value), global_step=epoch)
+            writer.flush()
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            writer = self._writer("train")
+            for name, tensor in self.model.named_parameters():
+                writer.add_histogram(f"{name}/histogram", tensor.detach().cpu(), global_step=epoch)
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
+class _BatchTensorBoard(TensorBoard):
+    """`TensorBoard` with batch-level logging (`update_freq` not `"epoch"`)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._global_train_batch += 1
+        if self._global_train_batch % self.update_freq or not isinstance(logs, dict):
+            return
+        writer = self._writer("train")
+        for name, value in logs.items():
+            writer.add_scalar(f"batch_{name}", float(value), global_step=self._global_train_batch)
+
+
+def _iterations(model):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return 0
+    if isinstance(optimizer, torch.optim.Optimizer):
+        steps = [s.get("step") for s in optimizer.state.values() if "step" in s]
+        return int(max(steps)) if steps else 0
+    try:
+        return int(optimizer.iterations)
+    except (AttributeError, TypeError):
+        return 0
+
