@@ -18,3 +18,5 @@ from kerastorch.layers.pooling import (GlobalAveragePooling1D, GlobalAveragePool
                                        GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D,
                                        GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                                        GlobalMaxPooling3D)
+from kerastorch.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from kerastorch.layers.embedding import Embedding

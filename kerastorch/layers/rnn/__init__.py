@@ -1,0 +1,8 @@
+"""Recurrent layers: `SimpleRNN`, `LSTM`, `GRU`, their cells, and the generic `RNN`."""
+
+from kerastorch.layers.rnn.base import RNN
+from kerastorch.layers.rnn.gru import GRU, GRUCell
+from kerastorch.layers.rnn.lstm import LSTM, LSTMCell
+from kerastorch.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
+
+__all__ = ["RNN", "SimpleRNN", "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell"]

@@ -1,0 +1,585 @@
+"""The recurrent machinery shared by `SimpleRNN`, `LSTM` and `GRU`: the cell base and the `RNN` layer.
+
+An RNN layer holds a cell (`LSTMCell`, ...) that owns the weights in Keras' layout, so
+`get_weights()` and the `.keras` tree (`lstm/cell/vars/0..2`) line up with Keras. The layer
+runs the sequence one of two ways, with the same results (within float rounding):
+
+* the fused path: `torch.lstm` / `torch.gru` / `torch.rnn_tanh` / `torch.rnn_relu` (cuDNN
+  on GPU), whose weights are derived from the Keras-layout parameters on every call
+  (transposes and a gate reorder, cheap next to the recurrence), so the parameters stay
+  the single source of truth; right-padded masks go through packed sequences;
+* a Python loop over time with Keras' cell equations, for everything else (other
+  activations, GRU `reset_after=False`, recurrent dropout in training, masks with holes).
+"""
+
+import torch
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from kerastorch import activations, constraints, initializers, regularizers
+from kerastorch.layers.base import Layer, _snake_case, format_shape, unique_name
+
+
+def _get_activation(layer, arg, value):
+    """`activations.get` with an error that names the layer and the argument."""
+    try:
+        return activations.get(value)
+    except (ValueError, TypeError) as e:
+        raise type(e)(
+            f"{type(layer).__name__} layer '{layer.name}': invalid `{arg}`={value!r}. {e} "
+            f"Pass a known activation name (e.g. {arg}='tanh') or a callable."
+        ) from None
+
+
+def _check_rate(layer, arg, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(
+            f"{type(layer).__name__} layer '{layer.name}': `{arg}` must be a float in [0, 1], "
+            f"got {arg}={value!r}."
+        )
+    return float(value)
+
+
+def _check_units(layer, units):
+    if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+        raise ValueError(
+            f"{type(layer).__name__} layer '{layer.name}': `units` must be a positive integer, "
+            f"got units={units!r}."
+        )
+    return units
+
+
+def _dropout_mask(like, rate, generator=None):
+    """A Keras RNN dropout mask: 0 or 1/(1-rate), drawn once per sequence and reused at every step."""
+    keep = torch.empty_like(like).bernoulli_(1.0 - rate, generator=generator)
+    return keep / (1.0 - rate)
+
+
+def _serialize_or_none(module, obj):
+    return None if obj is None else module.serialize(obj)
+
+
+class RNNCellBase(Layer):
+    """Common part of `SimpleRNNCell`, `LSTMCell` and `GRUCell` (one time step).
+
+    Subclasses set `_blocks` (how many `units`-wide blocks the kernels hold: 1, 4 or 3),
+    create weights in `build`, and implement `_project` (inputs -> input part of every
+    gate, bias included) and `_step` (one step of the recurrence from projected inputs).
+    """
+
+    _blocks = 1
+
+    def _init_common(self, units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                     bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                     kernel_constraint, recurrent_constraint, bias_constraint, dropout,
+                     recurrent_dropout, seed):
+        self.units = _check_units(self, units)
+        self.activation = _get_activation(self, "activation", activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.dropout = _check_rate(self, "dropout", dropout)
+        self.recurrent_dropout = _check_rate(self, "recurrent_dropout", recurrent_dropout)
+        self.seed = seed
+        self._generator = None
+
+    @property
+    def state_size(self):
+        """Size of each state tensor (an int, or a list for several states)."""
+        return self.units
+
+    @property
+    def output_size(self):
+        """Size of the last axis of the cell's output."""
+        return self.units
+
+    def _state_sizes(self):
+        size = self.state_size
+        return list(size) if isinstance(size, (list, tuple)) else [size]
+
+    def get_initial_state(self, batch_size=None):
+        """Zero states, one `(batch_size, size)` tensor per state."""
+        ref = self.kernel
+        return [torch.zeros(batch_size, n, dtype=ref.dtype, device=ref.device) for n in self._state_sizes()]
+
+    def _random(self):
+        if self.seed is not None and self._generator is None:
+            self._generator = torch.Generator(device=self.kernel.device)
+            self._generator.manual_seed(int(self.seed))
+        return self._generator
+
+    def _build_kernels(self, input_dim):
+        width = self._blocks * self.units
+        self.kernel = self.add_weight(shape=(input_dim, width), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint, name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(self.units, width),
+                                                initializer=self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint,
+                                                name="recurrent_kernel")
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' needs a known feature axis, got input shape "
+                f"{format_shape(input_shape)}. Give the model an input shape, e.g. "
+                "layers.Input(shape=(timesteps, features))."
+            )
+        self._build_kernels(int(input_shape[-1]))
+        self._build_bias()
+        self.built = True
+
+    def _build_bias(self):
+        self.bias = (self.add_weight(shape=(self._blocks * self.units,), initializer=self.bias_initializer,
+                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                     name="bias")
+                     if self.use_bias else None)
+
+    # ------------------------------------------------------------------ computation
+    def _input_bias(self):
+        return self.bias
+
+    def _project(self, inputs, in_masks=None):
+        """`inputs @ kernel + input bias` for one step `(B, in)` or a sequence `(B, T, in)`.
+
+        `in_masks` is `None`, one dropout mask `(B, in)` for all gates, or a list of one
+        mask per gate (Keras' per-gate masks when recurrent dropout is on).
+        """
+        seq = inputs.dim() == 3
+        if in_masks is None:
+            out = inputs @ self.kernel
+        elif isinstance(in_masks, torch.Tensor):
+            out = (inputs * (in_masks[:, None] if seq else in_masks)) @ self.kernel
+        else:
+            u = self.units
+            out = torch.cat([(inputs * (m[:, None] if seq else m)) @ self.kernel[:, g * u:(g + 1) * u]
+                             for g, m in enumerate(in_masks)], dim=-1)
+        bias = self._input_bias()
+        return out if bias is None else out + bias
+
+    def _recurrent(self, h, rec_masks, cols=None):
+        """`h @ recurrent_kernel[:, cols]`, with one recurrent-dropout mask per block if given."""
+        rk = self.recurrent_kernel if cols is None else self.recurrent_kernel[:, cols]
+        if rec_masks is None:
+            return h @ rk
+        u = self.units
+        first = 0 if cols is None else cols.start // u
+        blocks = rk.shape[1] // u
+        return torch.cat([(h * rec_masks[first + g]) @ rk[:, g * u:(g + 1) * u] for g in range(blocks)], dim=-1)
+
+    def _step(self, projected, states, rec_masks=None):
+        raise NotImplementedError
+
+    def _fused_spec(self):
+        """`(kernel name, params, has_biases)` for the fused torch kernel, or `None` if the config does not allow it."""
+        return None
+
+    def _make_masks(self, inputs, states, training, per_gate):
+        in_masks = rec_masks = None
+        if training and 0 < self.dropout < 1:
+            like = inputs[:, 0] if inputs.dim() == 3 else inputs
+            in_masks = ([_dropout_mask(like, self.dropout, self._random()) for _ in range(self._blocks)]
+                        if per_gate else _dropout_mask(like, self.dropout, self._random()))
+        if training and 0 < self.recurrent_dropout < 1:
+            rec_masks = [_dropout_mask(states[0], self.recurrent_dropout, self._random())
+                         for _ in range(self._blocks)]
+        return in_masks, rec_masks
+
+    def forward(self, inputs, states=None, training=None):
+        if not self.built:
+            self._build_wrapper((None, *inputs.shape[1:]))
+        if training is None:
+            training = self.training
+        return self.call(inputs, states, training=training)
+
+    def call(self, inputs, states=None, training=None):
+        """Runs one time step.
+
+        Args:
+            inputs: `(batch, features)` tensor.
+            states: List of state tensors, `(batch, units)` each. Defaults to zeros.
+            training: Whether dropout is active.
+
+        Returns:
+            `(output, new_states)`.
+        """
+        if states is None:
+            states = self.get_initial_state(inputs.shape[0])
+        if isinstance(states, torch.Tensor):
+            states = [states]
+        states = list(states)
+        per_gate = self.recurrent_dropout > 0
+        in_masks, rec_masks = self._make_masks(inputs, states, training, per_gate)
+        return self._step(self._project(inputs, in_masks), states, rec_masks)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": _serialize_or_none(regularizers, self.kernel_regularizer),
+                "recurrent_regularizer": _serialize_or_none(regularizers, self.recurrent_regularizer),
+                "bias_regularizer": _serialize_or_none(regularizers, self.bias_regularizer),
+                "kernel_constraint": _serialize_or_none(constraints, self.kernel_constraint),
+                "recurrent_constraint": _serialize_or_none(constraints, self.recurrent_constraint),
+                "bias_constraint": _serialize_or_none(constraints, self.bias_constraint),
+                "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed}
+
+
+def _right_padding_lengths(mask):
+    """Lengths `(B,)` if every row of the boolean mask `(B, T)` is ones then zeros, else `None` (one host sync)."""
+    lengths = mask.sum(dim=1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if bool((mask == (steps[None, :] < lengths[:, None])).all()):
+        return lengths
+    return None
+
+
+class RNN(Layer):
+    """Base class for recurrent layers: runs a cell over the time axis of its input.
+
+    Args:
+        cell: An RNN cell (`SimpleRNNCell`, `LSTMCell`, `GRUCell`, or any layer whose
+            `call(inputs, states)` returns `(output, new_states)` and that has
+            `state_size`).
+        return_sequences: Whether to return the output at every step `(B, T, units)`
+            or only the last one `(B, units)`. Defaults to `False`.
+        return_state: Whether to return `[output, *final_states]`. Defaults to `False`.
+        go_backwards: Whether to process the sequence in reverse; with
+            `return_sequences` the outputs stay in processing (reversed) order, as in
+            Keras. Defaults to `False`.
+        stateful: Whether the final states of a batch are the initial states of the
+            next (fixed batch size; `reset_states()` clears them). Defaults to `False`.
+        unroll: Accepted for Keras compatibility; the result is the same either way.
+            Defaults to `False`.
+        zero_output_for_mask: Whether masked steps output zeros (`True`) or repeat the
+            previous output (`False`, Keras' default; `Bidirectional` sets it to
+            `return_sequences`). Defaults to `False`.
+
+    Call arguments:
+        inputs: `(batch, timesteps, features)` tensor.
+        mask: Optional boolean `(batch, timesteps)`; masked steps keep the previous
+            states and output, as in Keras.
+        training: Whether dropout is active.
+        initial_state: Optional list of initial state tensors.
+
+    Input shape: `(batch, timesteps, features)`. Output shape: `(batch, units)`, or
+    `(batch, timesteps, units)` with `return_sequences`; with `return_state` a list
+    `[output, *states]`, each state `(batch, units)`.
+
+    Example:
+    >>> import torch
+    >>> from kerastorch import layers
+    >>> layer = layers.RNN(layers.LSTMCell(4), return_sequences=True)
+    >>> tuple(layer(torch.zeros(2, 5, 3)).shape)
+    (2, 5, 4)
+    """
+
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
+                 stateful=False, unroll=False, zero_output_for_mask=False, activity_regularizer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(cell, torch.nn.Module) or not hasattr(cell, "state_size"):
+            raise TypeError(
+                f"{type(self).__name__} layer '{self.name}': `cell` must be an RNN cell layer with a "
+                f"`state_size` attribute (e.g. layers.LSTMCell(32)), got {cell!r}."
+            )
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._states = None
+        # Tests turn this off to run the Python loop on a configuration the fused kernel covers.
+        self._fast_path_enabled = True
+        self._last_path = None
+
+    # ------------------------------------------------------------------ shapes
+    def _check_input_shape(self, shape):
+        if len(shape) != 3:
+            shape = tuple(shape)
+            if len(shape) == 2:
+                n = "features" if shape[1] is None else shape[1]
+                fix = (f" Add a time axis: with {n} steps of one feature each, put "
+                       f"layers.Reshape(({n}, 1)) before it (or pass x[..., None]); with one step of "
+                       f"{n} features, layers.Reshape((1, {n})). For integer word ids, put "
+                       "layers.Embedding(vocab_size, dim) first.")
+            else:
+                fix = (" Reshape the data to (batch, timesteps, features), e.g. with layers.Reshape, or "
+                       "wrap per-step layers in layers.TimeDistributed.")
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}' expects 3D input (batch, timesteps, "
+                f"features), got shape {format_shape((None, *shape[1:]))} ({len(shape)} axes).{fix}"
+            )
+
+    def build(self, input_shape):
+        self._check_input_shape(input_shape)
+        if not self.cell.built:
+            self.cell._build_wrapper((None, input_shape[-1]))
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        units = self.cell.output_size
+        out = (input_shape[0], input_shape[1], units) if self.return_sequences else (input_shape[0], units)
+        if self.return_state:
+            return [out] + [(input_shape[0], n) for n in self.cell._state_sizes()]
+        return out
+
+    def compute_mask(self, inputs, previous_mask=None):
+        if previous_mask is None or not self.return_sequences:
+            return None
+        return previous_mask
+
+    def reset_states(self):
+        """Clears the carried states of a stateful layer (the next batch starts from zeros)."""
+        self._states = None
+
+    reset_state = reset_states
+
+    @property
+    def states(self):
+        """The carried states of a stateful layer (`None` until the first batch)."""
+        return self._states
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, inputs, training=None, mask=None, initial_state=None):
+        if not self.built:
+            self._check_input_shape(tuple(inputs.shape))
+            self._build_wrapper((None, *inputs.shape[1:]))
+        if training is None:
+            training = self.training
+        outputs = self.call(inputs, initial_state=initial_state, mask=mask, training=training)
+        if self.activity_regularizer is not None:
+            first = outputs[0] if isinstance(outputs, list) else outputs
+            self._activity_loss = self.activity_regularizer(first) / first.shape[0]
+        return outputs
+
+    def _initial_states(self, batch, initial_state, like):
+        cell = self.cell
+        if initial_state is not None:
+            states = [initial_state] if isinstance(initial_state, torch.Tensor) else list(initial_state)
+            sizes = cell._state_sizes()
+            if len(states) != len(sizes):
+                raise ValueError(
+                    f"{type(self).__name__} layer '{self.name}' expects {len(sizes)} initial state "
+                    f"tensor(s) of shape (batch, {sizes[0]}), got {len(states)}."
+                )
+            return [torch.as_tensor(s, dtype=like.dtype, device=like.device) for s in states]
+        if self.stateful and self._states is not None:
+            if self._states[0].shape[0] != batch:
+                raise ValueError(
+                    f"{type(self).__name__} layer '{self.name}' is stateful and carries states for a batch "
+                    f"of {self._states[0].shape[0]}, but got a batch of {batch}. Use the same batch size "
+                    "for every batch (fit(..., batch_size=..., shuffle=False)), or call reset_states()."
+                )
+            return list(self._states)
+        if hasattr(cell, "get_initial_state"):
+            try:
+                states = cell.get_initial_state(batch)
+            except TypeError:
+                states = cell.get_initial_state(batch_size=batch)
+            states = [states] if isinstance(states, torch.Tensor) else list(states)
+            return [s.to(device=like.device, dtype=like.dtype) for s in states]
+        return [torch.zeros(batch, n, dtype=like.dtype, device=like.device) for n in cell._state_sizes()]
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        self._check_input_shape(tuple(sequences.shape))
+        cell = self.cell
+        if not sequences.is_floating_point():
+            sequences = sequences.to(torch.float32)
+        batch, steps = sequences.shape[0], sequences.shape[1]
+        states = self._initial_states(batch, initial_state, sequences)
+
+        lengths = None
+        if mask is not None:
+            mask = torch.as_tensor(mask, device=sequences.device)
+            if mask.dim() == 3:
+                mask = mask[..., 0]
+            mask = mask.to(torch.bool)
+            lengths = _right_padding_lengths(mask)
+            if lengths is not None and bool((lengths == steps).all()):
+                mask = lengths = None       # nothing is masked: the plain path is the same
+
+        if isinstance(cell, RNNCellBase):
+            in_masks, rec_masks = cell._make_masks(sequences, states, training,
+                                                   per_gate=cell.recurrent_dropout > 0)
+            spec = cell._fused_spec() if self._fast_path_enabled else None
+            if spec is not None and rec_masks is None and (mask is None or lengths is not None):
+                x = sequences if in_masks is None else sequences * in_masks[:, None]
+                seq, finals = self._run_fused(spec, x, states, lengths)
+                self._last_path = "fused"
+            else:
+                x = sequences.flip(1) if self.go_backwards else sequences
+                m = None if mask is None else (mask.flip(1) if self.go_backwards else mask)
+                seq, finals = self._run_loop(cell._project(x, in_masks), states, m, rec_masks)
+                self._last_path = "loop"
+        else:
+            x = sequences.flip(1) if self.go_backwards else sequences
+            m = None if mask is None else (mask.flip(1) if self.go_backwards else mask)
+            seq, finals = self._run_loop(x, states, m, None, raw_cell=True, training=training)
+            self._last_path = "loop"
+
+        if self.stateful:
+            self._states = [s.detach() for s in finals]
+        output = seq if self.return_sequences else seq[:, -1]
+        if self.return_state:
+            return [output, *finals]
+        return output
+
+    def _run_loop(self, inputs, states, mask, rec_masks, raw_cell=False, training=None):
+        """Keras' step loop: a masked step keeps the states and repeats the previous output (or zeros)."""
+        cell = self.cell
+        outputs = []
+        prev = None
+        for t in range(inputs.shape[1]):
+            if raw_cell:
+                out, new_states = cell(inputs[:, t], states, training=training)
+                new_states = [new_states] if isinstance(new_states, torch.Tensor) else list(new_states)
+            else:
+                out, new_states = cell._step(inputs[:, t], states, rec_masks)
+            if mask is not None:
+                keep = mask[:, t, None]
+                if prev is None or self.zero_output_for_mask:
+                    prev = torch.zeros_like(out)
+                out = torch.where(keep, out, prev)
+                new_states = [torch.where(keep, n, s) for n, s in zip(new_states, states)]
+            outputs.append(out)
+            prev, states = out, new_states
+        return torch.stack(outputs, dim=1), list(states)
+
+    def _run_fused(self, spec, x, states, lengths):
+        """One fused torch kernel over the sequence; right-padded masks via packed sequences."""
+        name, params, has_biases = spec
+        fn = getattr(torch, name)
+        x = x.to(params[0].dtype)
+        steps = x.shape[1]
+        hx = [s.unsqueeze(0) for s in states]
+        # train=True keeps cuDNN able to backpropagate; dropout between layers is 0 anyway.
+        train = torch.is_grad_enabled()
+        if lengths is None:
+            if self.go_backwards:
+                x = x.flip(1)
+            if name == "lstm":
+                out, h, c = fn(x, hx, params, has_biases, 1, 0.0, train, False, True)
+                return out, [h[0], c[0]]
+            out, h = fn(x, hx[0], params, has_biases, 1, 0.0, train, False, True)
+            return out, [h[0]]
+
+        batch = x.shape[0]
+        units = states[0].shape[-1]
+        t = torch.arange(steps, device=x.device)[None, :]
+        lens = lengths[:, None]
+        if self.go_backwards:
+            # Keras flips the sequence and its mask, so the padding comes first and outputs
+            # zeros; the valid steps run last-to-first. Run the valid part reversed...
+            rev = (lens - 1 - t).clamp(min=0)
+            x = x.gather(1, rev[..., None].expand(-1, -1, x.shape[-1]))
+        clamped = lengths.clamp(min=1)         # pack_padded_sequence rejects empty rows
+        packed = pack_padded_sequence(x, clamped.cpu(), batch_first=True, enforce_sorted=False)
+        order, back = packed.sorted_indices, packed.unsorted_indices
+        hx_sorted = [h[:, order] for h in hx]
+        if name == "lstm":
+            data, h, c = fn(packed.data, packed.batch_sizes, hx_sorted, params, has_biases, 1, 0.0, train, False)
+            finals = [h[0][back], c[0][back]]
+        else:
+            data, h = fn(packed.data, packed.batch_sizes, hx_sorted[0], params, has_biases, 1, 0.0, train, False)
+            finals = [h[0][back]]
+        out, _ = pad_packed_sequence(PackedSequence(data, packed.batch_sizes, order, back),
+                                     batch_first=True, total_length=steps)
+        if self.go_backwards:
+            # ...and shift it right by the padding length: positions before it read zeros.
+            idx = (t + lens) % steps
+            out = out.gather(1, idx[..., None].expand(-1, -1, units))
+        elif not self.zero_output_for_mask:
+            # Masked steps after the end repeat the last valid output, as Keras does.
+            idx = torch.minimum(t, (lens - 1).clamp(min=0)).expand(batch, -1)
+            out = out.gather(1, idx[..., None].expand(-1, -1, units))
+        empty = lengths == 0
+        if bool(empty.any()):
+            out = torch.where(empty[:, None, None], torch.zeros_like(out), out)
+            finals = [torch.where(empty[:, None], s, f) for s, f in zip(states, finals)]
+        return out, finals
+
+    # ------------------------------------------------------------------ config
+    def _rnn_config(self):
+        return {**Layer.get_config(self), "return_sequences": self.return_sequences,
+                "return_state": self.return_state, "go_backwards": self.go_backwards,
+                "stateful": self.stateful, "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask}
+
+    def get_config(self):
+        config = self._rnn_config()
+        cell_config = self.cell.get_config() if hasattr(self.cell, "get_config") else {}
+        config["cell"] = {"module": "keras.layers", "class_name": type(self.cell).__name__,
+                          "config": cell_config, "registered_name": None}
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        cell = config.pop("cell")
+        if isinstance(cell, dict):
+            from kerastorch import layers as _layers
+            cell = getattr(_layers, cell["class_name"]).from_config(cell["config"])
+        return cls(cell, **config)
+
+
+class _KerasRNN(RNN):
+    """Base of `SimpleRNN`, `LSTM`, `GRU`: the cell's arguments sit on the layer, as in Keras."""
+
+    def __init__(self, cell_cls, cell_kwargs, return_sequences, return_state, go_backwards, stateful,
+                 unroll, activity_regularizer, kwargs):
+        kwargs.pop("implementation", None)   # Keras' implementation switch: same math here
+        kwargs.pop("use_cudnn", None)
+        kwargs.pop("time_major", None)
+        if kwargs.get("name") is None:
+            # Named now, so that an error in the cell's arguments can name this layer.
+            kwargs["name"] = unique_name(_snake_case(type(self).__name__))
+        try:
+            cell = cell_cls(**cell_kwargs)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{type(self).__name__} layer '{kwargs['name']}': {e}") from None
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         activity_regularizer=activity_regularizer, **kwargs)
+
+    def __getattr__(self, name):
+        # units, activation, dropout, ... live on the cell, as Keras' properties forward them.
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            cell = self._modules.get("cell")
+            if cell is not None and name in _CELL_ATTRIBUTES and hasattr(cell, name):
+                return getattr(cell, name)
+            raise
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        for key in ("name", "trainable", "dtype", "batch_input_shape"):
+            cell_config.pop(key, None)
+        return {**self._rnn_config(), **cell_config,
+                "activity_regularizer": _serialize_or_none(regularizers, self.activity_regularizer)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+_CELL_ATTRIBUTES = {"units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias",
+                    "reset_after", "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                    "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+                    "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+                    "recurrent_dropout", "seed"}
