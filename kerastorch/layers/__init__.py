@@ -20,3 +20,4 @@ from kerastorch.layers.pooling import (GlobalAveragePooling1D, GlobalAveragePool
                                        GlobalMaxPooling3D)
 from kerastorch.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from kerastorch.layers.embedding import Embedding
+from kerastorch.layers.normalization import GroupNormalization, LayerNormalization, UnitNormalization
