@@ -11,6 +11,7 @@ from kerastorch import layers
 from kerastorch import losses, metrics, optimizers
 from kerastorch import callbacks
 from kerastorch import models
+from kerastorch import saving
 from kerastorch import utils
 from kerastorch import datasets
 from kerastorch.layers import Input, KerasTensor, Layer

@@ -137,6 +137,129 @@ class Model(Trainer, Layer):
         print_summary(self, rows, line_length=line_length, print_fn=print_fn)
 
 
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model to a `.keras` archive, Keras 3's format (real Keras 3 can load it).
+
+        The archive holds the config, the weights, the compile settings and the optimizer's
+        state, so that `kerastorch.models.load_model` gives a model that continues training
+        exactly. The file is written atomically (a temporary file, then renamed).
+
+        Args:
+            filepath: Path ending in `.keras`.
+            overwrite: Whether to replace an existing file. Defaults to `True`.
+            zipped: Accepted for compatibility; the archive is always zipped.
+
+        Example:
+        >>> import os, tempfile, kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+        >>> model.save(os.path.join(tempfile.mkdtemp(), "model.keras"))
+        """
+        from kerastorch import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights (and optimizer state) to a Keras 3 `.weights.h5` file, atomically.
+
+        Args:
+            filepath: Path ending in `.weights.h5`.
+            overwrite: Whether to replace an existing file. Defaults to `True`.
+
+        Example:
+        >>> import os, tempfile, kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.h5")
+        >>> model.save_weights(path)
+        >>> model.load_weights(path)
+        """
+        from kerastorch import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False, **kwargs):
+        """Loads weights from a `.weights.h5`, `.keras` or legacy Keras `.h5` file.
+
+        Every weight is checked before any is assigned: on a mismatch nothing changes.
+
+        Args:
+            filepath: Path to the file.
+            skip_mismatch: Whether to skip layers whose weights do not match, with a
+                warning, instead of raising. Defaults to `False`.
+            by_name: Legacy `.h5` only: match layers by name. Defaults to `False`.
+
+        Raises:
+            ValueError: naming the file, the layer and the expected and found shapes.
+        """
+        from kerastorch import saving
+
+        if kwargs:
+            raise TypeError(f"load_weights: unexpected arguments {sorted(kwargs)}.")
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
+    def to_json(self, **kwargs):
+        """Returns the model's Keras config as a JSON string (`model_from_json` reads it).
+
+        Args:
+            **kwargs: Passed to `json.dumps` (e.g. `indent=2`).
+
+        Example:
+        >>> import json, kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+        >>> json.loads(model.to_json())["class_name"]
+        'Sequential'
+        """
+        import json
+
+        from kerastorch.saving import serialization
+
+        return json.dumps(serialization.serialize_layer(self), **kwargs)
+
+    def export(self, filepath, format="torch", input_shape=None, verbose=True):
+        """Exports the inference graph as a standalone PyTorch program (no kerastorch needed).
+
+        Uses `torch.export` (load with `torch.export.load(path).module()`), with a dynamic
+        batch axis; falls back to TorchScript (`torch.jit.load(path)`) with a warning if
+        `torch.export` fails.
+
+        Args:
+            filepath: Output path, conventionally ending in `.pt2`.
+            format: `"torch"` (the only format). Defaults to `"torch"`.
+            input_shape: Optional input shape `(None, ...)`. Defaults to the model's.
+            verbose: Whether to print what was written. Defaults to `True`.
+
+        Returns:
+            `"torch.export"` or `"torchscript"`, the format written.
+        """
+        from kerastorch.saving.export import export_model
+
+        if format not in ("torch", "torch.export", "pt2"):
+            raise ValueError(f"export: format={format!r} is not supported; kerastorch exports "
+                             "format='torch' (torch.export, .pt2).")
+        return export_model(self, filepath, input_shape=input_shape, verbose=verbose)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Creates a model from `get_config()` output (a `Sequential` config holds `layers`).
+
+        Args:
+            config: The model's config dict.
+            custom_objects: Optional dict of name -> class, for custom layers.
+
+        Returns:
+            A new, uncompiled model.
+        """
+        from kerastorch.saving import serialization
+
+        if "layers" in config:
+            return serialization.sequential_from_config(config, custom_objects=custom_objects,
+                                                        cls=cls if hasattr(cls, "add") else None)
+        return cls(**config)
+
+
 def _call_args(model):
     from kerastorch.layers.base import _call_arguments
     return _call_arguments(type(model))

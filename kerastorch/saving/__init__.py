@@ -1,0 +1,236 @@
+"""Saving and loading, in Keras 3's own formats, as in `keras.saving`.
+
+- `.keras` archives (`save_model`/`load_model`), readable by real Keras 3 and back;
+- `.weights.h5` weights files, and legacy Keras 2 `.h5` files (read);
+- configs and JSON (`model.to_json()`, `model_from_json`), `clone_model`;
+- the custom-object registry (`register_keras_serializable`, `custom_objects=`);
+- `safe_mode=True` by default: Lambda layers and serialized code are refused.
+
+Nothing here unpickles data: configs are JSON, weights HDF5.
+
+Example:
+>>> import os, tempfile, numpy as np, kerastorch
+>>> from kerastorch import layers
+>>> model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+>>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+>>> model.save(path)
+>>> restored = kerastorch.models.load_model(path)
+>>> x = np.ones((1, 3), dtype="float32")
+>>> bool(np.allclose(model.predict(x, verbose=0), restored.predict(x, verbose=0)))
+True
+"""
+
+import json
+import os
+
+from kerastorch.saving.serialization import (CustomObjectScope, custom_object_scope, deserialize_keras_object,
+                                             get_registered_name, get_registered_object,
+                                             register_keras_serializable, serialize_keras_object)
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "clone_model", "model_from_json",
+           "register_keras_serializable", "get_registered_name", "get_registered_object",
+           "serialize_keras_object", "deserialize_keras_object", "CustomObjectScope",
+           "custom_object_scope"]
+
+
+def _suffix(filepath):
+    return os.fspath(filepath).lower()
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=True, **kwargs):
+    """Saves a model to a `.keras` archive (Keras 3's format), atomically.
+
+    Args:
+        model: The kerastorch model.
+        filepath: Path ending in `.keras`.
+        overwrite: Whether to replace an existing file. Defaults to `True`.
+        zipped: Accepted for compatibility; the archive is always zipped.
+        include_optimizer: Whether to save the optimizer's state. Defaults to `True`.
+
+    Raises:
+        ValueError: for another extension; `.h5` (legacy) saving is not supported, use `.keras`.
+    """
+    from kerastorch.saving import keras_format
+
+    path = _suffix(filepath)
+    if kwargs:
+        raise TypeError(f"save_model: unexpected arguments {sorted(kwargs)}.")
+    if path.endswith(".keras"):
+        return keras_format.save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+    if path.endswith((".h5", ".hdf5")):
+        raise ValueError(
+            f"save_model({os.fspath(filepath)!r}): kerastorch writes Keras 3's format only; the "
+            "legacy .h5 model format can be read but not written. Save to a path ending in '.keras' "
+            "(or weights only with save_weights('....weights.h5'))."
+        )
+    raise ValueError(
+        f"save_model: the file name must end in '.keras', got {os.fspath(filepath)!r}. For weights "
+        "only use model.save_weights('name.weights.h5'); for a standalone PyTorch program, "
+        "model.export('name.pt2')."
+    )
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a model saved by kerastorch or real Keras 3 (`.keras`), or a legacy Keras `.h5`.
+
+    Args:
+        filepath: Path to a `.keras` or `.h5` file.
+        custom_objects: Optional dict mapping names to custom classes or functions.
+        compile: Whether to compile the model from its saved compile config, restoring
+            the optimizer's state. Defaults to `True`.
+        safe_mode: Whether to refuse Lambda layers and serialized Python code, which
+            would run when loaded. Defaults to `True`; set `False` only for trusted files.
+
+    Returns:
+        The model.
+
+    Raises:
+        ValueError: for a damaged file, a file that is not a model, an unknown layer class
+            (listing the close known ones), or a Lambda layer in safe mode.
+    """
+    from kerastorch.saving import keras_format, legacy_h5
+
+    path = _suffix(filepath)
+    if path.endswith((".h5", ".hdf5")):
+        return legacy_h5.load_model(filepath, custom_objects, compile, safe_mode)
+    if path.endswith(".keras"):
+        return keras_format.load_model(filepath, custom_objects, compile, safe_mode)
+    if path.endswith((".pt2", ".pt", ".pth")):
+        raise ValueError(
+            f"load_model({os.fspath(filepath)!r}): PyTorch files are loaded with torch: an exported "
+            "program with torch.export.load(path).module(), a state dict with "
+            "model.load_state_dict(torch.load(path, weights_only=True))."
+        )
+    raise ValueError(f"load_model: expected a path ending in '.keras' or '.h5', got {os.fspath(filepath)!r}.")
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Saves a model's weights (and optimizer state) to a Keras 3 `.weights.h5` file, atomically.
+
+    Args:
+        model: The model.
+        filepath: Path ending in `.weights.h5`.
+        overwrite: Whether to replace an existing file. Defaults to `True`.
+    """
+    from kerastorch.saving import weights_h5
+    from kerastorch.saving.atomic import atomic_write
+
+    if not _suffix(filepath).endswith(".weights.h5"):
+        raise ValueError(f"save_weights: the file name must end in '.weights.h5' (Keras 3's format), "
+                         f"got {os.fspath(filepath)!r}.")
+    import h5py
+
+    with atomic_write(filepath, overwrite=overwrite) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            weights_h5.write_model(h5, model)
+
+
+def load_weights(model, filepath, skip_mismatch=False, by_name=False):
+    """Loads weights into `model` from a `.weights.h5`, `.keras` or legacy `.h5` file.
+
+    Args:
+        model: The model (built).
+        filepath: Path to the file.
+        skip_mismatch: Whether to skip layers whose weights do not match, with a warning.
+            Defaults to `False`.
+        by_name: Legacy `.h5` only: match layers by name. Defaults to `False`.
+
+    Raises:
+        ValueError: when the file does not match the model; no weight is changed then.
+    """
+    from kerastorch.saving import keras_format, legacy_h5, weights_h5
+
+    if not getattr(model, "built", True):
+        raise ValueError(f"Model '{model.name}' is not built, so it has no weights to load into. "
+                         "Give it an Input(shape=...) or call model.build(input_shape) first.")
+    path = _suffix(filepath)
+    if path.endswith(".keras"):
+        import io
+
+        import h5py
+
+        _, weights = keras_format.read_archive(filepath)
+        if weights is None:
+            raise ValueError(f"{os.fspath(filepath)}: the archive holds no model.weights.h5.")
+        with h5py.File(io.BytesIO(weights), "r") as h5:
+            weights_h5.read_model(h5, model, f"{os.fspath(filepath)}/model.weights.h5",
+                                  skip_mismatch=skip_mismatch)
+        return
+    if path.endswith((".h5", ".hdf5")):
+        return legacy_h5.load_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+    raise ValueError(f"load_weights: expected a '.weights.h5', '.keras' or '.h5' file, got "
+                     f"{os.fspath(filepath)!r}. A torch state dict is loaded with "
+                     "model.load_state_dict(torch.load(path, weights_only=True)).")
+
+
+def model_from_json(json_string, custom_objects=None, safe_mode=True):
+    """Creates a model (new weights) from `model.to_json()` output, or Keras' own JSON.
+
+    Args:
+        json_string: The JSON string.
+        custom_objects: Optional dict of name -> class or function.
+        safe_mode: Whether to refuse Lambda layers. Defaults to `True`.
+
+    Returns:
+        The model, uncompiled.
+
+    Example:
+    >>> import kerastorch
+    >>> from kerastorch import layers
+    >>> model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+    >>> kerastorch.models.model_from_json(model.to_json()).output_shape
+    (None, 2)
+    """
+    from kerastorch.saving import keras_format
+
+    try:
+        config = json.loads(json_string)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"model_from_json: expected a JSON string from model.to_json(), got "
+                         f"{str(json_string)[:80]!r}: {e}") from None
+    return keras_format.model_from_config(config, custom_objects, safe_mode, where="model_from_json",
+                                          compile=False)
+
+
+def clone_model(model, input_tensors=None, clone_function=None, custom_objects=None):
+    """Returns a new model with the same configuration and freshly initialised weights.
+
+    Args:
+        model: A kerastorch `Sequential` (or a layer).
+        input_tensors: Optional `Input(...)` to use instead of the model's own.
+        clone_function: Optional function `layer -> new layer`, called on each layer.
+            Defaults to re-creating each layer from its config.
+        custom_objects: Optional dict of name -> class, for custom layers.
+
+    Returns:
+        The new, uncompiled model.
+
+    Example:
+    >>> import kerastorch
+    >>> from kerastorch import layers
+    >>> model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+    >>> clone = kerastorch.models.clone_model(model)
+    >>> clone.get_config() == model.get_config(), clone.layers[0] is model.layers[0]
+    (True, False)
+    """
+    from kerastorch.layers.core import InputLayer
+    from kerastorch.saving import serialization
+
+    if not hasattr(model, "_stack"):
+        return serialization.deserialize_layer(serialization.serialize_layer(model), custom_objects,
+                                               safe_mode=False, where="clone_model")
+    if clone_function is None:
+        def clone_function(layer):
+            return serialization.deserialize_layer(serialization.serialize_layer(layer), custom_objects,
+                                                   safe_mode=False, where="clone_model")
+    new = type(model)(name=model.name, trainable=model.trainable)
+    if input_tensors is not None:
+        new.add(input_tensors, rebuild=False)
+    elif model._input_layer is not None:
+        new.add(InputLayer(**{k: v for k, v in model._input_layer.get_config().items()
+                              if k in ("batch_shape", "dtype", "name")}), rebuild=False)
+    for layer in model.layers:
+        new.add(clone_function(layer), rebuild=False)
+    if new._input_layer is not None and new.layers:
+        new.build()
+    return new

@@ -1,0 +1,137 @@
+"""Keras 3's `.keras` archive: a zip of `config.json`, `metadata.json` and `model.weights.h5`."""
+
+import datetime
+import io
+import json
+import os
+import zipfile
+
+from kerastorch.saving import serialization, weights_h5
+from kerastorch.saving.atomic import atomic_write, check_exists
+
+_KERAS_VERSION = "3.15.1"   # the Keras version whose format is written
+
+
+def model_config(model):
+    """The full `config.json` dict of a model: class, config, build and compile configs."""
+    out = serialization.serialize_layer(model)
+    compile_config = serialization.serialize_compile_config(model)
+    if compile_config is not None:
+        out["compile_config"] = compile_config
+    return out
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """Saves `model` to a `.keras` file that real Keras 3 can load, atomically.
+
+    Args:
+        model: A kerastorch `Sequential`.
+        filepath: Path ending in `.keras`.
+        overwrite: Whether to replace an existing file. Defaults to `True`.
+        include_optimizer: Whether to save the optimizer's state. Defaults to `True`.
+    """
+    config = model_config(model)
+    weights = io.BytesIO()
+    import h5py
+
+    with h5py.File(weights, "w") as h5:
+        weights_h5.write_model(h5, model, include_optimizer=include_optimizer)
+    metadata = {"keras_version": _KERAS_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    with atomic_write(filepath, overwrite=overwrite) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("metadata.json", json.dumps(metadata))
+            zf.writestr("config.json", json.dumps(config))
+            zf.writestr("model.weights.h5", weights.getvalue(), compress_type=zipfile.ZIP_STORED)
+
+
+def _open_archive(filepath):
+    check_exists(filepath, "a .keras archive")
+    name = os.fspath(filepath)
+    try:
+        zf = zipfile.ZipFile(filepath, "r")
+        bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise ValueError(
+            f"{name}: expected a .keras archive (a zip file holding config.json, metadata.json and "
+            f"model.weights.h5), but it cannot be read as a zip ({os.path.getsize(filepath)} bytes; "
+            f"corrupted or truncated?): {e}"
+        ) from None
+    except Exception as e:  # zlib errors on damaged members
+        raise ValueError(f"{name}: the .keras archive is damaged (corrupted or truncated?): {e}") from None
+    if bad is not None:
+        zf.close()
+        raise ValueError(f"{name}: the .keras archive is damaged: member {bad!r} fails its CRC check "
+                         "(corrupted or truncated file).")
+    return zf
+
+
+def read_archive(filepath):
+    """Returns `(config dict, weights bytes or None)` of a `.keras` archive, checked."""
+    name = os.fspath(filepath)
+    with _open_archive(filepath) as zf:
+        members = zf.namelist()
+        if "config.json" not in members:
+            raise ValueError(
+                f"{name}: expected a .keras archive holding config.json, metadata.json and "
+                f"model.weights.h5, found {members or 'an empty zip'}. It is not a Keras model "
+                "file (a weights-only file is read with model.load_weights())."
+            )
+        try:
+            config = json.loads(zf.read("config.json").decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"{name}: config.json is not valid JSON: {e}") from None
+        weights = zf.read("model.weights.h5") if "model.weights.h5" in members else None
+    return config, weights
+
+
+def model_from_config(config, custom_objects=None, safe_mode=True, where="config", compile=True):
+    """Creates a model from a `.keras` `config.json` dict, compiled from its `compile_config`.
+
+    Args:
+        config: Dict with `class_name`, `config` (and `compile_config`).
+        custom_objects: Optional dict of name -> class or function.
+        safe_mode: Whether to refuse Lambda layers. Defaults to `True`.
+        where: Where the config came from, for error messages.
+        compile: Whether to compile from `compile_config`. Defaults to `True`.
+
+    Returns:
+        The model.
+    """
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"{where}: expected a model config with 'class_name' and 'config', got "
+                         f"{type(config).__name__} {str(config)[:200]}.")
+    model = serialization.deserialize_layer(config, custom_objects, safe_mode, where)
+    if not model.built and config.get("build_config", {}).get("input_shape"):
+        model.build(tuple(config["build_config"]["input_shape"]))
+    if compile and config.get("compile_config") and hasattr(model, "compile"):
+        serialization.compile_from_config(model, config["compile_config"], custom_objects, where)
+    return model
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a `.keras` archive written by kerastorch or by real Keras 3.
+
+    Args:
+        filepath: Path to the `.keras` file.
+        custom_objects: Optional dict of name -> class or function.
+        compile: Whether to compile the model from the saved compile config. Defaults to `True`.
+        safe_mode: Whether to refuse Lambda layers. Defaults to `True`.
+
+    Returns:
+        The model, with its weights and (when compiled) its optimizer state.
+    """
+    import h5py
+
+    name = os.fspath(filepath)
+    config, weights = read_archive(filepath)
+    model = model_from_config(config, custom_objects, safe_mode, where=name, compile=compile)
+    if weights is not None:
+        try:
+            h5 = h5py.File(io.BytesIO(weights), "r")
+        except OSError as e:
+            raise ValueError(f"{name}: model.weights.h5 inside the archive is not valid HDF5 "
+                             f"(corrupted?): {e}") from None
+        with h5:
+            weights_h5.read_model(h5, model, f"{name}/model.weights.h5", include_optimizer=compile)
+    return model

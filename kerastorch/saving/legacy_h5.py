@@ -1,0 +1,154 @@
+"""Legacy Keras (2.x, and Keras 3's `save("x.h5")`) HDF5 files: whole models and weights.
+
+Layout (KERAS-FACTS 3.3): root attrs `model_config` (JSON), `training_config`; weights under
+`model_weights/` (whole model) or the root (weights file), with a `layer_names` attr and, per
+layer group, an ordered `weight_names` attr. Unlike Keras 3's format, it is keyed by layer name.
+"""
+
+import json
+import os
+import warnings
+
+import numpy as np
+
+from kerastorch.saving import weights_h5
+from kerastorch.saving.atomic import open_h5
+
+
+def _decode(values):
+    return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _layer_weights(group, layer_name):
+    """The arrays of one layer group, in its `weight_names` order."""
+    g = group[layer_name]
+    names = _decode(g.attrs.get("weight_names", []))
+    return names, [np.asarray(g[n]) for n in names]
+
+
+def _weights_root(h5, filename):
+    root = h5["model_weights"] if "model_weights" in h5 else h5
+    if "layer_names" not in root.attrs:
+        if "layers" in h5:
+            return None    # a Keras 3 .weights.h5 file
+        raise ValueError(
+            f"{filename}: expected Keras weights in HDF5 (a 'layer_names' attribute, or a Keras 3 "
+            f"'layers' group), found top-level keys {sorted(h5.keys())} and attributes "
+            f"{sorted(h5.attrs.keys())}. It is not a Keras model or weights file."
+        )
+    return root
+
+
+def _model_layers(model):
+    return list(model.layers) if hasattr(model, "layers") else [model]
+
+
+def load_weights(model, filepath, by_name=False, skip_mismatch=False):
+    """Loads a legacy `.h5` file (whole model or weights only) into `model`, all-or-nothing.
+
+    Args:
+        model: The kerastorch model.
+        filepath: Path to the `.h5` file.
+        by_name: Whether to match layers by name (layers absent from the file are left
+            unchanged). Defaults to `False`: layers with weights are matched in order.
+        skip_mismatch: With `by_name=True`, skip layers whose weights do not match (with a
+            warning) instead of raising. Defaults to `False`.
+
+    Raises:
+        ValueError: when the file does not match the model, naming the layer, what was
+            expected and what was found; no weight is changed then.
+    """
+    name = os.fspath(filepath)
+    with open_h5(filepath, "a Keras .h5 model or weights file") as h5:
+        root = _weights_root(h5, name)
+        if root is None:
+            weights_h5.read_model(h5, model, name, skip_mismatch=skip_mismatch)
+            return
+        file_layers = _decode(root.attrs["layer_names"])
+        plan, problems = [], []
+        if by_name:
+            for layer in _model_layers(model):
+                if layer.name not in file_layers:
+                    continue
+                wnames, arrays = _layer_weights(root, layer.name)
+                _match(layer, arrays, wnames, name, plan, problems)
+        else:
+            with_weights = [n for n in file_layers if len(root[n].attrs.get("weight_names", [])) > 0]
+            layers = [l for l in _model_layers(model) if l._weight_slots()]
+            if len(with_weights) != len(layers):
+                raise ValueError(
+                    f"{name}: the file holds weights for {len(with_weights)} layer(s) {with_weights}, "
+                    f"the model has {len(layers)} layer(s) with weights {[l.name for l in layers]}. "
+                    "It is a file of another model; load it into a model with the same layers, or "
+                    "use by_name=True (with skip_mismatch=True) to load the matching layers only. "
+                    "No weight was changed."
+                )
+            for layer, lname in zip(layers, with_weights):
+                wnames, arrays = _layer_weights(root, lname)
+                _match(layer, arrays, wnames, name, plan, problems, file_layer=lname)
+        if problems:
+            if not (skip_mismatch and by_name):
+                raise ValueError("\n".join(problems) + "\nNo weight was changed."
+                                 + ("" if by_name else " To load only matching layers, use "
+                                    "by_name=True, skip_mismatch=True."))
+            for message in problems:
+                warnings.warn(f"Skipping: {message}", stacklevel=2)
+        weights_h5.assign(plan)
+
+
+def _match(layer, arrays, wnames, filename, plan, problems, file_layer=None):
+    slots = layer._weight_slots()
+    where = f"{filename}, layer '{layer.name}'" + (f" (file layer '{file_layer}')"
+                                                   if file_layer and file_layer != layer.name else "")
+    if len(arrays) != len(slots):
+        problems.append(f"{where}: expected {len(slots)} weight(s) "
+                        f"{[f'{o.name}/{n}' for o, n in slots]}, found {len(arrays)} {wnames}.")
+        return
+    layer_plan = []
+    for (owner, n), arr, wname in zip(slots, arrays, wnames):
+        want = tuple(owner._keras_value(n).shape)
+        if tuple(arr.shape) != want:
+            problems.append(f"{where}: weight '{n}' expected shape {want}, found {tuple(arr.shape)} "
+                            f"('{wname}').")
+            return
+        layer_plan.append((owner, n, arr))
+    plan.extend(layer_plan)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a whole model from a legacy `.h5` file (config, weights, compile settings).
+
+    Args:
+        filepath: Path to the `.h5` file.
+        custom_objects: Optional dict of name -> class or function.
+        compile: Whether to compile from the saved training config. Defaults to `True`.
+        safe_mode: Whether to refuse Lambda layers. Defaults to `True`.
+
+    Returns:
+        The model.
+    """
+    from kerastorch.saving import keras_format, serialization
+
+    name = os.fspath(filepath)
+    with open_h5(filepath, "a Keras .h5 model file") as h5:
+        raw = h5.attrs.get("model_config")
+        if raw is None:
+            raise ValueError(
+                f"{name}: expected a whole-model .h5 file with a 'model_config' attribute, found "
+                f"attributes {sorted(h5.attrs.keys())}. It holds weights only: build the model in "
+                "code and call model.load_weights(path)."
+            )
+        config = json.loads(raw.decode("utf8") if isinstance(raw, bytes) else raw)
+        training = h5.attrs.get("training_config")
+    model = keras_format.model_from_config(config, custom_objects, safe_mode, where=name, compile=False)
+    load_weights(model, filepath)
+    if compile and training is not None:
+        training = json.loads(training.decode("utf8") if isinstance(training, bytes) else training)
+        cfg = dict(training)
+        cfg["optimizer"] = cfg.pop("optimizer_config", None)
+        try:
+            serialization.compile_from_config(model, cfg, custom_objects, name)
+        except (ValueError, TypeError) as e:
+            warnings.warn(f"{name}: the model was loaded uncompiled, as its training config could not "
+                          f"be restored ({e}). Call model.compile(...) before fit().", stacklevel=2)
+    return model

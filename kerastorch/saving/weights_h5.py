@@ -1,0 +1,336 @@
+"""Keras 3's weights HDF5 layout (`.weights.h5`, and `model.weights.h5` inside `.keras`).
+
+The tree (KERAS-FACTS 3.3):
+
+    layers/<snake_class>[_<n>]/vars/0, 1, ...     # group name from the class and a per-class
+    layers/lstm/cell/vars/...                      # counter in container order, NOT layer.name
+    vars/                                          # the model's own (none for Sequential)
+    optimizer/vars/0 iteration, 1 learning_rate, 2... slots
+
+Reading validates every group, count and shape first and assigns only when all match, so a
+bad file leaves the model unchanged.
+"""
+
+import re
+
+import numpy as np
+import torch
+
+_RECURRENT = ("LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+
+
+def _snake(name):
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def container_keys(layers):
+    """Keras' group names for a list of layers: snake-case class name plus a per-class counter.
+
+    Example:
+    >>> from kerastorch import layers
+    >>> container_keys([layers.Dense(1, name="a"), layers.Dropout(0.1), layers.Dense(1, name="b")])
+    ['dense', 'dropout', 'dense_1']
+    """
+    used, keys = {}, []
+    for layer in layers:
+        name = _snake(type(layer).__name__)
+        if name in used:
+            used[name] += 1
+            name = f"{name}_{used[name]}"
+        else:
+            used[name] = 0
+        keys.append(name)
+    return keys
+
+
+def layer_tree(layer):
+    """The Keras HDF5 sub-paths of a layer's weights: a list of `(path, [(owner, weight_name), ...])`.
+
+    A layer may define `_keras_h5_tree()` returning the same structure to override the rule:
+    own weights under `vars`; each sublayer under the attribute name it is registered with;
+    a nested Sequential's layers under `layers/<key>`; recurrent layers that keep their
+    weights themselves (no `cell` sublayer) under `cell/vars`, where Keras keeps them.
+    """
+    custom = getattr(layer, "_keras_h5_tree", None)
+    if custom is not None:
+        return custom()
+    from kerastorch.layers.base import Layer
+
+    if hasattr(layer, "_stack"):
+        return model_tree(layer)
+    own = [(layer, n) for n in layer._keras_weights]
+    if hasattr(layer, "module") and not isinstance(getattr(layer, "module"), Layer) and \
+            isinstance(getattr(layer, "module"), torch.nn.Module):
+        # TorchModuleWrapper (or Model(module)): its tensors, in its own layout.
+        return [("vars", list(layer._weight_slots()))]
+    children = [(key, m) for key, m in layer._modules.items() if isinstance(m, Layer)]
+    if type(layer).__name__ in _RECURRENT and own and "cell" not in dict(children):
+        tree = [("vars", []), ("cell/vars", own)]
+    else:
+        tree = [("vars", own)]
+    for key, child in children:
+        tree.extend((f"{key}/{path}", slots) for path, slots in layer_tree(child))
+    return tree
+
+
+def model_tree(model):
+    """The HDF5 paths of a Sequential's weights, `layers/<key>/...` plus the model's own `vars`."""
+    tree = [("vars", [])]
+    for key, layer in zip(container_keys(model.layers), model.layers):
+        tree.extend((f"layers/{key}/{path}", slots) for path, slots in layer_tree(layer))
+    return tree
+
+
+def _slot_value(owner, name):
+    return owner._keras_value(name)
+
+
+def _slot_label(owner, name):
+    return f"{getattr(owner, 'name', '?')}/{name}"
+
+
+def write_model(h5, model, include_optimizer=True):
+    """Writes `model`'s weights (and its optimizer's variables) into the open h5py file `h5`."""
+    tree = layer_tree(model) if not hasattr(model, "_stack") else model_tree(model)
+    names = _owner_names(model)
+    for path, slots in tree:
+        group = h5.require_group(path)
+        owner_name = names.get(path.rsplit("/vars", 1)[0], model.name)
+        group.attrs["name"] = owner_name
+        for i, (owner, n) in enumerate(slots):
+            group.create_dataset(str(i), data=_slot_value(owner, n).detach().cpu().numpy())
+    if include_optimizer:
+        opt_vars = optimizer_variables(model)
+        if opt_vars is not None:
+            group = h5.require_group("optimizer/vars")
+            group.attrs["name"] = model.optimizer.name
+            for i, value in enumerate(opt_vars):
+                group.create_dataset(str(i), data=value)
+
+
+def _owner_names(model):
+    names = {}
+    if hasattr(model, "_stack"):
+        for key, layer in zip(container_keys(model.layers), model.layers):
+            names[f"layers/{key}"] = layer.name
+            names[f"layers/{key}/cell"] = layer.name
+    return names
+
+
+def _vars_keys(group, where):
+    keys = list(group.keys())
+    try:
+        return sorted(keys, key=int)    # h5py lists '0, 1, 10, 2': sort as integers
+    except ValueError:
+        raise ValueError(f"{where}: expected datasets named 0, 1, 2, ..., found {keys}.") from None
+
+
+def read_model(h5, model, filename, skip_mismatch=False, include_optimizer=True):
+    """Reads weights from the open h5py file `h5` into `model`, all-or-nothing.
+
+    Args:
+        h5: An open h5py File (Keras 3 layout).
+        model: The kerastorch model.
+        filename: The file's name, for messages.
+        skip_mismatch: Whether to skip layers whose weights do not match (with a warning)
+            instead of raising. Defaults to `False`.
+        include_optimizer: Whether to restore `optimizer/vars` when present and the model
+            is compiled. Defaults to `True`.
+
+    Raises:
+        ValueError: naming the file, the layer and weight, what was expected and what was
+            found, when the file does not match the model; the model is unchanged then.
+    """
+    import warnings
+
+    tree = model_tree(model) if hasattr(model, "_stack") else layer_tree(model)
+    if "layers" not in h5 and any(slots for _, slots in tree):
+        raise ValueError(
+            f"{filename}: expected a Keras 3 weights file with a 'layers' group, found top-level "
+            f"keys {sorted(h5.keys())}. A Keras 2 (legacy) weights file is read with "
+            "load_weights('....h5'); a .keras archive with load_model()."
+        )
+    expected_groups = {p.split("/")[1] for p, _ in tree if p.startswith("layers/")}
+    found_groups = set(h5["layers"].keys()) if "layers" in h5 else set()
+    extra = sorted(found_groups - expected_groups)
+    missing = sorted(g for g in expected_groups - found_groups
+                     if any(s for p, s in tree if p.startswith(f"layers/{g}/")))
+    if (extra or missing) and not skip_mismatch:
+        raise ValueError(
+            f"{filename}: the file does not hold weights of this model. The model's layers are "
+            f"stored as {sorted(expected_groups)}, the file holds {sorted(found_groups)}"
+            + (f" (missing: {missing}" if missing else " (")
+            + (f"{'; ' if missing else ''}not in the model: {extra})" if extra else ")")
+            + ". Groups are named after each layer's class and position, not its name: load weights "
+            "saved from a model with the same layers in the same order. No weight was changed."
+        )
+    plan, problems = [], []
+    for path, slots in tree:
+        if not slots:
+            continue
+        where = f"{filename}, group '{path}'"
+        if path not in h5:
+            problems.append((path, f"{where}: missing; expected {len(slots)} weight(s) "
+                                   f"{[_slot_label(o, n) for o, n in slots]}."))
+            continue
+        group = h5[path]
+        keys = _vars_keys(group, where)
+        if len(keys) != len(slots):
+            problems.append((path, f"{where}: expected {len(slots)} weight(s) "
+                                   f"({', '.join(_slot_label(o, n) for o, n in slots)}), found {len(keys)}."))
+            continue
+        layer_plan, ok = [], True
+        for key, (owner, n) in zip(keys, slots):
+            arr = np.asarray(group[key])
+            want = tuple(_slot_value(owner, n).shape)
+            if tuple(arr.shape) != want:
+                problems.append((path, f"{where}: weight '{_slot_label(owner, n)}' expected shape "
+                                       f"{want} (Keras layout), found {tuple(arr.shape)}."))
+                ok = False
+                break
+            layer_plan.append((owner, n, arr))
+        if ok:
+            plan.append((path, layer_plan))
+    if problems:
+        if not skip_mismatch:
+            raise ValueError("\n".join(m for _, m in problems)
+                             + "\nThe file does not match the model; no weight was changed.")
+        for _, message in problems:
+            warnings.warn(f"Skipping: {message}", stacklevel=3)
+    opt_plan = None
+    if include_optimizer and "optimizer/vars" in h5 and getattr(model, "optimizer", None) is not None:
+        opt_plan = _plan_optimizer(h5["optimizer/vars"], model, filename)
+    for _, layer_plan in plan:
+        assign(layer_plan)
+    if opt_plan is not None:
+        opt_plan()
+
+
+def assign(plan):
+    """Copies Keras-layout arrays into their weights: `plan` is a list of `(owner, name, array)`."""
+    with torch.no_grad():
+        for owner, n, arr in plan:
+            if not hasattr(owner, "_weight_layouts") or not hasattr(owner, "_keras_weights"):
+                # _SlotProxy of a wrapped torch module: the tensor itself.
+                owner.value.copy_(torch.as_tensor(arr).to(owner.value.dtype))
+                continue
+            stored = getattr(owner, n)
+            layout = owner._weight_layouts.get(n)
+            value = torch.as_tensor(np.ascontiguousarray(arr))
+            value = layout[0](value) if layout else value
+            stored.copy_(value.to(dtype=stored.dtype, device=stored.device))
+
+
+# --------------------------------------------------------------------------- optimizer
+def _layout_of_params(model):
+    """id(parameter) -> (to_internal, to_keras) for parameters stored in a non-Keras layout."""
+    out = {}
+    for owner, n in model._weight_slots():
+        layouts = getattr(owner, "_weight_layouts", {})
+        if n in layouts:
+            out[id(getattr(owner, n))] = layouts[n]
+    return out
+
+
+def _slot_owners(opt):
+    owners = {}
+    for group in opt._slot_groups:
+        for i, t in enumerate(group):
+            if i < len(opt._params):
+                owners[id(t)] = opt._params[i]
+    return owners
+
+
+def optimizer_variables(model):
+    """The optimizer's variables as numpy arrays in Keras' order and layout, or `None`.
+
+    `None` when the model has no kerastorch optimizer or it is not built (Keras writes no
+    optimizer group then either).
+    """
+    from kerastorch.optimizers import Optimizer
+
+    opt = getattr(model, "optimizer", None)
+    if not isinstance(opt, Optimizer) or not opt.built:
+        return None
+    layouts = _layout_of_params(model)
+    owners = _slot_owners(opt)
+    out = []
+    for v in opt.variables:
+        owner = owners.get(id(v))
+        layout = layouts.get(id(owner)) if owner is not None else None
+        value = layout[1](v) if layout else v
+        out.append(value.detach().cpu().numpy())
+    return out
+
+
+def ensure_optimizer_built(model):
+    """Builds a compiled model's optimizer for its trainable weights (as Keras does on load)."""
+    from kerastorch.optimizers import Optimizer
+
+    opt = getattr(model, "optimizer", None)
+    if isinstance(opt, Optimizer) and not opt.built and model.built:
+        model._build_optimizer()
+    return isinstance(opt, Optimizer) and opt.built
+
+
+def _plan_optimizer(group, model, filename):
+    """Validates the stored optimizer variables; returns a function that assigns them."""
+    import warnings
+
+    if not ensure_optimizer_built(model):
+        return None
+    opt = model.optimizer
+    keys = _vars_keys(group, f"{filename}, group 'optimizer/vars'")
+    variables = opt.variables
+    if len(keys) != len(variables):
+        warnings.warn(
+            f"{filename}: skipping the optimizer state: the file holds {len(keys)} optimizer "
+            f"variables, optimizer '{opt.name}' ({type(opt).__name__}) has {len(variables)}. It was "
+            "saved with another optimizer or options; training restarts the optimizer from scratch.",
+            stacklevel=4)
+        return None
+    layouts = _layout_of_params(model)
+    owners = _slot_owners(opt)
+    values = []
+    for i, (key, v) in enumerate(zip(keys, variables)):
+        arr = torch.as_tensor(np.asarray(group[key]))
+        owner = owners.get(id(v))
+        layout = layouts.get(id(owner)) if owner is not None else None
+        if layout is not None:
+            arr = layout[0](arr)
+        if tuple(arr.shape) != tuple(v.shape):
+            raise ValueError(
+                f"{filename}: optimizer variable {i} expected shape {tuple(v.shape)}, found "
+                f"{tuple(arr.shape)}. The optimizer state belongs to another model; no weight was changed."
+            )
+        values.append(arr)
+
+    def apply():
+        with torch.no_grad():
+            for v, arr in zip(variables, values):
+                v.copy_(arr.to(dtype=v.dtype, device=v.device))
+
+    return apply
+
+
+def save_weights(model, filepath):
+    """Writes `model`'s weights to `filepath` in Keras 3's `.weights.h5` format, atomically."""
+    import h5py
+
+    from kerastorch.saving.atomic import atomic_write
+
+    with atomic_write(filepath) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            write_model(h5, model)
+
+
+def load_weights(model, filepath, skip_mismatch=False):
+    """Loads a Keras 3 `.weights.h5` file into `model` (all-or-nothing)."""
+    import h5py
+
+    from kerastorch.saving.atomic import open_h5
+
+    with open_h5(filepath) as h5:
+        read_model(h5, model, str(filepath), skip_mismatch=skip_mismatch)
