@@ -21,3 +21,6 @@ from kerastorch.layers.pooling import (GlobalAveragePooling1D, GlobalAveragePool
 from kerastorch.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from kerastorch.layers.embedding import Embedding
 from kerastorch.layers.normalization import GroupNormalization, LayerNormalization, UnitNormalization
+from kerastorch.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from kerastorch.layers.regularization import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
+                                              SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
