@@ -145,14 +145,10 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
                          "Give it an Input(shape=...) or call model.build(input_shape) first.")
     path = _suffix(filepath)
     if path.endswith(".keras"):
-        import io
-
-        import h5py
-
         _, weights = keras_format.read_archive(filepath)
         if weights is None:
             raise ValueError(f"{os.fspath(filepath)}: the archive holds no model.weights.h5.")
-        with h5py.File(io.BytesIO(weights), "r") as h5:
+        with keras_format.open_weights(weights, os.fspath(filepath)) as h5:
             weights_h5.read_model(h5, model, f"{os.fspath(filepath)}/model.weights.h5",
                                   skip_mismatch=skip_mismatch)
         return

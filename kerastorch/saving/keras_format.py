@@ -127,11 +127,17 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     config, weights = read_archive(filepath)
     model = model_from_config(config, custom_objects, safe_mode, where=name, compile=compile)
     if weights is not None:
-        try:
-            h5 = h5py.File(io.BytesIO(weights), "r")
-        except OSError as e:
-            raise ValueError(f"{name}: model.weights.h5 inside the archive is not valid HDF5 "
-                             f"(corrupted?): {e}") from None
-        with h5:
+        with open_weights(weights, name) as h5:
             weights_h5.read_model(h5, model, f"{name}/model.weights.h5", include_optimizer=compile)
     return model
+
+
+def open_weights(weights, name):
+    """Opens the `model.weights.h5` bytes of archive `name`; damaged HDF5 raises a ValueError."""
+    import h5py
+
+    try:
+        return h5py.File(io.BytesIO(weights), "r")
+    except OSError as e:
+        raise ValueError(f"{name}: model.weights.h5 inside the archive is not valid HDF5 "
+                         f"(corrupted or truncated?): {e}") from None
