@@ -24,3 +24,6 @@ from kerastorch.layers.normalization import GroupNormalization, LayerNormalizati
 from kerastorch.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerastorch.layers.regularization import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
                                               SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
+from kerastorch.layers.preprocessing import (CenterCrop, Normalization, RandomBrightness, RandomContrast, RandomCrop,
+                                            RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
+                                            Resizing)
