@@ -27,3 +27,5 @@ from kerastorch.layers.regularization import (ActivityRegularization, AlphaDropo
 from kerastorch.layers.preprocessing import (CenterCrop, Normalization, RandomBrightness, RandomContrast, RandomCrop,
                                             RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
                                             Resizing)
+from kerastorch.layers.wrappers import Bidirectional, TimeDistributed
+from kerastorch.layers.lambda_layer import Lambda, Masking
