@@ -119,7 +119,8 @@ class BackupAndRestore(Callback):
                 state = torch.load(path, map_location="cpu", weights_only=True)
                 self._check_format(state, path)
             except Exception as e:  # unreadable or truncated: try the previous backup
-                errors.append(f"{path}: {type(e).__name__}: {e}")
+                first_line = (str(e).strip().splitlines() or [""])[0][:200]
+                errors.append(f"{path}: {type(e).__name__}: {first_line}")
                 continue
             self._restore(state, path)
             return
