@@ -400,6 +400,50 @@ class Optimizer:
             return loss * self.loss_scale_factor
         return loss
 
+    def apply(self, grads, trainable_variables=None):
+        """Applies `grads` to `trainable_variables`, as Keras' `optimizer.apply`.
+
+        Args:
+            grads: List of gradient tensors (or `None` to skip a variable).
+            trainable_variables: List of `torch.nn.Parameter`s, in the same order as `grads`.
+                Defaults to the parameters the optimizer was built for. An unbuilt
+                optimizer is built for them.
+
+        Example:
+        >>> import torch
+        >>> from kerastorch import optimizers
+        >>> w = torch.nn.Parameter(torch.ones(2))
+        >>> _ = optimizers.SGD(learning_rate=0.5).apply([torch.ones(2)], [w])
+        >>> w.data
+        tensor([0.5000, 0.5000])
+        """
+        params = list(self._params) if trainable_variables is None else list(trainable_variables)
+        grads = list(grads)
+        if len(grads) != len(params):
+            raise ValueError(
+                f"{type(self).__name__}.apply: got {len(grads)} gradients for {len(params)} variables; "
+                "pass one gradient (or None) per variable, in the same order."
+            )
+        if not self.built:
+            self.build(params)
+        elif trainable_variables is not None:
+            known = {id(p) for p in self._params}
+            strangers = [i for i, p in enumerate(params) if id(p) not in known]
+            if strangers:
+                raise ValueError(
+                    f"{type(self).__name__}.apply: variable #{strangers[0]} is not one the optimizer "
+                    "was built for. Pass the model's parameters (list(model.parameters())), not copies "
+                    "or reshaped views."
+                )
+        for p, g in zip(params, grads):
+            p.grad = g
+        return self.step()
+
+    def apply_gradients(self, grads_and_vars):
+        """Applies `(gradient, variable)` pairs, as Keras' `optimizer.apply_gradients`."""
+        pairs = list(grads_and_vars)
+        return self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
     @torch.no_grad()
     def step(self, closure=None):
         """Applies one Keras update from the gradients in `p.grad`.

@@ -190,3 +190,175 @@ class ArrayBatches:
             if i + 1 < self.num_batches:
                 upcoming = cut(i + 1)
             yield current
+
+
+def inspect_generator(value):
+    """Whether `value` is a Python generator or iterator (not an array or a string)."""
+    import collections.abc
+    import types
+
+    return isinstance(value, (types.GeneratorType, collections.abc.Iterator)) and not isinstance(
+        value, (np.ndarray, torch.Tensor, str, bytes))
+
+
+def unpack_batch(batch, where):
+    """Splits a batch from a loader or generator into (x, y, sample_weight)."""
+    if isinstance(batch, dict):
+        raise TypeError(
+            f"{where}: batches must be x, (x, y) or (x, y, sample_weight); got a dict with keys "
+            f"{sorted(batch)}. Sequential models take one input array per batch."
+        )
+    if isinstance(batch, (list, tuple)):
+        if len(batch) == 1:
+            return batch[0], None, None
+        if len(batch) == 2:
+            return batch[0], batch[1], None
+        if len(batch) == 3:
+            return batch[0], batch[1], batch[2]
+        raise ValueError(
+            f"{where}: batches must be x, (x, y) or (x, y, sample_weight), got a "
+            f"{type(batch).__name__} of {len(batch)} elements."
+        )
+    return batch, None, None
+
+
+class IterableBatches:
+    """Batches from a DataLoader, a PyDataset, or a Python generator, moved to the device.
+
+    The first batch can be looked at before training (`first()`), to build the model from its
+    shape; it is then delivered first, not drawn twice.
+
+    Args:
+        source: A callable returning a fresh iterator for an epoch (loaders, PyDatasets), or a
+            single iterator shared by all epochs (generators).
+        num_batches: Batches per epoch, or `None` when unknown.
+        device: The `torch.device` batches are delivered on.
+        keep_int_x: Whether integer inputs keep an integer dtype.
+        steps: Optional cap on batches per epoch.
+        class_weight: Optional `{class: weight}` applied to each batch.
+        where: Name of the argument, for error messages.
+    """
+
+    def __init__(self, source, num_batches, device, keep_int_x, steps=None, class_weight=None,
+                 where="x", on_epoch_end=None):
+        self._source = source
+        self._shared = None if callable(source) else source
+        self.num_batches = num_batches if steps is None else (
+            int(steps) if num_batches is None else min(int(steps), num_batches))
+        self.steps = None if steps is None else int(steps)
+        self.device = device
+        self.keep_int_x = keep_int_x
+        self.class_weight = class_weight
+        self.where = where
+        self.n = None
+        self._peeked = None
+        self._pending_iter = None
+        self._on_epoch_end = on_epoch_end
+        self.exhausted = False
+
+    def __len__(self):
+        return self.num_batches if self.num_batches is not None else 0
+
+    def _iterator(self):
+        if self._pending_iter is not None:
+            it, self._pending_iter = self._pending_iter, None
+            return it
+        return iter(self._source()) if self._shared is None else self._shared
+
+    def _convert(self, batch):
+        x, y, sw = unpack_batch(batch, self.where)
+        x = to_tensor(x, "x", keep_integers=self.keep_int_x)
+        y = to_tensor(y, "y")
+        sw = to_tensor(sw, "sample_weight", keep_integers=False)
+        if self.class_weight is not None:
+            sw = class_weight_to_sample_weight(y, self.class_weight, sw)
+        non_blocking = self.device.type == "cuda"
+        return tuple(None if t is None else t.to(self.device, non_blocking=non_blocking) for t in (x, y, sw))
+
+    def first(self):
+        """The first batch (converted), drawn once and delivered again as the first of the epoch."""
+        if self._peeked is None:
+            it = self._iterator()
+            try:
+                raw = next(it)
+            except StopIteration:
+                raise ValueError(
+                    f"The data passed as `{self.where}` is empty: it produced no batch. Pass a loader, "
+                    "dataset or generator that yields at least one batch."
+                ) from None
+            self._peeked = self._convert(raw)
+            self._pending_iter = it
+        return self._peeked
+
+    def __iter__(self):
+        it = self._iterator()
+        count = 0
+        if self._peeked is not None:
+            batch, self._peeked = self._peeked, None
+            count = 1
+            yield batch
+        while self.steps is None or count < self.steps:
+            try:
+                raw = next(it)
+            except StopIteration:
+                if count == 0:
+                    self.exhausted = True
+                break
+            count += 1
+            yield self._convert(raw)
+        if self.num_batches is None and count and self._shared is None:
+            self.num_batches = count
+        if self._on_epoch_end is not None:
+            self._on_epoch_end()
+
+
+def make_batches(x, y, sample_weight, batch_size, shuffle, device, steps, keep_int_x, where,
+                 class_weight=None, model_name="model"):
+    """Returns an `ArrayBatches` or `IterableBatches` for any input `fit`/`evaluate`/`predict` accept.
+
+    Accepted: numpy arrays and torch tensors (with `y`), a `torch.utils.data.DataLoader` or
+    `Dataset`, a `kerastorch.utils.PyDataset`, or a Python generator/iterator yielding
+    `x`, `(x, y)` or `(x, y, sample_weight)` batches.
+    """
+    from kerastorch.utils.py_dataset import PyDataset
+
+    source_kind = None
+    if isinstance(x, torch.utils.data.DataLoader):
+        source_kind = "DataLoader"
+    elif isinstance(x, PyDataset):
+        source_kind = "PyDataset"
+    elif isinstance(x, torch.utils.data.Dataset):
+        source_kind = "Dataset"
+    elif inspect_generator(x):
+        source_kind = "generator"
+    if source_kind is None:
+        return None
+    for arg, value in (("y", y), ("sample_weight", sample_weight)):
+        if value is not None:
+            raise ValueError(
+                f"`{arg}` cannot be passed separately when {where} is a {source_kind}: got {arg}="
+                f"{describe(value)}. Let the {source_kind} yield (x, y) or (x, y, sample_weight) batches."
+            )
+    if source_kind == "DataLoader":
+        loader = x
+        num = len(loader) if hasattr(loader, "__len__") and _has_len(loader) else None
+        return IterableBatches(lambda: iter(loader), num, device, keep_int_x, steps, class_weight, where)
+    if source_kind == "Dataset":
+        if isinstance(x, torch.utils.data.IterableDataset):
+            loader = torch.utils.data.DataLoader(x, batch_size=batch_size)
+        else:
+            loader = torch.utils.data.DataLoader(x, batch_size=batch_size, shuffle=bool(shuffle))
+        num = len(loader) if _has_len(loader) else None
+        return IterableBatches(lambda: iter(loader), num, device, keep_int_x, steps, class_weight, where)
+    if source_kind == "PyDataset":
+        return IterableBatches(lambda: x._epoch_iterator(shuffle=bool(shuffle)), x.num_batches, device,
+                               keep_int_x, steps, class_weight, where, on_epoch_end=x.on_epoch_end)
+    return IterableBatches(x, None, device, keep_int_x, steps, class_weight, where)
+
+
+def _has_len(obj):
+    try:
+        len(obj)
+        return True
+    except TypeError:
+        return False

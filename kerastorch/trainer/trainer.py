@@ -6,6 +6,8 @@ device, and are read only when the progress bar redraws (bounded rate), when a c
 asks for batch logs, and at the end of each epoch.
 """
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -25,11 +27,14 @@ class _LossTracker:
         self.total = None
         self.count = 0
 
-    def update_state(self, loss, batch_size):
+    def update_state(self, values, sample_weight=None):
+        """Adds a (scalar) loss with weight `sample_weight` (the trainer passes the batch size)."""
+        weight = 1 if sample_weight is None else sample_weight
         if self.total is None:
-            self.total = torch.zeros((), dtype=torch.float32, device=loss.device)
-        self.total.add_(loss.detach().float(), alpha=batch_size)
-        self.count += batch_size
+            self.total = torch.zeros((), dtype=torch.float32, device=values.device)
+        values = values.detach()
+        self.total.add_(values if values.dim() == 0 else values.float().mean(), alpha=weight)
+        self.count += weight
 
     def result(self):
         if self.total is None:
@@ -43,6 +48,31 @@ class _LossTracker:
 
 
 _ACCURACY_ALIASES = ("accuracy", "acc", "crossentropy", "ce")
+
+
+class _ShapeResolvedMetric:
+    """`"accuracy"` (or `"acc"`, `"crossentropy"`): binary, sparse or categorical, chosen from the
+    shapes of the first targets and predictions it sees, as Keras does."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.name = spec
+        self.metric = None
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.metric is None:
+            from kerastorch import metrics as metrics_lib
+
+            self.metric = metrics_lib.resolve_accuracy(self.spec, y_true, y_pred)
+            self.name = self.metric.name
+        self.metric.update_state(y_true, y_pred, sample_weight=sample_weight)
+
+    def result(self):
+        return self.metric.result() if self.metric is not None else torch.zeros(())
+
+    def reset_state(self):
+        if self.metric is not None:
+            self.metric.reset_state()
 
 
 class Trainer:
@@ -104,9 +134,7 @@ class Trainer:
             raise TypeError(f"`metrics` must be a list of metric names, Metric objects or callables, got {metrics!r}.")
         self._compile_metric_specs = list(metrics) + list(weighted_metrics or [])
         self._weighted_from = len(metrics)
-        for spec in self._compile_metric_specs:   # fail fast on unknown names
-            self._make_metric(spec, None, None)
-        self._compile_metrics = None
+        self._compile_metrics = [self._make_metric(spec) for spec in self._compile_metric_specs]
         self._compile_config = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights,
                                     metrics=metrics, weighted_metrics=weighted_metrics,
                                     run_eagerly=run_eagerly, steps_per_execution=steps_per_execution,
@@ -116,13 +144,11 @@ class Trainer:
         self.compiled = True
 
     @staticmethod
-    def _make_metric(spec, y, y_pred):
+    def _make_metric(spec):
         from kerastorch import metrics as metrics_lib
 
         if isinstance(spec, str) and spec.lower() in _ACCURACY_ALIASES:
-            if y is None:
-                return None
-            return metrics_lib.resolve_accuracy(spec, y, y_pred)
+            return _ShapeResolvedMetric(spec)
         return metrics_lib.get(spec)
 
     @property
@@ -166,10 +192,6 @@ class Trainer:
                 loss = loss + torch.stack([torch.as_tensor(v, device=y_pred.device).float().sum() for v in extra]).sum()
         return loss
 
-    def _resolve_compile_metrics(self, y, y_pred):
-        if self._compile_metrics is None:
-            self._compile_metrics = [self._make_metric(s, y, y_pred) for s in self._compile_metric_specs]
-
     def _check_targets_once(self, y, y_pred):
         if self._targets_checked:
             return
@@ -204,14 +226,14 @@ class Trainer:
         floats), or `None` to use `model.metrics`.
 
         Args:
-            data: Tuple `(x, y, sample_weight)` of tensors on the device (`y`/`sample_weight` may be `None`).
+            data: The batch, as Keras passes it: `(x,)`, `(x, y)` or `(x, y, sample_weight)`,
+                tensors on the device.
         """
-        x, y, sample_weight = data
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         self.optimizer.zero_grad(set_to_none=True)
         y_pred = self(x, training=True)
-        if self._compile_metrics is None:
+        if not self._targets_checked:
             self._check_targets_once(y, y_pred)
-            self._resolve_compile_metrics(y, y_pred)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         if self._loss_scaled:
             self.optimizer.scale_loss(loss).backward()
@@ -221,7 +243,7 @@ class Trainer:
         if self._constrained_layers:
             for layer in self._constrained_layers:
                 layer._apply_constraints()
-        self._loss_tracker.update_state(loss, x.shape[0])
+        self._loss_tracker.update_state(loss, sample_weight=x.shape[0])
         with torch.no_grad():
             self._update_metrics(y, y_pred.detach(), sample_weight)
         return None
@@ -230,15 +252,14 @@ class Trainer:
         """One evaluation step: forward, loss and metrics, without gradients.
 
         Args:
-            data: Tuple `(x, y, sample_weight)` of tensors on the device.
+            data: The batch: `(x,)`, `(x, y)` or `(x, y, sample_weight)`, tensors on the device.
         """
-        x, y, sample_weight = data
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        if self._compile_metrics is None:
+        if not self._targets_checked:
             self._check_targets_once(y, y_pred)
-            self._resolve_compile_metrics(y, y_pred)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(loss, x.shape[0])
+        self._loss_tracker.update_state(loss, sample_weight=x.shape[0])
         self._update_metrics(y, y_pred, sample_weight)
         return None
 
@@ -365,26 +386,60 @@ class Trainer:
         if batch_size is None:
             batch_size = 32
         _check_batch_size(batch_size, "batch_size")
-        x_t, y_t, sw_t = self._prepare_arrays(x, y, sample_weight, "fit")
-        if class_weight is not None:
-            sw_t = data_lib.class_weight_to_sample_weight(y_t, class_weight, sw_t)
-        val = None
+        train_batches, y_t = self._batches_for(x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
+                                               "fit", class_weight, validation_split=validation_split,
+                                               split_off=validation_data is None and bool(validation_split))
+        val_batches = None
+        if isinstance(train_batches, tuple):   # arrays with validation_split: (train, val)
+            train_batches, val_batches = train_batches
         if validation_data is not None:
-            val = self._unpack_validation(validation_data)
-        elif validation_split:
-            (x_t, y_t, sw_t), val = data_lib.split_validation((x_t, y_t, sw_t), validation_split)
-        device = self._prepare_for_run(tuple(x_t.shape))
+            val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size,
+                                                   validation_steps)
         self._check_targets_upfront(y_t)
         self._build_optimizer()
-        train_batches = data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps_per_epoch)
-        val_batches = None
-        if val is not None:
-            val_batches = data_lib.ArrayBatches(val, validation_batch_size or batch_size, False, device,
-                                                validation_steps)
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=True,
-                           verbose=verbose, epochs=epochs, steps=len(train_batches))
+                           verbose=verbose, epochs=epochs, steps=train_batches.num_batches)
         return self._fit_loop(train_batches, val_batches, cbs, epochs, initial_epoch, validation_freq)
+
+    def _batches_for(self, x, y, sample_weight, batch_size, shuffle, steps, what, class_weight=None,
+                     validation_split=0.0, split_off=False):
+        """Batches for any accepted input; builds the model from the data and moves it to the device.
+
+        Returns `(batches, y_tensor_or_None)`; with `split_off`, batches is `(train, validation)`.
+        """
+        device = self._device()
+        iterable = data_lib.make_batches(x, y, sample_weight, batch_size, shuffle, device, steps,
+                                         self._accepts_integer_inputs(), f"{what}(x=...)", class_weight)
+        if iterable is not None:
+            if validation_split:
+                raise ValueError(
+                    f"`validation_split` is only supported when x is an array or a tensor, but x is a "
+                    f"{data_lib.describe(x)}, whose samples cannot be split off. Pass "
+                    "validation_data=... instead (a DataLoader, a generator or (x_val, y_val))."
+                )
+            first_x = iterable.first()[0]
+            self._check_input_shape(tuple(first_x.shape))
+            self._prepare_for_run(tuple(first_x.shape))
+            return iterable, None
+        x_t, y_t, sw_t = self._prepare_arrays(x, y, sample_weight, what)
+        if class_weight is not None:
+            sw_t = data_lib.class_weight_to_sample_weight(y_t, class_weight, sw_t)
+        self._prepare_for_run(tuple(x_t.shape))
+        if split_off:
+            (x_t, y_t, sw_t), val = data_lib.split_validation((x_t, y_t, sw_t), validation_split)
+            return (data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps),
+                    data_lib.ArrayBatches(val, batch_size, False, device)), y_t
+        return data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps), y_t
+
+    def _validation_batches(self, validation_data, batch_size, steps):
+        device = self._device()
+        iterable = data_lib.make_batches(validation_data, None, None, batch_size, False, device, steps,
+                                         self._accepts_integer_inputs(), "fit(validation_data=...)")
+        if iterable is not None:
+            return iterable
+        vx, vy, vsw = self._unpack_validation(validation_data)
+        return data_lib.ArrayBatches((vx, vy, vsw), batch_size, False, device, steps)
 
     def _unpack_validation(self, validation_data):
         if isinstance(validation_data, (list, tuple)) and len(validation_data) in (2, 3):
@@ -416,10 +471,13 @@ class Trainer:
             self._reset_metrics()
             self.train()
             cbs.on_epoch_begin(epoch)
+            step_logs = None
+            ran = False
             for step, batch in enumerate(train_batches):
+                ran = True
                 for cb in begin_listeners:
                     cb.on_train_batch_begin(step)
-                step_logs = self.train_step(batch)
+                step_logs = self.train_step(_as_keras_batch(batch))
                 if eager:
                     batch_logs = self._logs_from_step(step_logs)
                     for cb in eager:
@@ -428,6 +486,13 @@ class Trainer:
                     cb.on_train_batch_end(step, lambda sl=step_logs: self._logs_from_step(sl))
                 if self.stop_training:
                     break
+            if not ran:
+                warnings.warn(
+                    f"Your input ran out of data at epoch {epoch + 1}: the generator or iterator "
+                    "yielded no batch. Training stopped. Pass steps_per_epoch=... with a generator "
+                    "that yields steps_per_epoch * epochs batches, or use a DataLoader/PyDataset, "
+                    "which restart every epoch.", stacklevel=2)
+                break
             logs = self._logs_from_step(step_logs)
             if val_batches is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_loop(val_batches, val_cbs)
@@ -472,12 +537,10 @@ class Trainer:
         self._require_compiled("evaluate")
         batch_size = 32 if batch_size is None else batch_size
         _check_batch_size(batch_size, "batch_size")
-        x_t, y_t, sw_t = self._prepare_arrays(x, y, sample_weight, "evaluate")
-        device = self._prepare_for_run(tuple(x_t.shape))
-        batches = data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, False, device, steps)
+        batches, _ = self._batches_for(x, y, sample_weight, batch_size, False, steps, "evaluate")
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
-                           steps=len(batches))
+                           steps=batches.num_batches)
         logs = self._evaluate_loop(batches, cbs)
         if return_dict:
             return logs
@@ -494,7 +557,7 @@ class Trainer:
         # no_grad, not inference_mode: metric states first created here must stay usable in training.
         with torch.no_grad():
             for step, batch in enumerate(batches):
-                step_logs = self.test_step(batch)
+                step_logs = self.test_step(_as_keras_batch(batch))
                 for cb in listeners:
                     cb.on_test_batch_end(step, (lambda sl=step_logs: self._logs_from_step(sl))
                                          if isinstance(cb, ProgbarLogger) else self._logs_from_step(step_logs))
@@ -522,33 +585,41 @@ class Trainer:
         """
         batch_size = 32 if batch_size is None else batch_size
         _check_batch_size(batch_size, "batch_size")
-        x_t, _, _ = self._prepare_arrays(x, None, None, "predict")
-        device = self._prepare_for_run(tuple(x_t.shape))
-        batches = data_lib.ArrayBatches((x_t, None, None), batch_size, False, device, steps)
+        batches, _ = self._batches_for(x, None, None, batch_size, False, steps, "predict")
+        device = self._device()
         verbose = 1 if verbose == "auto" else verbose
         cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
-                           steps=len(batches))
+                           steps=batches.num_batches)
         listeners = cbs.batch_listeners("predict", "batch_end")
         was_training = self.training
         self.eval()
         cbs.on_predict_begin()
         out = None
         filled = 0
+        chunks = []   # outputs of sources of unknown size; arrays fill one preallocated array
         with torch.inference_mode():
             for step, batch in enumerate(batches):
-                y_pred = self.predict_step(batch)
-                if out is None:
+                y_pred = self.predict_step(_as_keras_batch(batch))
+                if not isinstance(batches, data_lib.ArrayBatches):
+                    chunks.append(y_pred.to("cpu"))
+                    filled += y_pred.shape[0]
+                elif out is None:
                     total = min(batches.n, batches.num_batches * batches.batch_size)
                     out = torch.empty((total, *y_pred.shape[1:]), dtype=y_pred.dtype, device="cpu",
                                       pin_memory=y_pred.is_cuda)
-                out[filled:filled + y_pred.shape[0]].copy_(y_pred, non_blocking=y_pred.is_cuda)
-                filled += y_pred.shape[0]
+                if out is not None:
+                    out[filled:filled + y_pred.shape[0]].copy_(y_pred, non_blocking=y_pred.is_cuda)
+                    filled += y_pred.shape[0]
                 for cb in listeners:
                     cb.on_predict_batch_end(step, None if isinstance(cb, ProgbarLogger) else {"outputs": y_pred})
         if out is not None and out.is_pinned():
             torch.cuda.synchronize(device)
         cbs.on_predict_end()
         self.train(was_training)
+        if chunks:
+            return torch.cat(chunks).numpy()
+        if out is None:
+            raise ValueError("predict() got no data: the input produced no batch.")
         return out[:filled].numpy()
 
     # ------------------------------------------------------------------ single batches
@@ -563,7 +634,7 @@ class Trainer:
         self._reset_metrics()
         self.train()
         batch = tuple(None if t is None else t.to(device) for t in (x_t, y_t, sw_t))
-        logs = self._logs_from_step(self.train_step(batch))
+        logs = self._logs_from_step(self.train_step(_as_keras_batch(batch)))
         return logs if return_dict else _ordered(self, logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -578,6 +649,25 @@ class Trainer:
     def predict_on_batch(self, x):
         """Returns the model's outputs for one batch, as a numpy array."""
         return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
+
+def unpack_x_y_sample_weight(data):
+    """Splits a batch `(x,)`, `(x, y)`, `(x, y, sample_weight)` or `x` into three (missing ones `None`)."""
+    if isinstance(data, (tuple, list)):
+        if len(data) == 1:
+            return data[0], None, None
+        if len(data) == 2:
+            return data[0], data[1], None
+        return data[0], data[1], data[2]
+    return data, None, None
+
+
+def _as_keras_batch(batch):
+    """(x, y, sw) with Nones -> the tuple Keras hands to train_step: (x,), (x, y) or (x, y, sw)."""
+    x, y, sw = batch
+    if sw is not None:
+        return batch
+    return (x,) if y is None else (x, y)
 
 
 def _ordered(model, logs):

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from kerastorch.utils.progbar import Progbar
+from kerastorch.utils.py_dataset import PyDataset
 
 
 def to_categorical(x, num_classes=None):
@@ -88,4 +89,5 @@ def clear_session():
     reset_name_counts()
 
 
-__all__ = ["Progbar", "clear_session", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "PyDataset", "clear_session", "normalize", "set_random_seed", "to_categorical"]
+from kerastorch.utils.image_dataset import image_dataset_from_directory
