@@ -42,8 +42,8 @@ class ModelCheckpoint(MonitorCallback):
     >>> checkpoint = ModelCheckpoint(os.path.join(folder, "w.{epoch:02d}.weights.h5"),
     ...                              monitor="loss", save_weights_only=True)
     >>> history = model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=2, verbose=0,
-    ...                     callbacks=[checkpoint])            # doctest: +SKIP
-    >>> sorted(os.listdir(folder))                             # doctest: +SKIP
+    ...                     callbacks=[checkpoint])
+    >>> sorted(os.listdir(folder))
     ['w.01.weights.h5', 'w.02.weights.h5']
     """
 
