@@ -36,7 +36,9 @@ def atomic_write(filepath, overwrite=True):
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot save to {filepath}: the folder {folder} does not exist. "
                                 "Create it first (os.makedirs(folder, exist_ok=True)).")
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.", suffix=".tmp", dir=folder)
+    # The temporary name keeps the extension: some writers (torch.export.save) check it.
+    suffix = ".tmp" + os.path.splitext(filepath)[1]
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(filepath)}.", suffix=suffix, dir=folder)
     os.close(fd)
     try:
         yield tmp
