@@ -137,8 +137,12 @@ class ArrayBatches:
         steps: Optional cap on batches per epoch.
     """
 
-    def __init__(self, tensors, batch_size, shuffle, device, steps=None):
+    def __init__(self, tensors, batch_size, shuffle, device, steps=None, shard=None):
         self.n = num_samples(tensors)
+        # shard=(rank, world_size): each GLOBAL batch of `batch_size` samples is split into
+        # world_size nearly equal parts and this process takes part `rank` (data parallelism).
+        self.shard = shard
+        self.epoch = 0
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.device = device
@@ -165,12 +169,26 @@ class ArrayBatches:
         data = self._resident
         bs = self.batch_size
         if self.shuffle:
-            order = torch.randperm(self.n, device=data[0].device)
+            if self.shard is not None:
+                # Every rank draws the same order: a generator seeded from the epoch number
+                # and the global torch seed (set_random_seed makes it reproducible).
+                gen = torch.Generator().manual_seed(torch.initial_seed() + self.epoch)
+                order = torch.randperm(self.n, generator=gen).to(data[0].device)
+            else:
+                order = torch.randperm(self.n, device=data[0].device)
+        self.epoch += 1
         transfer = data[0].device != self.device
 
         def cut(i):
             start = i * bs
-            if self.shuffle:
+            if self.shard is not None:
+                rank, world = self.shard
+                idx = torch.arange(start, min(start + bs, self.n), device=data[0].device)
+                if self.shuffle:
+                    idx = order[idx]
+                idx = torch.tensor_split(idx, world)[rank]
+                batch = tuple(None if t is None else t.index_select(0, idx) for t in data)
+            elif self.shuffle:
                 idx = order[start:start + bs]
                 batch = tuple(None if t is None else t.index_select(0, idx) for t in data)
             else:

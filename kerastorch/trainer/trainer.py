@@ -231,7 +231,7 @@ class Trainer:
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self.optimizer.zero_grad(set_to_none=True)
-        y_pred = self(x, training=True)
+        y_pred = self._train_forward(x, training=True)
         if not self._targets_checked:
             self._check_targets_once(y, y_pred)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
@@ -293,7 +293,12 @@ class Trainer:
 
     # ------------------------------------------------------------------ data
     def _device(self):
-        return config.get_device()
+        dist = _active_distribution()
+        return dist.device() if dist is not None else config.get_device()
+
+    def _shard(self):
+        dist = _active_distribution()
+        return (dist.rank, dist.world_size) if dist is not None else None
 
     def _prepare_arrays(self, x, y, sample_weight, what):
         """Tensors for x, y, sample_weight, with the checks that must come before any step."""
@@ -321,6 +326,10 @@ class Trainer:
         self._maybe_build_from_data(sample_shape)
         self.to(device)
         self._collect_layer_hooks()
+        dist = _active_distribution()
+        # The training forward goes through DistributedDataParallel when a distribution is
+        # active; kept outside the module registry so it is not a submodule of itself.
+        object.__setattr__(self, "_train_forward", dist.wrap_model(self) if dist is not None else self)
         return device
 
     def _maybe_build_from_data(self, data_shape):
@@ -397,7 +406,7 @@ class Trainer:
                                                    validation_steps)
         self._check_targets_upfront(y_t)
         self._build_optimizer()
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _chief_verbose(1 if verbose == "auto" else verbose)
         cbs = CallbackList(callbacks, model=self, add_history=True, add_progbar=True,
                            verbose=verbose, epochs=epochs, steps=train_batches.num_batches)
         return self._fit_loop(train_batches, val_batches, cbs, epochs, initial_epoch, validation_freq)
@@ -409,6 +418,9 @@ class Trainer:
         Returns `(batches, y_tensor_or_None)`; with `split_off`, batches is `(train, validation)`.
         """
         device = self._device()
+        dist = _active_distribution()
+        if dist is not None and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple)):
+            x = dist.distribute_dataset(x, batch_size=batch_size, shuffle=shuffle)
         iterable = data_lib.make_batches(x, y, sample_weight, batch_size, shuffle, device, steps,
                                          self._accepts_integer_inputs(), f"{what}(x=...)", class_weight)
         if iterable is not None:
@@ -426,11 +438,12 @@ class Trainer:
         if class_weight is not None:
             sw_t = data_lib.class_weight_to_sample_weight(y_t, class_weight, sw_t)
         self._prepare_for_run(tuple(x_t.shape))
+        shard = self._shard() if what != "predict" else None
         if split_off:
             (x_t, y_t, sw_t), val = data_lib.split_validation((x_t, y_t, sw_t), validation_split)
-            return (data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps),
-                    data_lib.ArrayBatches(val, batch_size, False, device)), y_t
-        return data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps), y_t
+            return (data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps, shard),
+                    data_lib.ArrayBatches(val, batch_size, False, device, None, shard)), y_t
+        return data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps, shard), y_t
 
     def _validation_batches(self, validation_data, batch_size, steps):
         device = self._device()
@@ -439,7 +452,7 @@ class Trainer:
         if iterable is not None:
             return iterable
         vx, vy, vsw = self._unpack_validation(validation_data)
-        return data_lib.ArrayBatches((vx, vy, vsw), batch_size, False, device, steps)
+        return data_lib.ArrayBatches((vx, vy, vsw), batch_size, False, device, steps, self._shard())
 
     def _unpack_validation(self, validation_data):
         if isinstance(validation_data, (list, tuple)) and len(validation_data) in (2, 3):
@@ -493,7 +506,7 @@ class Trainer:
                     "that yields steps_per_epoch * epochs batches, or use a DataLoader/PyDataset, "
                     "which restart every epoch.", stacklevel=2)
                 break
-            logs = self._logs_from_step(step_logs)
+            logs = self._epoch_logs(step_logs)
             if val_batches is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_loop(val_batches, val_cbs)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -508,6 +521,13 @@ class Trainer:
         self.history = cbs.history
         self.history.params = dict(cbs.params)
         return cbs.history
+
+    def _epoch_logs(self, step_logs):
+        """The logs at the end of an epoch (or evaluation): over every process when distributed."""
+        dist = _active_distribution()
+        if dist is not None and step_logs is None:
+            return dist.global_logs(self)
+        return self._logs_from_step(step_logs)
 
     def _logs_from_step(self, step_logs):
         if step_logs is None:
@@ -538,7 +558,7 @@ class Trainer:
         batch_size = 32 if batch_size is None else batch_size
         _check_batch_size(batch_size, "batch_size")
         batches, _ = self._batches_for(x, y, sample_weight, batch_size, False, steps, "evaluate")
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _chief_verbose(1 if verbose == "auto" else verbose)
         cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
                            steps=batches.num_batches)
         logs = self._evaluate_loop(batches, cbs)
@@ -561,7 +581,7 @@ class Trainer:
                 for cb in listeners:
                     cb.on_test_batch_end(step, (lambda sl=step_logs: self._logs_from_step(sl))
                                          if isinstance(cb, ProgbarLogger) else self._logs_from_step(step_logs))
-        logs = self._logs_from_step(step_logs)
+        logs = self._epoch_logs(step_logs)
         cbs.on_test_end(logs)
         self.train(was_training)
         return logs
@@ -587,7 +607,7 @@ class Trainer:
         _check_batch_size(batch_size, "batch_size")
         batches, _ = self._batches_for(x, None, None, batch_size, False, steps, "predict")
         device = self._device()
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _chief_verbose(1 if verbose == "auto" else verbose)
         cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
                            steps=batches.num_batches)
         listeners = cbs.batch_listeners("predict", "batch_end")
@@ -649,6 +669,19 @@ class Trainer:
     def predict_on_batch(self, x):
         """Returns the model's outputs for one batch, as a numpy array."""
         return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
+
+def _active_distribution():
+    """The active `kerastorch.distribution` (set explicitly, or detected from torchrun), or None."""
+    from kerastorch import distribution
+
+    return distribution.active()
+
+
+def _chief_verbose(verbose):
+    """Only the chief process (rank 0) prints progress under a distribution."""
+    dist = _active_distribution()
+    return verbose if dist is None or dist.is_chief() else 0
 
 
 def unpack_x_y_sample_weight(data):
