@@ -20,3 +20,6 @@ from kerastorch.callbacks.backup_and_restore import BackupAndRestore
 from kerastorch.callbacks.tensorboard import TensorBoard
 
 __all__ += ["BackupAndRestore", "TensorBoard"]
+from kerastorch.callbacks.remote_monitor import RemoteMonitor
+
+__all__ += ["RemoteMonitor"]
