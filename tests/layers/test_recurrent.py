@@ -278,3 +278,13 @@ def test_sequential_lstm_trains():
     history = model.fit(x, y, epochs=25, batch_size=16, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_regularizer_penalty_and_float64_inputs():
+    layer = layers.GRU(3, kernel_regularizer="l2", recurrent_regularizer=kerastorch.regularizers.L1(0.1))
+    out = layer(torch.randn(2, 4, F, dtype=torch.float64))
+    assert out.dtype == torch.float32
+    kernel, recurrent, _ = layer.get_weights()
+    penalties = [float(p.detach()) for p in layer.losses]
+    np.testing.assert_allclose(penalties, [0.01 * np.square(kernel).sum(), 0.1 * np.abs(recurrent).sum()],
+                               rtol=1e-5)

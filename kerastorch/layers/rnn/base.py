@@ -398,8 +398,10 @@ class RNN(Layer):
     def call(self, sequences, initial_state=None, mask=None, training=None):
         self._check_input_shape(tuple(sequences.shape))
         cell = self.cell
-        if not sequences.is_floating_point():
-            sequences = sequences.to(torch.float32)
+        weight = getattr(cell, "kernel", None)
+        dtype = weight.dtype if isinstance(weight, torch.Tensor) else torch.float32
+        if sequences.dtype != dtype:
+            sequences = sequences.to(dtype)      # Keras casts inputs to the layer's compute dtype
         batch, steps = sequences.shape[0], sequences.shape[1]
         states = self._initial_states(batch, initial_state, sequences)
 
