@@ -14,6 +14,7 @@ _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _DEVICE = None  # None: chosen on first use (CUDA when available, else CPU).
+_NAN_CHECKS = False
 
 
 def floatx():
@@ -119,3 +120,30 @@ def set_device(device):
             "Use set_device('cpu'), or install a CUDA build of torch."
         )
     _DEVICE = dev
+
+
+def enable_nan_checks(enabled=True):
+    """Turns on checks for NaN/infinite values in every batch and every loss (off by default).
+
+    With the checks on, `fit` stops at the first batch whose inputs or targets hold NaN or
+    infinity, and at the first step whose loss is not finite, with an error naming the
+    epoch, the step and the batch. Each check reads a value back from the device, so it
+    costs speed; leave it off for production runs.
+
+    Args:
+        enabled: Whether the checks run. Defaults to `True`.
+
+    Example:
+    >>> import kerastorch
+    >>> kerastorch.config.enable_nan_checks()
+    >>> kerastorch.config.nan_checks_enabled()
+    True
+    >>> kerastorch.config.enable_nan_checks(False)
+    """
+    global _NAN_CHECKS
+    _NAN_CHECKS = bool(enabled)
+
+
+def nan_checks_enabled():
+    """Whether `enable_nan_checks()` is on."""
+    return _NAN_CHECKS

@@ -250,11 +250,23 @@ class Sequential(Model):
         if training is None:
             training = self.training
         x = inputs
-        if self._uses_masks:
-            return self._call_with_masks(x, training)
-        for layer in self._stack:
-            x = layer(x, training=training)
-        return x
+        try:
+            if self._uses_masks:
+                return self._call_with_masks(x, training)
+            for layer in self._stack:
+                x = layer(x, training=training)
+            return x
+        except RuntimeError as e:
+            text = str(e)
+            if "same device" in text or "expected device" in text or "Expected all tensors" in text:
+                param = next(self.parameters(), None)
+                raise ValueError(
+                    f"Sequential '{self.name}': the input is on {inputs.device} but the model's weights "
+                    f"are on {param.device if param is not None else 'another device'}. fit/evaluate/"
+                    "predict move data for you; when calling the model directly, move the input "
+                    "first: model(x.to(next(model.parameters()).device))."
+                ) from e
+            raise
 
     def call(self, inputs, training=None, mask=None):
         return self.forward(inputs, training=training)

@@ -6,6 +6,8 @@ device, and are read only when the progress bar redraws (bounded rate), when a c
 asks for batch logs, and at the end of each epoch.
 """
 
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -26,6 +28,7 @@ class _LossTracker:
     def __init__(self):
         self.total = None
         self.count = 0
+        self.last = None
 
     def update_state(self, values, sample_weight=None):
         """Adds a (scalar) loss with weight `sample_weight` (the trainer passes the batch size)."""
@@ -33,6 +36,7 @@ class _LossTracker:
         if self.total is None:
             self.total = torch.zeros((), dtype=torch.float32, device=values.device)
         values = values.detach()
+        self.last = values
         self.total.add_(values if values.dim() == 0 else values.float().mean(), alpha=weight)
         self.count += weight
 
@@ -465,6 +469,24 @@ class Trainer:
         )
 
     def _fit_loop(self, train_batches, val_batches, cbs, epochs, initial_epoch, validation_freq):
+        interrupt = _GracefulInterrupt()
+        try:
+            return self._run_epochs(train_batches, val_batches, cbs, epochs, initial_epoch,
+                                    validation_freq, interrupt)
+        finally:
+            interrupt.restore()
+
+    def _check_finite_loss(self, step_logs, epoch, step):
+        value = self._loss_tracker.last if step_logs is None else next(iter(step_logs.values()), None)
+        if value is not None and not bool(torch.isfinite(torch.as_tensor(value)).all()):
+            raise FloatingPointError(
+                f"The loss became {float(value)} at epoch {epoch + 1}, step {step + 1} (batch index {step}). "
+                "Common causes: a learning rate too high, log of 0 in a custom loss, or bad values in "
+                "the data. Lower the learning rate, clip gradients (optimizer clipnorm=1.0), or check "
+                "the data of that batch."
+            )
+
+    def _run_epochs(self, train_batches, val_batches, cbs, epochs, initial_epoch, validation_freq, interrupt):
         self.stop_training = False
         listeners = cbs.batch_listeners("train", "batch_end")
         begin_listeners = cbs.batch_listeners("train", "batch_begin")
@@ -474,6 +496,7 @@ class Trainer:
                                verbose=0, epochs=1, steps=len(val_batches) if val_batches else None)
         logs = {}
         self._initial_epoch = None
+        nan_checks = config.nan_checks_enabled()
         cbs.on_train_begin()
         # A callback that restores a run (BackupAndRestore) sets model._initial_epoch.
         if isinstance(self._initial_epoch, int):
@@ -490,15 +513,24 @@ class Trainer:
                 ran = True
                 for cb in begin_listeners:
                     cb.on_train_batch_begin(step)
+                if nan_checks:
+                    _check_finite_batch(batch, epoch, step)
                 step_logs = self.train_step(_as_keras_batch(batch))
+                if nan_checks:
+                    self._check_finite_loss(step_logs, epoch, step)
                 if eager:
                     batch_logs = self._logs_from_step(step_logs)
                     for cb in eager:
                         cb.on_train_batch_end(step, batch_logs)
                 for cb in lazy:
                     cb.on_train_batch_end(step, lambda sl=step_logs: self._logs_from_step(sl))
-                if self.stop_training:
+                if self.stop_training or interrupt.requested:
                     break
+            if interrupt.requested:
+                print(f"\nTraining interrupted (KeyboardInterrupt) during epoch {epoch + 1}, after batch "
+                      f"{step + 1}. The model keeps the weights of that step; fit() returns the History "
+                      "of the completed epochs.")
+                break
             if not ran:
                 warnings.warn(
                     f"Your input ran out of data at epoch {epoch + 1}: the generator or iterator "
@@ -517,6 +549,11 @@ class Trainer:
         if getattr(self.optimizer, "use_ema", False):
             # Keras swaps the averaged weights in when training ends.
             self.optimizer.finalize_variable_values([p for p in self.parameters() if p.requires_grad])
+        if logs and not np.isfinite(logs.get("loss", 0.0)) and not nan_checks:
+            warnings.warn(
+                f"The training loss is {logs['loss']} at the end of epoch {epoch + 1}. To find the first "
+                "step and batch where it stopped being finite, run again after "
+                "kerastorch.config.enable_nan_checks(), or add callbacks.TerminateOnNaN().", stacklevel=2)
         cbs.on_train_end(logs)
         self.history = cbs.history
         self.history.params = dict(cbs.params)
@@ -669,6 +706,37 @@ class Trainer:
     def predict_on_batch(self, x):
         """Returns the model's outputs for one batch, as a numpy array."""
         return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
+
+class _GracefulInterrupt:
+    """During fit, Ctrl-C asks training to stop after the current batch (a second Ctrl-C stops at once)."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def restore(self):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def _check_finite_batch(batch, epoch, step):
+    for name, tensor in zip(("x", "y", "sample_weight"), batch):
+        if tensor is not None and tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise ValueError(
+                f"The {name} of batch {step} (epoch {epoch + 1}, step {step + 1}) holds {bad} NaN or "
+                f"infinite value(s), shape {tuple(tensor.shape)}. Clean the data (e.g. "
+                "np.nan_to_num, or drop those samples) before training."
+            )
 
 
 def _active_distribution():
