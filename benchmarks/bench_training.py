@@ -1,0 +1,591 @@
+"""Training-speed benchmark: kerastorch `fit` against a hand-written PyTorch loop and real Keras 3.
+
+Every contender trains the same model on the same synthetic data (fixed seed), the same
+number of samples per epoch, with Adam (lr 1e-3, epsilon 1e-7) and a train-accuracy metric.
+Contenders run in one process, interleaved epoch by epoch (round robin, rotating the order),
+after one warm-up epoch each; the median epoch time is reported. Peak memory is measured in a
+separate child process per contender (`VmHWM`, or `torch.cuda.max_memory_allocated` on CUDA).
+
+    python benchmarks/bench_training.py                       # all workloads, CPU
+    python benchmarks/bench_training.py --workloads mlp32,tiny --epochs 3 --no-memory
+    python benchmarks/bench_training.py --device cuda --jit    # untested on this machine
+
+Contenders:
+    kerastorch  `model.fit(x, y, batch_size, epochs=1, verbose=0)` per epoch.
+    torch       an expert's loop: `torch.nn` modules (logits + fused `F.cross_entropy`),
+                `torch.optim.Adam(foreach=True, eps=1e-7)`, `zero_grad(set_to_none=True)`,
+                `torch.randperm` shuffle, batches cut by index from resident tensors, loss and
+                accuracy accumulated on the device, one read-back per epoch.
+    keras       real Keras 3 on its torch backend (skipped when not importable).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The kerastorch to measure: this checkout, or another tree (a snapshot, a branch) via KT_BENCH_ROOT.
+sys.path.insert(0, os.environ.get("KT_BENCH_ROOT") or os.path.dirname(HERE))
+
+CONTENDERS = ("kerastorch", "torch", "keras")
+LR, EPS = 1e-3, 1e-7
+
+
+# ---------------------------------------------------------------------------- workloads
+class Workload:
+    """A model architecture in three spellings, its data, and its batch size."""
+
+    def __init__(self, name, title, batch_size, samples, make_data, kt, keras_layers, torch_model,
+                 task, available=lambda: (True, "")):
+        self.name, self.title, self.batch_size, self.samples = name, title, batch_size, samples
+        self.make_data, self.kt, self.keras_layers, self.torch_model = make_data, kt, keras_layers, torch_model
+        self.task = task                # "categorical" (one-hot y) | "binary" (y in {0,1}, shape (n, 1))
+        self.available = available
+
+
+def _labels_from_projection(x2d, classes, rng):
+    w = rng.standard_normal((x2d.shape[1], classes)).astype(np.float32)
+    return (x2d @ w).argmax(1)
+
+
+def _one_hot(ids, classes):
+    return np.eye(classes, dtype=np.float32)[ids]
+
+
+def data_mlp(n, rng):
+    x = rng.standard_normal((n, 784)).astype(np.float32)
+    return x, _one_hot(_labels_from_projection(x, 10, rng), 10)
+
+
+def data_cnn(n, rng):
+    x = rng.random((n, 28, 28, 3), dtype=np.float32)
+    pooled = x.reshape(n, 7, 4, 7, 4, 3).mean((2, 4)).reshape(n, -1)   # a learnable, coarse signal
+    pooled = pooled - pooled.mean(0)
+    return x, _one_hot(_labels_from_projection(pooled, 10, rng), 10)
+
+
+def data_bn(n, rng):
+    x = rng.standard_normal((n, 100)).astype(np.float32)
+    w = rng.standard_normal(100).astype(np.float32)
+    return x, (x @ w + 0.5 * np.sin(3 * x[:, 0]) > 0).astype(np.float32)[:, None]
+
+
+def data_tiny(n, rng):
+    x = rng.standard_normal((n, 16)).astype(np.float32)
+    w = rng.standard_normal(16).astype(np.float32)
+    return x, (x @ w > 0).astype(np.float32)[:, None]
+
+
+VOCAB, SEQ = 1000, 40
+
+
+def data_text(n, rng):
+    x = rng.integers(1, VOCAB, size=(n, SEQ))
+    return x.astype(np.int64), ((x < VOCAB // 4).sum(1) > SEQ // 4).astype(np.float32)[:, None]
+
+
+def _glorot(model):
+    """Keras' initialization (glorot_uniform kernels, zero biases), so losses are comparable."""
+    for m in model.modules():
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+            torch.nn.init.xavier_uniform_(m.weight)
+            torch.nn.init.zeros_(m.bias)
+    return model
+
+
+def torch_mlp():
+    nn = torch.nn
+    return _glorot(nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)))
+
+
+class _TorchCNN(torch.nn.Module):
+    """The CNN in NCHW with channels_last memory format (the data arrives NHWC: a free view)."""
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        self.features = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
+                                  nn.Linear(128, 10))
+
+    def forward(self, x):                                   # x: (N, H, W, C)
+        return self.head(self.features(x.permute(0, 3, 1, 2)))
+
+
+def torch_cnn():
+    return _glorot(_TorchCNN()).to(memory_format=torch.channels_last)
+
+
+def torch_bn():
+    nn = torch.nn
+    bn = lambda f: nn.BatchNorm1d(f, eps=1e-3, momentum=0.01)   # noqa: E731  Keras' BN defaults
+    return _glorot(nn.Sequential(nn.Linear(100, 256), bn(256), nn.ReLU(), nn.Linear(256, 128), bn(128),
+                                 nn.ReLU(), nn.Linear(128, 1)))
+
+
+def torch_tiny():
+    nn = torch.nn
+    return _glorot(nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 1)))
+
+
+class _TorchText(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(VOCAB, 32)
+        torch.nn.init.uniform_(self.embed.weight, -0.05, 0.05)
+        self.lstm = torch.nn.LSTM(32, 32, batch_first=True)
+        self.out = _glorot(torch.nn.Linear(32, 1))
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(self.embed(x))
+        return self.out(h[-1])
+
+
+def _spec_mlp(L):
+    return [L.Input(shape=(784,)), L.Dense(128, activation="relu"), L.Dense(10, activation="softmax")]
+
+
+def _spec_cnn(L):
+    return [L.Input(shape=(28, 28, 3)), L.Conv2D(32, (3, 3), activation="relu", padding="same"),
+            L.MaxPooling2D((2, 2)), L.Conv2D(64, (3, 3), activation="relu", padding="same"),
+            L.MaxPooling2D((2, 2)), L.Flatten(), L.Dropout(0.5), L.Dense(128, activation="relu"),
+            L.Dense(10, activation="softmax")]
+
+
+def _spec_bn(L):
+    return [L.Input(shape=(100,)), L.Dense(256), L.BatchNormalization(), L.Activation("relu"),
+            L.Dense(128), L.BatchNormalization(), L.Activation("relu"), L.Dense(1, activation="sigmoid")]
+
+
+def _spec_tiny(L):
+    return [L.Input(shape=(16,)), L.Dense(8, activation="relu"), L.Dense(1, activation="sigmoid")]
+
+
+def _spec_text(L):
+    return [L.Input(shape=(SEQ,), dtype="int64"), L.Embedding(VOCAB, 32), L.LSTM(32),
+            L.Dense(1, activation="sigmoid")]
+
+
+def _lstm_available():
+    try:
+        from kerastorch import layers
+    except Exception as e:   # noqa: BLE001
+        return False, f"kerastorch does not import: {e}"
+    if not hasattr(layers, "LSTM"):
+        return False, "kerastorch.layers.LSTM does not exist yet"
+    return True, ""
+
+
+WORKLOADS = {
+    "mlp32": Workload("mlp32", "MLP 784-128-10, batch 32", 32, 16000, data_mlp, _spec_mlp, _spec_mlp,
+                      torch_mlp, "categorical"),
+    "mlp256": Workload("mlp256", "MLP 784-128-10, batch 256", 256, 60000, data_mlp, _spec_mlp, _spec_mlp,
+                       torch_mlp, "categorical"),
+    "cnn": Workload("cnn", "CNN 28x28x3, batch 64", 64, 2048, data_cnn, _spec_cnn, _spec_cnn, torch_cnn,
+                    "categorical"),
+    "bn": Workload("bn", "BatchNorm MLP 100-256-128-1, batch 64", 64, 10000, data_bn, _spec_bn, _spec_bn,
+                   torch_bn, "binary"),
+    "tiny": Workload("tiny", "Tiny 16-8-1, batch 16", 16, 8000, data_tiny, _spec_tiny, _spec_tiny,
+                     torch_tiny, "binary"),
+    "text": Workload("text", f"Embedding({VOCAB},32)+LSTM(32), seq {SEQ}, batch 32", 32, 2048, data_text,
+                     _spec_text, _spec_text, _TorchText, "binary", available=_lstm_available),
+}
+
+
+def _loss_name(task):
+    return "categorical_crossentropy" if task == "categorical" else "binary_crossentropy"
+
+
+# ---------------------------------------------------------------------------- devices
+class Device:
+    def __init__(self, kind):
+        self.kind = kind
+        self.torch = torch.device(kind)
+
+    def sync(self):
+        if self.kind == "cuda":
+            torch.cuda.synchronize()
+
+    def timed(self, fn):
+        """Wall seconds of `fn()`; `self.last_cpu` gets the process CPU seconds it used (all threads)."""
+        self.sync()
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = fn()
+        self.sync()
+        self.last_cpu = time.process_time() - c0
+        return time.perf_counter() - t0, out
+
+
+# ---------------------------------------------------------------------------- contenders
+class Unsupported(Exception):
+    """A contender cannot run this configuration; the message says why."""
+
+
+class KerastorchContender:
+    name = "kerastorch"
+
+    def __init__(self, wl, data, device, args):
+        import kerastorch
+        from kerastorch import layers
+
+        if args.mixed_precision:
+            policy = getattr(getattr(kerastorch, "mixed_precision", None), "set_global_policy", None)
+            if policy is None:
+                raise Unsupported("kerastorch has no mixed_precision.set_global_policy")
+            policy("mixed_bfloat16")
+        kerastorch.config.set_device(device.kind)
+        torch.manual_seed(args.seed)
+        self.wl, self.data, self.device = wl, data, device
+        self.model = kerastorch.Sequential(wl.kt(layers))
+        compile_kwargs = dict(optimizer=kerastorch.optimizers.Adam(learning_rate=LR, epsilon=EPS),
+                              loss=_loss_name(wl.task), metrics=["accuracy"])
+        if args.jit:
+            compile_kwargs["jit_compile"] = True
+        self.model.compile(**compile_kwargs)
+        self.note = ""
+        self.last_loss = float("nan")
+
+    def epoch(self):
+        x, y = self.data["train"]
+        history = self.model.fit(x, y, batch_size=self.wl.batch_size, epochs=1, verbose=0, shuffle=True)
+        self.last_loss = history.history["loss"][-1]
+
+    def predict(self, x, batch_size):
+        return self.model.predict(x, batch_size=batch_size, verbose=0)
+
+
+class TorchContender:
+    name = "torch"
+
+    def __init__(self, wl, data, device, args):
+        torch.manual_seed(args.seed)
+        self.wl, self.device = wl, device
+        self.model = wl.torch_model().to(device.torch)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=LR, eps=EPS, foreach=True)
+        self.amp = args.mixed_precision == "bf16"
+        x, y = data["train"]
+        # Moved to the device once; targets as the loss wants them (class ids / float column).
+        self.x = torch.from_numpy(x).to(device.torch)
+        self.y = torch.from_numpy(y.argmax(1) if wl.task == "categorical" else y).to(device.torch)
+        self.step_fn = self._step
+        self.note = ""
+        if args.jit:
+            self.step_fn = torch.compile(self._step)
+            self.note = "torch.compile(step)"
+        self.last_loss = float("nan")
+
+    def _loss_and_correct(self, logits, y):
+        if self.wl.task == "categorical":
+            return F.cross_entropy(logits, y), (logits.argmax(1) == y).sum()
+        return F.binary_cross_entropy_with_logits(logits, y), ((logits > 0) == (y > 0.5)).sum()
+
+    def _step(self, xb, yb):
+        self.opt.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.kind, dtype=torch.bfloat16, enabled=self.amp):
+            logits = self.model(xb)
+        loss, correct = self._loss_and_correct(logits.float(), yb)
+        loss.backward()
+        self.opt.step()
+        return loss.detach(), correct
+
+    def epoch(self):
+        self.model.train()
+        n, bs = self.x.shape[0], self.wl.batch_size
+        order = torch.randperm(n, device=self.device.torch)
+        total = torch.zeros((), device=self.device.torch)
+        correct = torch.zeros((), dtype=torch.long, device=self.device.torch)
+        for start in range(0, n, bs):
+            idx = order[start:start + bs]
+            xb, yb = self.x.index_select(0, idx), self.y.index_select(0, idx)
+            loss, c = self.step_fn(xb, yb)
+            total += loss * xb.shape[0]
+            correct += c
+        self.last_loss = (total / n).item()         # the one read-back of the epoch
+
+    def predict(self, x, batch_size):
+        self.model.eval()
+        xt = torch.from_numpy(x).to(self.device.torch)
+        out = []
+        with torch.inference_mode():
+            for start in range(0, xt.shape[0], batch_size):
+                logits = self.model(xt[start:start + batch_size]).float()
+                out.append(torch.softmax(logits, 1) if self.wl.task == "categorical" else torch.sigmoid(logits))
+        return torch.cat(out).cpu().numpy()
+
+
+class KerasContender:
+    name = "keras"
+
+    def __init__(self, wl, data, device, args):
+        try:
+            import keras
+        except Exception as e:   # noqa: BLE001
+            raise Unsupported(f"keras not importable: {type(e).__name__}: {e}")
+        if keras.backend.backend() != "torch":
+            raise Unsupported(f"keras runs on {keras.backend.backend()!r}, not torch (set KERAS_BACKEND=torch)")
+        if args.mixed_precision:
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        keras.utils.set_random_seed(args.seed)
+        self.wl, self.data = wl, data
+        self.model = keras.Sequential(wl.keras_layers(keras.layers))
+        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate=LR, epsilon=EPS),
+                           loss=_loss_name(wl.task), metrics=["accuracy"], jit_compile=bool(args.jit))
+        self.note = "jit_compile=True" if args.jit else ""
+        self.last_loss = float("nan")
+
+    def epoch(self):
+        x, y = self.data["train"]
+        history = self.model.fit(x, y, batch_size=self.wl.batch_size, epochs=1, verbose=0, shuffle=True)
+        self.last_loss = history.history["loss"][-1]
+
+    def predict(self, x, batch_size):
+        return np.asarray(self.model.predict(x, batch_size=batch_size, verbose=0))
+
+
+CONTENDER_CLASSES = {c.name: c for c in (KerastorchContender, TorchContender, KerasContender)}
+
+
+# ---------------------------------------------------------------------------- measuring
+def make_data(wl, samples, seed):
+    rng = np.random.default_rng(seed)
+    n_test = max(wl.batch_size * 4, samples // 5)
+    x, y = wl.make_data(samples + n_test, rng)
+    return {"train": (x[:samples], y[:samples]), "test": (x[samples:], y[samples:])}
+
+
+def accuracy(wl, pred, y):
+    if wl.task == "categorical":
+        return float((pred.argmax(1) == y.argmax(1)).mean())
+    return float(((pred.reshape(-1) > 0.5) == (y.reshape(-1) > 0.5)).mean())
+
+
+class _CountCompile:
+    """Counts `torch.compile` calls, to tell whether a `jit_compile=True` was acted on."""
+
+    def __enter__(self):
+        self.calls, self._orig = 0, torch.compile
+
+        def counting(*a, **k):
+            self.calls += 1
+            return self._orig(*a, **k)
+        torch.compile = counting
+        return self
+
+    def __exit__(self, *exc):
+        torch.compile = self._orig
+
+
+def run_workload(wl, args, device):
+    samples = args.samples or wl.samples
+    data = make_data(wl, samples, args.seed)
+    contenders, notes = {}, {}
+    for name in args.contenders:
+        try:
+            with _CountCompile() as cc:
+                contender = CONTENDER_CLASSES[name](wl, data, device, args)
+                t_warm, _ = device.timed(contender.epoch)            # warm-up epoch (and lazy compiles)
+            if args.jit and name == "kerastorch" and cc.calls == 0:
+                contender.note = "jit_compile=True accepted, runs eager (no torch.compile call)"
+            contenders[name] = contender
+            contender.warmup_s = t_warm
+        except Unsupported as e:
+            notes[name] = f"skipped: {e}"
+    times = {name: [] for name in contenders}
+    cpu = {name: [] for name in contenders}
+    order = list(contenders)
+    for epoch in range(args.epochs):
+        rotated = order[epoch % len(order):] + order[:epoch % len(order)]   # no fixed position bias
+        for name in rotated:
+            t, _ = device.timed(contenders[name].epoch)
+            times[name].append(t)
+            cpu[name].append(device.last_cpu)
+    x_test, y_test = data["test"]
+    rows = {}
+    steps = -(-samples // wl.batch_size)
+    for name, c in contenders.items():
+        pred = c.predict(x_test, args.predict_batch)
+        pred_times = [device.timed(lambda: c.predict(x_test, args.predict_batch))[0] for _ in range(3)]
+        med = statistics.median(times[name])
+        rows[name] = dict(epoch_s=med, epoch_min_s=min(times[name]), step_us=med / steps * 1e6,
+                          cpu_s=statistics.median(cpu[name]),
+                          loss=c.last_loss, acc=accuracy(wl, pred, y_test),
+                          predict_sps=len(x_test) / statistics.median(pred_times), note=c.note)
+    return dict(workload=wl.name, title=wl.title, samples=samples, steps=steps, rows=rows, notes=notes,
+                times=times)
+
+
+def child_memory(wl_name, contender, args):
+    """Runs one contender on one workload in a fresh process; returns its peak memory (MiB)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--_child", f"{wl_name}:{contender}",
+           "--device", args.device, "--seed", str(args.seed), "--predict-batch", str(args.predict_batch)]
+    if args.samples:
+        cmd += ["--samples", str(args.samples)]
+    if args.jit:
+        cmd.append("--jit")
+    if args.mixed_precision:
+        cmd += ["--mixed-precision", args.mixed_precision]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    for line in proc.stdout.splitlines()[::-1]:
+        if line.startswith("{"):
+            return json.loads(line)
+    return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
+
+
+def _vm(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024        # kB -> MiB
+    return float("nan")
+
+
+def run_child(spec, args):
+    wl_name, name = spec.split(":")
+    wl = WORKLOADS[wl_name]
+    device = Device(args.device)
+    data = make_data(wl, args.samples or wl.samples, args.seed)
+    if name == "keras":
+        try:
+            import keras  # noqa: F401  imported before the baseline, as the library itself costs memory
+        except Exception:   # noqa: BLE001
+            pass
+    elif name == "kerastorch":
+        import kerastorch  # noqa: F401
+    # Load torch's lazily loaded kernels (autograd, oneDNN, foreach Adam) first, so that the
+    # "over imports" figure is what the contender itself holds, not what torch loads once.
+    w = torch.nn.Parameter(torch.ones(4, 4, device=device.torch))
+    torch.optim.Adam([w], foreach=True).zero_grad()
+    (w @ w).sum().backward()
+    torch.optim.Adam([w], foreach=True).step()
+    baseline = _vm("VmRSS")
+    try:
+        c = CONTENDER_CLASSES[name](wl, data, device, args)
+    except Unsupported as e:
+        print(json.dumps({"error": str(e)}))
+        return
+    if device.kind == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    c.epoch()
+    c.predict(data["test"][0], args.predict_batch)
+    out = {"peak_rss_mib": _vm("VmHWM"), "baseline_rss_mib": baseline}
+    if device.kind == "cuda":
+        out["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    print(json.dumps(out))
+
+
+# ---------------------------------------------------------------------------- report
+def markdown(results, memory, args):
+    lines = [
+        "| workload | contender | median epoch (s) | min epoch (s) | CPU s/epoch | µs/step | × hand loop | final train loss | "
+        "held-out acc | predict (samples/s) | peak RSS (MiB) | RSS over imports (MiB) |"
+        + (" CUDA peak (MiB) |" if args.device == "cuda" else ""),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if args.device == "cuda" else ""),
+    ]
+    notes = []
+    for res in results:
+        if "skipped" in res:
+            notes.append(f"- **{res['workload']}**: skipped: {res['skipped']}")
+            continue
+        base = res["rows"].get("torch", {}).get("epoch_s")
+        for name in CONTENDERS:
+            if name not in res["rows"]:
+                if name in res["notes"]:
+                    notes.append(f"- **{res['workload']} / {name}**: {res['notes'][name]}")
+                continue
+            r = res["rows"][name]
+            mem = memory.get((res["workload"], name), {})
+            ratio = f"{r['epoch_s'] / base:.2f}" if base else "–"
+            fmt = lambda k: (f"{mem[k]:.0f}" if k in mem else "–")   # noqa: E731
+            lines.append(
+                f"| {res['title']} ({res['samples']} samples, {res['steps']} steps) | {name} | {r['epoch_s']:.3f} | "
+                f"{r['epoch_min_s']:.3f} | {r['cpu_s']:.3f} | "
+                f"{r['step_us']:.0f} | {ratio} | {r['loss']:.4f} | {r['acc']:.3f} | {r['predict_sps']:,.0f} | "
+                f"{fmt('peak_rss_mib')} | "
+                + (f"{mem['peak_rss_mib'] - mem['baseline_rss_mib']:.0f}" if 'peak_rss_mib' in mem else "–")
+                + " |" + (f" {fmt('cuda_peak_mib')} |" if args.device == "cuda" else ""))
+            if r["note"]:
+                notes.append(f"- **{res['workload']} / {name}**: {r['note']}")
+            if "error" in mem:
+                notes.append(f"- **{res['workload']} / {name}** memory child failed: {mem['error']}")
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--epochs", type=int, default=5, help="timed epochs per contender (after 1 warm-up)")
+    p.add_argument("--samples", type=int, default=None, help="training samples per epoch (default: per workload)")
+    p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
+    p.add_argument("--contenders", default=",".join(CONTENDERS))
+    p.add_argument("--jit", action="store_true", help="jit_compile=True (kerastorch, keras); torch.compile (hand loop)")
+    p.add_argument("--mixed-precision", choices=["bf16"], default=None)
+    p.add_argument("--predict-batch", type=int, default=256)
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--no-memory", action="store_true", help="skip the per-contender memory subprocesses")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    p.add_argument("--json", default=None, help="also write raw results to this file")
+    p.add_argument("--_child", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    args.contenders = [c for c in args.contenders.split(",") if c]
+    if args.mixed_precision == "bf16" and args.device == "cpu" and not torch.backends.mkldnn.is_available():
+        p.error("bf16 on CPU needs oneDNN")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("--device cuda: torch.cuda.is_available() is False")
+    if args._child:
+        return run_child(args._child, args)
+    device = Device(args.device)
+    results, memory = [], {}
+    for wl_name in [w for w in args.workloads.split(",") if w]:
+        wl = WORKLOADS[wl_name]
+        ok, why = wl.available()
+        if not ok:
+            results.append({"workload": wl_name, "skipped": why})
+            continue
+        t0 = time.perf_counter()
+        res = run_workload(wl, args, device)
+        results.append(res)
+        print(f"[{wl_name}] {time.perf_counter() - t0:.1f}s " + ", ".join(
+            f"{n}={r['epoch_s']:.3f}s" for n, r in res["rows"].items()), file=sys.stderr, flush=True)
+        if not args.no_memory:
+            for name in res["rows"]:
+                memory[(wl_name, name)] = child_memory(wl_name, name, args)
+    header = (f"Command: `python {' '.join(['benchmarks/bench_training.py'] + (argv or sys.argv[1:]))}`  \n"
+              f"Date: {datetime.date.today().isoformat()}  \n"
+              f"torch {torch.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
+              f"{platform.machine()} with {os.cpu_count()} cores ({torch.get_num_threads()} torch threads), "
+              f"device {args.device}; load average at the end of the run {os.getloadavg()[0]:.1f}")
+    try:
+        import keras
+        header += f", keras {keras.__version__} ({keras.backend.backend()} backend)"
+    except Exception:   # noqa: BLE001
+        pass
+    table = markdown(results, memory, args)
+    print(header + "\n\n" + table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"results": results, "memory": {f"{k[0]}:{k[1]}": v for k, v in memory.items()}}, f,
+                      indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()
