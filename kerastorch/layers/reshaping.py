@@ -182,7 +182,8 @@ class RepeatVector(Layer):
 
     def call(self, inputs):
         _check_rank(self, tuple(inputs.shape), 2, "(batch, features)")
-        return inputs.unsqueeze(1).expand(-1, self.n, -1)
+        # A real copy (not an expand() view), so later in-place ops cannot alias the repeats.
+        return inputs.unsqueeze(1).repeat(1, self.n, 1)
 
     def compute_output_shape(self, input_shape):
         _check_rank(self, input_shape, 2, "(batch, features)")
