@@ -19,13 +19,13 @@ from kerastorch.layers.pooling import (GlobalAveragePooling1D, GlobalAveragePool
                                        GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                                        GlobalMaxPooling3D)
 from kerastorch.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
-from kerastorch.layers.embedding import Embedding
 from kerastorch.layers.normalization import GroupNormalization, LayerNormalization, UnitNormalization
+from kerastorch.layers.embedding import Embedding
+from kerastorch.layers.wrappers import Bidirectional, TimeDistributed
+from kerastorch.layers.lambda_layer import Lambda, Masking
 from kerastorch.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from kerastorch.layers.regularization import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise,
                                               SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from kerastorch.layers.preprocessing import (CenterCrop, Normalization, RandomBrightness, RandomContrast, RandomCrop,
                                             RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
                                             Resizing)
-from kerastorch.layers.wrappers import Bidirectional, TimeDistributed
-from kerastorch.layers.lambda_layer import Lambda, Masking
