@@ -89,8 +89,8 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
         if problems:
             if not (skip_mismatch and by_name):
                 raise ValueError("\n".join(problems) + "\nNo weight was changed."
-                                 + ("" if by_name else " To load only matching layers, use "
-                                    "by_name=True, skip_mismatch=True."))
+                                 + (" Pass skip_mismatch=True to skip such layers." if by_name else
+                                    " To load only matching layers, use by_name=True, skip_mismatch=True."))
             for message in problems:
                 warnings.warn(f"Skipping: {message}", stacklevel=2)
         weights_h5.assign(plan)
@@ -151,4 +151,19 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         except (ValueError, TypeError) as e:
             warnings.warn(f"{name}: the model was loaded uncompiled, as its training config could not "
                           f"be restored ({e}). Call model.compile(...) before fit().", stacklevel=2)
+        else:
+            _load_optimizer(model, filepath, name)
     return model
+
+
+def _load_optimizer(model, filepath, name):
+    """Restores `optimizer_weights` (ordered by its `weight_names` attr) into the compiled model."""
+    with open_h5(filepath) as h5:
+        if "optimizer_weights" not in h5:
+            return
+        group = h5["optimizer_weights"]
+        names = _decode(group.attrs.get("weight_names", []))
+        values = {str(i): np.asarray(group[n]) for i, n in enumerate(names)}
+    apply = weights_h5._plan_optimizer(values, model, name)
+    if apply is not None:
+        apply()
