@@ -182,7 +182,39 @@ def profile(wl, samples, n):
     # ---- train_step alone, and what fit adds around it
     data = (xb, yb, None)
     res["kt train_step() alone"] = cpu_us(lambda: model.train_step(data), n)
+
+    # ---- ablations: what a proposed change would save
+    # (a) the fused logits loss (losses.fused_from_logits, not wired into the trainer yet): the
+    #     same model with a linear last layer, trained on the logits-space loss. The metrics would
+    #     then need activation(logits) (one more cheap op, not counted here).
+    fused_model = _fused_variant(wl, x, y)
+    res["ablation: fit step with fused logits loss"] = (
+        cpu_us(lambda: fused_model.fit(x, y, batch_size=bs, epochs=1, verbose=0), 1, repeats=3)
+        - t_fit_one) / (steps - 1)
+    res["ablation: fit step, as compiled (same run)"] = (t_fit - t_fit_one) / (steps - 1)
+    # (b) the optimizer's host-side reads per step: int(_iterations) twice, float(learning_rate)
+    opt = model.optimizer
+    res["optimizer host reads (iterations x2, lr)"] = cpu_us(
+        lambda: (int(opt._iterations), opt.iterations, opt._current_learning_rate()), n)
+    # (c) fixed costs of one predict() call on one batch
+    res["kt predict() call on one batch"] = cpu_us(lambda: model.predict(x_small, batch_size=bs, verbose=0), 30)
+    res["hand predict on one batch"] = cpu_us(lambda: hand.predict(x_small, bs), 30)
     return res
+
+
+def _fused_variant(wl, x, y):
+    from kerastorch import losses
+    torch.manual_seed(0)
+    stack = wl.kt(layers)
+    last = stack[-1]
+    act = kerastorch.activations.serialize(last.activation)
+    stack[-1] = layers.Dense(last.units)           # same layer, linear
+    base = losses.CategoricalCrossentropy() if wl.task == "categorical" else losses.BinaryCrossentropy()
+    model = kerastorch.Sequential(stack)
+    model.compile(optimizer=kerastorch.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
+                  loss=losses.fused_from_logits(base, act), metrics=["accuracy"])
+    model.fit(x[:wl.batch_size * 2], y[:wl.batch_size * 2], batch_size=wl.batch_size, verbose=0)
+    return model
 
 
 def print_table(name, res):
