@@ -30,6 +30,7 @@ def test_raise_error():
         cb.on_train_batch_end(3, {"loss": float("nan")})
 
 
+@pytest.mark.filterwarnings("ignore:The training loss is nan")  # the trainer's own end-of-epoch notice
 def test_fit_stops_in_the_batch_where_the_loss_turns_nan():
     model = _model()
     seen = []
