@@ -91,3 +91,4 @@ def clear_session():
 
 __all__ = ["Progbar", "PyDataset", "clear_session", "normalize", "set_random_seed", "to_categorical"]
 from kerastorch.utils.image_dataset import image_dataset_from_directory
+from kerastorch.utils.plotting import plot_history, plot_model

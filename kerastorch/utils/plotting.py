@@ -1,0 +1,220 @@
+"""`plot_model` (a diagram of the layer stack) and `plot_history` (training curves).
+
+`plot_model` writes Graphviz DOT (`.dot`) or SVG (`.svg`) text itself, with no extra
+dependency; other image formats (`.png`, `.pdf`, `.jpg`) are drawn with matplotlib, when it is
+installed. `plot_history` needs matplotlib.
+"""
+
+import html
+import os
+
+from kerastorch.layers.base import format_shape
+
+_MATPLOTLIB_HINT = "Install it with `pip install matplotlib`"
+
+
+def _require_matplotlib(what):
+    try:
+        import matplotlib  # noqa: F401
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(f"{what} needs matplotlib, which is not installed. {_MATPLOTLIB_HINT}"
+                          + (", or write the diagram as text with to_file='model.svg' or 'model.dot'."
+                             if what.startswith("plot_model") else ".")) from None
+    return Figure
+
+
+def _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable):
+    """One text box per layer: a list of lines each."""
+    layers = list(getattr(model, "layers", None) or [])
+    if not layers:
+        raise ValueError(f"plot_model: {type(model).__name__} {getattr(model, 'name', '')!r} has no layers to "
+                         f"draw. Pass a Sequential (or a model with a `layers` list).")
+    boxes = []
+    for layer in layers:
+        kind = type(layer).__name__
+        lines = [f"{layer.name} ({kind})" if show_layer_names else kind]
+        if show_shapes:
+            try:
+                shape = format_shape(layer.output.shape)
+            except (AttributeError, TypeError):
+                shape = "?"   # not built yet: no symbolic output
+            lines.append(f"output: {shape}")
+        if show_dtype:
+            lines.append(f"dtype: {getattr(layer, 'dtype', '?')}")
+        if show_trainable:
+            lines.append("trainable" if getattr(layer, "trainable", True) else "frozen")
+        boxes.append(lines)
+    return boxes
+
+
+def _dot(name, boxes, rankdir):
+    out = [f'digraph "{name}" {{', f"  rankdir={rankdir};", '  node [shape=record, fontname="Helvetica"];']
+    for i, lines in enumerate(boxes):
+        label = "|".join(line.replace("{", r"\{").replace("}", r"\}").replace("|", r"\|")
+                         .replace("<", r"\<").replace(">", r"\>").replace('"', r'\"') for line in lines)
+        out.append(f'  n{i} [label="{{{label}}}"];')
+    out += [f"  n{i} -> n{i + 1};" for i in range(len(boxes) - 1)]
+    return "\n".join(out + ["}"]) + "\n"
+
+
+def _svg(boxes, rankdir):
+    char_w, line_h, pad, gap = 7.2, 18, 10, 30
+    width = max(max(len(line) for line in lines) for lines in boxes) * char_w + 2 * pad
+    heights = [len(lines) * line_h + pad for lines in boxes]
+    vertical = rankdir == "TB"
+    total_w = width + 20 if vertical else len(boxes) * (width + gap) + 20
+    total_h = sum(heights) + gap * (len(boxes) - 1) + 20 if vertical else max(heights) + 20
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
+             f'font-family="Helvetica, Arial, sans-serif" font-size="12">',
+             '<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
+             '<path d="M0,0 L8,4 L0,8 z" fill="#444"/></marker></defs>']
+    x, y = 10.0, 10.0
+    for i, (lines, h) in enumerate(zip(boxes, heights)):
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{h}" rx="4" '
+                     f'fill="#eef3fb" stroke="#335"/>')
+        for j, line in enumerate(lines):
+            weight = ' font-weight="bold"' if j == 0 else ""
+            parts.append(f'<text x="{x + pad:.1f}" y="{y + pad + (j + 0.8) * line_h - 4:.1f}"{weight}>'
+                         f"{html.escape(line)}</text>")
+        if i < len(boxes) - 1:
+            if vertical:
+                parts.append(f'<line x1="{x + width / 2:.1f}" y1="{y + h:.1f}" x2="{x + width / 2:.1f}" '
+                             f'y2="{y + h + gap - 2:.1f}" stroke="#444" marker-end="url(#arrow)"/>')
+                y += h + gap
+            else:
+                parts.append(f'<line x1="{x + width:.1f}" y1="{y + h / 2:.1f}" x2="{x + width + gap - 2:.1f}" '
+                             f'y2="{y + h / 2:.1f}" stroke="#444" marker-end="url(#arrow)"/>')
+                x += width + gap
+    return "\n".join(parts + ["</svg>"]) + "\n"
+
+
+def _matplotlib_diagram(boxes, rankdir, dpi, path):
+    Figure = _require_matplotlib("plot_model with a .png/.pdf/.jpg file")
+    n = len(boxes)
+    vertical = rankdir == "TB"
+    longest = max(max(len(line) for line in lines) for lines in boxes)
+    rows = max(len(lines) for lines in boxes)
+    box_w, box_h = 0.09 * longest + 0.4, 0.22 * rows + 0.2
+    fig = Figure(figsize=(box_w + 0.6, n * (box_h + 0.5)) if vertical else (n * (box_w + 0.6), box_h + 0.6))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    for i, lines in enumerate(boxes):
+        cx, cy = (0.5, 1 - (i + 0.5) / n) if vertical else ((i + 0.5) / n, 0.5)
+        ax.text(cx, cy, "\n".join(lines), ha="center", va="center", family="monospace", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.5", facecolor="#eef3fb", edgecolor="#335"))
+        if i < n - 1:
+            nx, ny = (0.5, 1 - (i + 1.5) / n) if vertical else ((i + 1.5) / n, 0.5)
+            start = (cx, cy - 0.28 / n) if vertical else (cx + 0.3 / n, cy)
+            end = (nx, ny + 0.28 / n) if vertical else (nx - 0.3 / n, ny)
+            ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", color="#444"))
+    fig.savefig(path, dpi=dpi)
+
+
+def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=True,
+               rankdir="TB", dpi=200, show_trainable=False, **kwargs):
+    """Draws a model's layer stack as a diagram file, like `keras.utils.plot_model`.
+
+    The format follows the file extension: `.dot` writes Graphviz DOT text and `.svg` an SVG
+    image, both without any extra dependency; `.png`, `.pdf`, `.jpg` draw with matplotlib
+    (Keras uses pydot and Graphviz; kerastorch needs neither).
+
+    Args:
+        model: A `Sequential` (or any model with a `layers` list).
+        to_file: Output path. Defaults to `"model.png"`.
+        show_shapes: Whether to show each layer's output shape. Defaults to `False`.
+        show_dtype: Whether to show each layer's dtype. Defaults to `False`.
+        show_layer_names: Whether to show layer names (else class names only). Defaults to `True`.
+        rankdir: `"TB"` (top to bottom) or `"LR"` (left to right). Defaults to `"TB"`.
+        dpi: Resolution of raster images. Defaults to `200`.
+        show_trainable: Whether to mark frozen layers. Defaults to `False`.
+        **kwargs: Keras' other arguments (`expand_nested`, `show_layer_activations`, ...) are
+            accepted and ignored.
+
+    Returns:
+        The path written, as a string.
+
+    Raises:
+        ImportError: A raster format was asked for without matplotlib installed.
+        ValueError: Unknown extension or `rankdir`.
+
+    Example:
+    >>> import kerastorch, tempfile, os
+    >>> from kerastorch import layers
+    >>> model = kerastorch.Sequential([layers.Input(shape=(4,)), layers.Dense(2)])
+    >>> path = plot_model(model, os.path.join(tempfile.mkdtemp(), "model.svg"), show_shapes=True)
+    >>> "(None, 2)" in open(path).read()
+    True
+    """
+    if rankdir not in ("TB", "LR"):
+        raise ValueError(f"plot_model: `rankdir` must be 'TB' or 'LR', got rankdir={rankdir!r}.")
+    to_file = os.fspath(to_file)
+    extension = os.path.splitext(to_file)[1].lower()
+    known = (".dot", ".gv", ".svg", ".png", ".pdf", ".jpg", ".jpeg")
+    if extension not in known:
+        raise ValueError(f"plot_model: cannot tell the format of to_file={to_file!r}; use one of the "
+                         f"extensions {', '.join(known)}.")
+    boxes = _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable)
+    if extension in (".dot", ".gv"):
+        with open(to_file, "w", encoding="utf-8") as f:
+            f.write(_dot(getattr(model, "name", "model"), boxes, rankdir))
+    elif extension == ".svg":
+        with open(to_file, "w", encoding="utf-8") as f:
+            f.write(_svg(boxes, rankdir))
+    else:
+        _matplotlib_diagram(boxes, rankdir, dpi, to_file)
+    return to_file
+
+
+def plot_history(history, to_file=None, metrics=None, figsize=None):
+    """Plots training curves from `model.fit`'s `History`: one panel per metric, with its `val_` twin.
+
+    Args:
+        history: The `History` returned by `fit`, or its `.history` dict (`{"loss": [...], ...}`).
+        to_file: Optional path to save the figure to (any format matplotlib writes).
+            Defaults to `None` (not saved).
+        metrics: Optional list of metric names to plot (without `val_`). Defaults to every
+            metric in the history.
+        figsize: Optional `(width, height)` in inches. Defaults to 4 x 3 per panel.
+
+    Returns:
+        The `matplotlib.figure.Figure` (display it in a notebook, or save it yourself).
+
+    Raises:
+        ImportError: matplotlib is not installed.
+
+    Example:
+    >>> fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})  # doctest: +SKIP
+    >>> [ax.get_title() for ax in fig.axes]                               # doctest: +SKIP
+    ['loss']
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or not logs:
+        raise ValueError(f"plot_history expects the History returned by fit() or a dict of lists, got "
+                         f"{type(history).__name__}{' (empty)' if isinstance(logs, dict) else ''}.")
+    names = [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
+    if metrics is not None:
+        unknown = [m for m in metrics if m not in logs]
+        if unknown:
+            raise ValueError(f"plot_history: {unknown} are not in the history; it holds {sorted(logs)}.")
+        names = list(metrics)
+    Figure = _require_matplotlib("plot_history")
+    fig = Figure(figsize=figsize or (4 * len(names), 3))
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    for ax, name in zip(axes, names):
+        epochs = range(1, len(logs[name]) + 1)
+        ax.plot(epochs, logs[name], marker="o", label=name)
+        if f"val_{name}" in logs:
+            ax.plot(range(1, len(logs[f"val_{name}"]) + 1), logs[f"val_{name}"], marker="o", label=f"val_{name}")
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.tight_layout()
+    if to_file is not None:
+        fig.savefig(os.fspath(to_file))
+    return fig
+
+
+__all__ = ["plot_history", "plot_model"]
