@@ -89,7 +89,9 @@ _BATCH_HOOKS = {
 
 
 def _overrides(callback, hook):
-    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+    """Whether `callback` has its own `hook`: a subclass method, or a function set on the instance."""
+    method = getattr(callback, hook, None)
+    return getattr(method, "__func__", method) is not getattr(Callback, hook)
 
 
 class CallbackList:

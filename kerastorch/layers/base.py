@@ -30,6 +30,19 @@ def reset_name_counts():
     _NAME_COUNTS.clear()
 
 
+def get_activation(layer, arg, value):
+    """`activations.get(value)`, with an error that names the layer and the argument."""
+    from kerastorch import activations
+
+    try:
+        return activations.get(value)
+    except (ValueError, TypeError) as e:
+        raise type(e)(
+            f"{type(layer).__name__} layer '{layer.name}': invalid `{arg}`={value!r}. {e} "
+            f"Pass a known activation name (e.g. {arg}='relu') or a callable."
+        ) from None
+
+
 def format_shape(shape):
     """Writes a shape as `summary()` prints it: `(None, 28, 28, 3)`."""
     if shape is None:

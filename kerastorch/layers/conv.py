@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from kerastorch import activations, config, initializers
-from kerastorch.layers.base import Layer, format_shape
+from kerastorch.layers.base import Layer, format_shape, get_activation
 
 
 def normalize_tuple(value, rank, arg, layer):
@@ -169,7 +169,7 @@ class BaseConv(Layer):
 
     def _setup_activation_and_bias(self, activation, use_bias, bias_initializer, bias_regularizer,
                                    bias_constraint, activity_regularizer):
-        self.activation = activations.get(activation)
+        self.activation = get_activation(self, "activation", activation)
         self._linear_activation = activations.serialize(self.activation) == "linear"
         self.use_bias = bool(use_bias)
         self.bias_initializer = initializers.get(bias_initializer)

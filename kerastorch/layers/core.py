@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from kerastorch import activations, config, initializers
-from kerastorch.layers.base import KerasTensor, Layer, format_shape
+from kerastorch.layers.base import KerasTensor, Layer, format_shape, get_activation
 
 
 def _check_positive_int(layer, arg, value):
@@ -132,7 +132,7 @@ class Dense(Layer):
         super().__init__(**kwargs)
         _check_positive_int(self, "units", units)
         self.units = units
-        self.activation = activations.get(activation)
+        self.activation = get_activation(self, "activation", activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -202,7 +202,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        self.activation = get_activation(self, "activation", activation)
         self.supports_masking = True
 
     def call(self, inputs):

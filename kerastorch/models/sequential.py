@@ -192,6 +192,13 @@ class Sequential(Model):
                     f"layer #{i} of the stack, cannot take input of shape {format_shape(shape)}. "
                     f"Shapes so far: {' -> '.join(trail)}. {e}"
                 ) from e
+            if isinstance(out, list) and i < len(self._stack) - 1:
+                raise ValueError(
+                    f"Sequential '{self.name}': layer '{layer.name}' ({type(layer).__name__}) returns "
+                    f"{len(out)} tensors {format_shape(out)} (return_state=True or merge_mode=None), but "
+                    "only the last layer of a Sequential may return several. Remove return_state / "
+                    "set a merge_mode, or write the model as a torch.nn.Module."
+                )
             layer._input_tensor = KerasTensor(shape, name=f"{layer.name}_input")
             layer._output_tensor = KerasTensor(out, name=f"{layer.name}_output")
             trail.append(f"{layer.name} {format_shape(out)}")

@@ -423,7 +423,8 @@ class Trainer:
         """
         device = self._device()
         dist = _active_distribution()
-        if dist is not None and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple)):
+        # predict() is not sharded: every rank predicts every sample, in order.
+        if dist is not None and what != "predict" and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple)):
             x = dist.distribute_dataset(x, batch_size=batch_size, shuffle=shuffle)
         iterable = data_lib.make_batches(x, y, sample_weight, batch_size, shuffle, device, steps,
                                          self._accepts_integer_inputs(), f"{what}(x=...)", class_weight)
@@ -451,6 +452,9 @@ class Trainer:
 
     def _validation_batches(self, validation_data, batch_size, steps):
         device = self._device()
+        dist = _active_distribution()
+        if dist is not None and not isinstance(validation_data, (np.ndarray, torch.Tensor, list, tuple)):
+            validation_data = dist.distribute_dataset(validation_data, batch_size=batch_size, shuffle=False)
         iterable = data_lib.make_batches(validation_data, None, None, batch_size, False, device, steps,
                                          self._accepts_integer_inputs(), "fit(validation_data=...)")
         if iterable is not None:
@@ -549,7 +553,8 @@ class Trainer:
         if getattr(self.optimizer, "use_ema", False):
             # Keras swaps the averaged weights in when training ends.
             self.optimizer.finalize_variable_values([p for p in self.parameters() if p.requires_grad])
-        if logs and not np.isfinite(logs.get("loss", 0.0)) and not nan_checks:
+        watching = any(type(cb).__name__ == "TerminateOnNaN" for cb in cbs.callbacks)
+        if logs and not np.isfinite(logs.get("loss", 0.0)) and not nan_checks and not watching:
             warnings.warn(
                 f"The training loss is {logs['loss']} at the end of epoch {epoch + 1}. To find the first "
                 "step and batch where it stopped being finite, run again after "

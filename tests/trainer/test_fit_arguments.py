@@ -157,3 +157,11 @@ def test_plain_module_trains_with_fit_exactly_like_a_hand_written_loop():
     # The module keeps its own layout and initialisation: it is the same object, untouched in form.
     assert model.module is net and net.conv1.weight.shape == (3, 3, 3, 3)
     assert len(model.get_weights()) == 6
+
+
+def test_batch_hook_set_on_the_instance_is_called():
+    calls = []
+    cb = callbacks.Callback()
+    cb.on_train_batch_end = lambda batch, logs=None: calls.append((batch, logs["loss"]))
+    _frozen_model().fit(np.zeros((4, 1)), np.ones((4, 1)), batch_size=2, callbacks=[cb], verbose=0)
+    assert [b for b, _ in calls] == [0, 1] and calls[-1][1] == pytest.approx(1.0)

@@ -16,18 +16,7 @@ import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from kerastorch import activations, constraints, initializers, regularizers
-from kerastorch.layers.base import Layer, _snake_case, format_shape, unique_name
-
-
-def _get_activation(layer, arg, value):
-    """`activations.get` with an error that names the layer and the argument."""
-    try:
-        return activations.get(value)
-    except (ValueError, TypeError) as e:
-        raise type(e)(
-            f"{type(layer).__name__} layer '{layer.name}': invalid `{arg}`={value!r}. {e} "
-            f"Pass a known activation name (e.g. {arg}='tanh') or a callable."
-        ) from None
+from kerastorch.layers.base import Layer, _snake_case, format_shape, get_activation, unique_name
 
 
 def _check_rate(layer, arg, value):
@@ -73,7 +62,7 @@ class RNNCellBase(Layer):
                      kernel_constraint, recurrent_constraint, bias_constraint, dropout,
                      recurrent_dropout, seed):
         self.units = _check_units(self, units)
-        self.activation = _get_activation(self, "activation", activation)
+        self.activation = get_activation(self, "activation", activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)

@@ -3,7 +3,8 @@
 import torch
 
 from kerastorch import activations
-from kerastorch.layers.rnn.base import RNNCellBase, _KerasRNN, _get_activation
+from kerastorch.layers.base import get_activation
+from kerastorch.layers.rnn.base import RNNCellBase, _KerasRNN
 
 
 def _zrh_to_rzh(w):
@@ -56,7 +57,7 @@ class GRUCell(RNNCellBase):
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           kernel_constraint, recurrent_constraint, bias_constraint, dropout,
                           recurrent_dropout, seed)
-        self.recurrent_activation = _get_activation(self, "recurrent_activation", recurrent_activation)
+        self.recurrent_activation = get_activation(self, "recurrent_activation", recurrent_activation)
         self.reset_after = bool(reset_after)
 
     def _build_bias(self):

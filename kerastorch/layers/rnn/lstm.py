@@ -3,7 +3,8 @@
 import torch
 
 from kerastorch import activations, initializers
-from kerastorch.layers.rnn.base import RNNCellBase, _KerasRNN, _get_activation
+from kerastorch.layers.base import get_activation
+from kerastorch.layers.rnn.base import RNNCellBase, _KerasRNN
 
 
 class LSTMCell(RNNCellBase):
@@ -49,7 +50,7 @@ class LSTMCell(RNNCellBase):
                           bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
                           kernel_constraint, recurrent_constraint, bias_constraint, dropout,
                           recurrent_dropout, seed)
-        self.recurrent_activation = _get_activation(self, "recurrent_activation", recurrent_activation)
+        self.recurrent_activation = get_activation(self, "recurrent_activation", recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     @property
