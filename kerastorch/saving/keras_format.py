@@ -30,6 +30,13 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         overwrite: Whether to replace an existing file. Defaults to `True`.
         include_optimizer: Whether to save the optimizer's state. Defaults to `True`.
     """
+    if getattr(model, "_plain_module", lambda: False)():
+        raise TypeError(
+            f"Model '{model.name}' wraps a plain torch.nn.Module ({type(model.module).__name__}), whose "
+            "architecture a .keras config cannot describe. Save its weights with "
+            "model.save_weights('name.weights.h5') or torch.save(model.state_dict(), 'name.pt'), or "
+            "a standalone program with model.export('name.pt2')."
+        )
     config = model_config(model)
     weights = io.BytesIO()
     import h5py

@@ -29,7 +29,7 @@ def _layer_weights(group, layer_name):
 def _weights_root(h5, filename):
     root = h5["model_weights"] if "model_weights" in h5 else h5
     if "layer_names" not in root.attrs:
-        if "layers" in h5:
+        if "layers" in h5 or "vars" in h5:
             return None    # a Keras 3 .weights.h5 file
         raise ValueError(
             f"{filename}: expected Keras weights in HDF5 (a 'layer_names' attribute, or a Keras 3 "

@@ -146,9 +146,10 @@ def read_model(h5, model, filename, skip_mismatch=False, include_optimizer=True)
     import warnings
 
     tree = model_tree(model) if hasattr(model, "_stack") else layer_tree(model)
-    if "layers" not in h5 and any(slots for _, slots in tree):
+    needed = sorted({p.split("/")[0] for p, slots in tree if slots} - set(h5.keys()))
+    if needed:
         raise ValueError(
-            f"{filename}: expected a Keras 3 weights file with a 'layers' group, found top-level "
+            f"{filename}: expected a Keras 3 weights file with the group(s) {needed}, found top-level "
             f"keys {sorted(h5.keys())}. A Keras 2 (legacy) weights file is read with "
             "load_weights('....h5'); a .keras archive with load_model()."
         )

@@ -214,3 +214,15 @@ def test_saving_refuses_other_extensions(tmp_path):
     model.save(tmp_path / "m.keras")
     with pytest.raises(FileExistsError, match="overwrite=False"):
         model.save(tmp_path / "m.keras", overwrite=False)
+
+
+def test_wrapped_torch_module_cannot_be_saved_as_keras_but_weights_can(tmp_path):
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    model = kerastorch.Model(net)
+    with pytest.raises(TypeError, match=r"wraps a plain torch\.nn\.Module \(Sequential\).*save_weights"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+    model.save_weights(tmp_path / "w.weights.h5")
+    other = kerastorch.Model(torch.nn.Sequential(torch.nn.Linear(3, 2)))
+    other.load_weights(tmp_path / "w.weights.h5")
+    torch.testing.assert_close(other.module[0].weight, net[0].weight, rtol=0, atol=0)

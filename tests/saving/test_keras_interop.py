@@ -151,3 +151,11 @@ def test_recurrent_text_model_round_trips_with_keras(keras, tmp_path):
     fresh.save(tmp_path / "t.keras")
     kloaded = keras.models.load_model(tmp_path / "t.keras")
     np.testing.assert_allclose(np.asarray(kloaded.predict(x, verbose=0)), expected, atol=1e-5)
+
+
+def test_keras_functional_model_is_refused_with_a_hint(keras, tmp_path):
+    inputs = keras.Input(shape=(3,))
+    kmodel = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    kmodel.save(tmp_path / "f.keras")
+    with pytest.raises(ValueError, match=r"f\.keras: the model is a Keras functional model.*Sequential"):
+        kerastorch.models.load_model(tmp_path / "f.keras")
