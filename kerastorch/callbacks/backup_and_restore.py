@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import torch
 
+from kerastorch import distribution
 from kerastorch.callbacks.callback import Callback
 
 _FORMAT = "kerastorch.BackupAndRestore"
@@ -174,6 +175,8 @@ class BackupAndRestore(Callback):
         return False
 
     def _save(self):
+        if not distribution.is_chief():   # under torchrun, rank 0 alone writes; every rank reads it back
+            return
         model = self.model
         optimizer = getattr(model, "optimizer", None)
         state = {
@@ -196,7 +199,7 @@ class BackupAndRestore(Callback):
         os.replace(tmp, self._path)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+        if self.delete_checkpoint and distribution.is_chief() and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
 
 

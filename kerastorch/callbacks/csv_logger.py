@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from kerastorch import distribution
 from kerastorch.callbacks.callback import Callback
 
 
@@ -56,6 +57,8 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        if not distribution.is_chief():   # under torchrun, rank 0 alone writes the (global) logs
+            return
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename, "r", newline="") as f:
@@ -74,6 +77,8 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if not distribution.is_chief():
+            return
         logs = logs or {}
         if self.csv_file is None or self.csv_file.closed:
             raise RuntimeError(

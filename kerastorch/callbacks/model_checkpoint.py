@@ -3,6 +3,7 @@
 import os
 import warnings
 
+from kerastorch import distribution
 from kerastorch.callbacks.monitor_callback import MonitorCallback
 
 
@@ -146,6 +147,8 @@ class ModelCheckpoint(MonitorCallback):
         return False
 
     def _save_model(self, epoch, batch, logs):
+        if not distribution.is_chief():   # under torchrun, rank 0 alone writes (same weights everywhere)
+            return
         filepath = self._get_file_path(epoch, batch, logs)
         if not self._should_save_model(epoch, logs, filepath):
             return

@@ -5,6 +5,7 @@ import time
 
 import torch
 
+from kerastorch import distribution
 from kerastorch.callbacks import _lr
 from kerastorch.callbacks.callback import Callback
 
@@ -87,6 +88,8 @@ class TensorBoard(Callback):
             self.__class__ = _BatchTensorBoard
 
     def _writer(self, kind):
+        if not distribution.is_chief():   # under torchrun, rank 0 alone writes event files
+            return _NullWriter()
         if kind not in self._writers:
             writer_cls = _summary_writer_class()
             self._writers[kind] = writer_cls(log_dir=os.path.join(self.log_dir, kind))
@@ -134,6 +137,15 @@ class TensorBoard(Callback):
         for writer in self._writers.values():
             writer.close()
         self._writers = {}
+
+
+class _NullWriter:
+    """What ranks other than 0 write to: nothing."""
+
+    def add_scalar(self, *args, **kwargs):
+        pass
+
+    add_histogram = flush = close = add_scalar
 
 
 class _BatchTensorBoard(TensorBoard):

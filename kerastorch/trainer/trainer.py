@@ -93,6 +93,8 @@ class Trainer:
         self._loss_tracker = _LossTracker()
         self._targets_checked = False
         self._loss_scaled = False
+        self._step_fns = None
+        self._loss_scaler = None
         self._constrained_layers = []
         self._has_penalties = False
 
@@ -143,6 +145,14 @@ class Trainer:
                                     metrics=metrics, weighted_metrics=weighted_metrics,
                                     run_eagerly=run_eagerly, steps_per_execution=steps_per_execution,
                                     jit_compile=jit_compile)
+        if jit_compile not in (True, False, "auto") and not isinstance(jit_compile, str):
+            raise ValueError(
+                f"`jit_compile` must be True, False, 'auto' or a torch.compile backend name, got {jit_compile!r}."
+            )
+        # "auto" means eager: torch.compile's start-up cost rarely pays off for the models Keras
+        # scripts train; jit_compile=True (or a backend name such as "aot_eager") opts in.
+        self._jit_compile = jit_compile if jit_compile not in ("auto", False) else None
+        self._step_fns = None
         self._optimizer_built = False
         self._targets_checked = False
         self.compiled = True
