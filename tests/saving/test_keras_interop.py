@@ -159,3 +159,41 @@ def test_keras_functional_model_is_refused_with_a_hint(keras, tmp_path):
     kmodel.save(tmp_path / "f.keras")
     with pytest.raises(ValueError, match=r"f\.keras: the model is a Keras functional model.*Sequential"):
         kerastorch.models.load_model(tmp_path / "f.keras")
+
+
+def test_nested_sequential_round_trips_both_ways(keras, tmp_path):
+    def make(lib):
+        layers = lib.layers
+        inner = lib.Sequential([layers.Dense(4, activation="relu"), layers.Dense(3)], name="inner")
+        return lib.Sequential([layers.Input(shape=(5,)), layers.Dense(6), inner, layers.Dense(2)])
+
+    x = np.random.default_rng(0).standard_normal((3, 5)).astype("float32")
+    model = make(kerastorch)
+    model.save(tmp_path / "t.keras")
+    kloaded = keras.models.load_model(tmp_path / "t.keras")
+    np.testing.assert_allclose(np.asarray(kloaded.predict(x, verbose=0)), model.predict(x, verbose=0), atol=1e-6)
+    kmodel = make(keras)
+    kmodel.save(tmp_path / "k.keras")
+    loaded = kerastorch.models.load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), np.asarray(kmodel.predict(x, verbose=0)), atol=1e-6)
+
+
+def test_learning_rate_schedule_state_continues_across_libraries(keras, tmp_path):
+    x, y = data((5,), 1)
+    y = np.tile(y, (1, 2))
+
+    def make(lib, optimizer):
+        layers = lib.layers
+        model = lib.Sequential([layers.Input(shape=(5,)), layers.Dense(2)])
+        model.compile(optimizer=optimizer, loss="mse")
+        return model
+
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
+    kmodel = make(keras, keras.optimizers.SGD(schedule, momentum=0.9))
+    kmodel.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    kmodel.save(tmp_path / "k.keras")
+    loaded = kerastorch.models.load_model(tmp_path / "k.keras")
+    kmodel.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    loaded.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    for got, want in zip(loaded.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(got, np.asarray(want), atol=1e-6)
