@@ -245,15 +245,25 @@ class Trainer:
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self.optimizer.zero_grad(set_to_none=True)
-        y_pred = self._train_forward(x, training=True)
-        if not self._targets_checked:
-            self._check_targets_once(y, y_pred)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-        if self._loss_scaled:
+        if self._step_fns is None:
+            y_pred = self._train_forward(x, training=True)
+            if not self._targets_checked:
+                self._check_targets_once(y, y_pred)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        else:
+            y_pred, loss = self._step_fns["train"](x, y, sample_weight)
+            if not self._targets_checked:
+                self._check_targets_once(y, y_pred.detach())
+        if self._loss_scaler is not None:
+            self._loss_scaler.backward(loss)
+            if self._loss_scaler.unscale_and_check(self._trainable_params):
+                self.optimizer.step()
+        elif self._loss_scaled:
             self.optimizer.scale_loss(loss).backward()
+            self.optimizer.step()
         else:
             loss.backward()
-        self.optimizer.step()
+            self.optimizer.step()
         if self._constrained_layers:
             for layer in self._constrained_layers:
                 layer._apply_constraints()
@@ -269,17 +279,60 @@ class Trainer:
             data: The batch: `(x,)`, `(x, y)` or `(x, y, sample_weight)`, tensors on the device.
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        y_pred = self(x, training=False)
+        if self._step_fns is None:
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        else:
+            y_pred, loss = self._step_fns["test"](x, y, sample_weight)
         if not self._targets_checked:
             self._check_targets_once(y, y_pred)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss, sample_weight=x.shape[0])
         self._update_metrics(y, y_pred, sample_weight)
         return None
 
     def predict_step(self, data):
         """One prediction step: returns the model's output for the batch `data[0]`."""
-        return self(data[0], training=False)
+        if self._step_fns is None:
+            return self(data[0], training=False)
+        return self._step_fns["predict"](data[0])
+
+    def _forward_and_loss(self, x, y, sample_weight, training=True):
+        y_pred = (self._train_forward(x, training=True) if training else self(x, training=False))
+        return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=training)
+
+    def _setup_step_functions(self, device):
+        """Wraps the steps in autocast (mixed precision policy) and torch.compile (jit_compile)."""
+        from kerastorch import mixed_precision
+
+        policy = mixed_precision.global_policy()
+        jit = getattr(self, "_jit_compile", None)
+        self._loss_scaler = None
+        self._trainable_params = [p for p in self.parameters() if p.requires_grad]
+        if policy.autocast_dtype is None and jit is None:
+            self._step_fns = None
+            return
+        if policy.needs_loss_scaling:
+            self._loss_scaler = getattr(self, "_kept_loss_scaler", None) or mixed_precision.LossScaler()
+            self._kept_loss_scaler = self._loss_scaler
+
+        def train(x, y, sw):
+            with mixed_precision.autocast(device):
+                return self._forward_and_loss(x, y, sw, training=True)
+
+        def test(x, y, sw):
+            with mixed_precision.autocast(device):
+                return self._forward_and_loss(x, y, sw, training=False)
+
+        def predict(x):
+            with mixed_precision.autocast(device):
+                out = self(x, training=False)
+            return out.float() if out.dtype in (torch.float16, torch.bfloat16) else out
+
+        fns = {"train": train, "test": test, "predict": predict}
+        if jit is not None:
+            backend = "inductor" if jit is True else jit
+            fns = {k: _CompiledOrEager(fn, backend) for k, fn in fns.items()}
+        self._step_fns = fns
 
     # ------------------------------------------------------------------ logs
     def _read_logs(self, prefix=""):
@@ -344,6 +397,7 @@ class Trainer:
         # The training forward goes through DistributedDataParallel when a distribution is
         # active; kept outside the module registry so it is not a submodule of itself.
         object.__setattr__(self, "_train_forward", dist.wrap_model(self) if dist is not None else self)
+        self._setup_step_functions(device)
         return device
 
     def _maybe_build_from_data(self, data_shape):
@@ -721,6 +775,35 @@ class Trainer:
     def predict_on_batch(self, x):
         """Returns the model's outputs for one batch, as a numpy array."""
         return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
+
+class _CompiledOrEager:
+    """A step function run through `torch.compile`, falling back to eager (with a warning) if compiling fails."""
+
+    def __init__(self, fn, backend):
+        self.eager = fn
+        self.backend = backend
+        self.failed = False
+        try:
+            self.compiled = torch.compile(fn, backend=backend)
+        except Exception as e:   # an unknown backend fails here, others at the first call
+            self._fall_back(e)
+
+    def _fall_back(self, error):
+        self.failed = True
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        warnings.warn(
+            f"jit_compile: torch.compile (backend {self.backend!r}) failed with "
+            f"{type(error).__name__}: {first_line}. Training continues eagerly; "
+            "compile(jit_compile=False) silences this.", stacklevel=4)
+
+    def __call__(self, *args):
+        if not self.failed:
+            try:
+                return self.compiled(*args)
+            except Exception as e:   # compilation problems surface as many exception types
+                self._fall_back(e)
+        return self.eager(*args)
 
 
 class _GracefulInterrupt:
