@@ -235,6 +235,23 @@ def _layout_of_params(model):
     return out
 
 
+def _check_param_order(model, opt):
+    """Warns when the optimizer's parameters are not in Keras' trainable-weight order.
+
+    Keras stores slots in `model.trainable_weights` order; kerastorch builds the optimizer on
+    `model.parameters()`. They agree for every built-in layer; a custom layer registering its
+    parameters in another order than `add_weight` would make the saved slots' order differ.
+    """
+    import warnings
+
+    keras_order = [id(getattr(o, n)) for o, n in model._weight_slots()
+                   if isinstance(getattr(o, n, None), torch.nn.Parameter)]
+    ours = [id(p) for p in opt._params]
+    if [i for i in keras_order if i in set(ours)] != ours:
+        warnings.warn(f"Model '{model.name}': the optimizer's variables are not in Keras' weight order; "
+                      "its saved state may not match real Keras' order.", stacklevel=4)
+
+
 def _slot_owners(opt):
     owners = {}
     for group in opt._slot_groups:
@@ -255,6 +272,7 @@ def optimizer_variables(model):
     opt = getattr(model, "optimizer", None)
     if not isinstance(opt, Optimizer) or not opt.built:
         return None
+    _check_param_order(model, opt)
     layouts = _layout_of_params(model)
     owners = _slot_owners(opt)
     out = []
