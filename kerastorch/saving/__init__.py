@@ -153,7 +153,14 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
                                   skip_mismatch=skip_mismatch)
         return
     if path.endswith((".h5", ".hdf5")):
-        return legacy_h5.load_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+        try:
+            return legacy_h5.load_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+        except (RuntimeError, KeyError) as e:
+            # h5py, reading a damaged file (a bad heap, a link past the end): name the file.
+            # The file is read completely before any weight is assigned, so none changed.
+            raise ValueError(f"{os.fspath(filepath)}: cannot read the weights; the file is damaged "
+                             f"(corrupted or truncated?): {type(e).__name__}: {e}. No weight was "
+                             "changed.") from e
     raise ValueError(f"load_weights: expected a '.weights.h5', '.keras' or '.h5' file, got "
                      f"{os.fspath(filepath)!r}. A torch state dict is loaded with "
                      "model.load_state_dict(torch.load(path, weights_only=True)).")

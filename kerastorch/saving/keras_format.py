@@ -108,11 +108,17 @@ def model_from_config(config, custom_objects=None, safe_mode=True, where="config
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"{where}: expected a model config with 'class_name' and 'config', got "
                          f"{type(config).__name__} {str(config)[:200]}.")
-    model = serialization.deserialize_layer(config, custom_objects, safe_mode, where)
-    if not model.built and config.get("build_config", {}).get("input_shape"):
-        model.build(tuple(config["build_config"]["input_shape"]))
-    if compile and config.get("compile_config") and hasattr(model, "compile"):
-        serialization.compile_from_config(model, config["compile_config"], custom_objects, where)
+    try:
+        model = serialization.deserialize_layer(config, custom_objects, safe_mode, where)
+        if not model.built and config.get("build_config", {}).get("input_shape"):
+            model.build(tuple(config["build_config"]["input_shape"]))
+        if compile and config.get("compile_config") and hasattr(model, "compile"):
+            serialization.compile_from_config(model, config["compile_config"], custom_objects, where)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RuntimeError) as e:
+        # A damaged or hand-edited config fails somewhere inside a constructor: say which file.
+        if isinstance(e, ValueError) and str(where) in str(e):
+            raise
+        raise ValueError(f"{where}: the model config cannot be loaded: {type(e).__name__}: {e}") from e
     return model
 
 
@@ -133,7 +139,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     name = os.fspath(filepath)
     config, weights = read_archive(filepath)
     model = model_from_config(config, custom_objects, safe_mode, where=name, compile=compile)
-    if weights is not None:
+    if weights is None:
+        if any(True for _ in model.parameters()) or any(True for _ in model.buffers()):
+            raise ValueError(f"{name}: the archive holds no model.weights.h5, so the model's weights "
+                             "are missing (damaged or incomplete file). Save the model again with model.save().")
+    else:
         with open_weights(weights, name) as h5:
             weights_h5.read_model(h5, model, f"{name}/model.weights.h5", include_optimizer=compile)
     return model

@@ -121,13 +121,29 @@ def _owner_names(model):
 
 def _vars_keys(group, where):
     keys = list(group.keys())
-    try:
-        return sorted(keys, key=int)    # h5py lists '0, 1, 10, 2': sort as integers
-    except ValueError:
-        raise ValueError(f"{where}: expected datasets named 0, 1, 2, ..., found {keys}.") from None
+    # Exactly 0..n-1 (h5py lists '0, 1, 10, 2'): a '-1' or a gap would shift every weight after it.
+    if sorted(keys) != sorted(str(i) for i in range(len(keys))):
+        raise ValueError(f"{where}: expected datasets named 0, 1, 2, ..., found {keys}.")
+    return sorted(keys, key=int)
 
 
 def read_model(h5, model, filename, skip_mismatch=False, include_optimizer=True):
+    """Reads weights from the open h5py file `h5` into `model`, all-or-nothing.
+
+    See `_read_model`. A damaged file makes h5py raise RuntimeError, KeyError, OSError or
+    ValueError from deep inside; those become one ValueError naming the file. Everything is
+    read before anything is assigned, so the model is unchanged then.
+    """
+    try:
+        return _read_model(h5, model, filename, skip_mismatch, include_optimizer)
+    except (RuntimeError, KeyError, OSError, ValueError, TypeError) as e:
+        if isinstance(e, ValueError) and str(filename) in str(e):
+            raise
+        raise ValueError(f"{filename}: cannot read the weights; the file is damaged (corrupted or "
+                         f"truncated?): {type(e).__name__}: {e}. No weight was changed.") from e
+
+
+def _read_model(h5, model, filename, skip_mismatch=False, include_optimizer=True):
     """Reads weights from the open h5py file `h5` into `model`, all-or-nothing.
 
     Args:
@@ -186,6 +202,11 @@ def read_model(h5, model, filename, skip_mismatch=False, include_optimizer=True)
         for key, (owner, n) in zip(keys, slots):
             arr = np.asarray(group[key])
             want = tuple(_slot_value(owner, n).shape)
+            if arr.dtype.kind not in "biuf":
+                problems.append((path, f"{where}: weight '{_slot_label(owner, n)}' expected numbers, "
+                                       f"found a dataset of dtype {arr.dtype}."))
+                ok = False
+                break
             if tuple(arr.shape) != want:
                 problems.append((path, f"{where}: weight '{_slot_label(owner, n)}' expected shape "
                                        f"{want} (Keras layout), found {tuple(arr.shape)}."))
