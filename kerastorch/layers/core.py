@@ -167,6 +167,10 @@ class Dense(Layer):
         outputs = F.linear(inputs, self.kernel.t(), self.bias)
         return outputs if self._linear_activation else self.activation(outputs)
 
+    def _call_without_activation(self, inputs):
+        """The pre-activation output (logits), for the trainer's fused softmax-crossentropy."""
+        return F.linear(inputs, self.kernel.t(), self.bias)
+
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 2:
             raise ValueError(
@@ -207,6 +211,9 @@ class Activation(Layer):
 
     def call(self, inputs):
         return self.activation(inputs)
+
+    def _call_without_activation(self, inputs):
+        return inputs
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -251,7 +251,7 @@ class Sequential(Model):
                                       or isinstance(first, TorchModuleWrapper))
 
     # ------------------------------------------------------------------ calling
-    def forward(self, inputs, training=None, mask=None):
+    def forward(self, inputs, training=None, mask=None, return_logits=False):
         if not self.built:
             self._maybe_build_from_data(tuple(inputs.shape))
         if training is None:
@@ -260,6 +260,12 @@ class Sequential(Model):
         try:
             if self._uses_masks:
                 return self._call_with_masks(x, training)
+            if return_logits:
+                # The trainer's fused softmax-crossentropy: every layer, then the last one
+                # without its final softmax.
+                for layer in self._stack[:-1]:
+                    x = layer(x, training=training)
+                return self._stack[-1]._call_without_activation(x)
             for layer in self._stack:
                 x = layer(x, training=training)
             return x
@@ -277,6 +283,17 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         return self.forward(inputs, training=training)
+
+    def _final_activation(self):
+        """`"softmax"` when the stack ends in a softmax the trainer may fuse into the loss."""
+        from kerastorch import activations
+        from kerastorch.layers.core import Activation, Dense
+
+        last = self._stack[-1] if self._stack else None
+        if self._uses_masks or type(last) not in (Dense, Activation):
+            return None
+        name = activations.serialize(last.activation)
+        return name if name == "softmax" else None
 
     def _call_with_masks(self, x, training):
         mask = None

@@ -95,6 +95,7 @@ class Trainer:
         self._loss_scaled = False
         self._step_fns = None
         self._loss_scaler = None
+        self._fused_loss = None
         self._constrained_layers = []
         self._has_penalties = False
 
@@ -201,10 +202,15 @@ class Trainer:
         """
         loss = self._loss_fn(y, y_pred, sample_weight=sample_weight) if self._loss_fn is not None else 0.0
         if self._has_penalties:
-            extra = self.losses
-            if extra:
-                loss = loss + torch.stack([torch.as_tensor(v, device=y_pred.device).float().sum() for v in extra]).sum()
+            loss = loss + self._penalty()
         return loss
+
+    def _penalty(self):
+        """Sum of the layers' regularization losses (weights and activities)."""
+        extra = self.losses
+        if not extra:
+            return 0.0
+        return torch.stack([torch.as_tensor(v).float().sum() for v in extra]).sum()
 
     def _check_targets_once(self, y, y_pred):
         if self._targets_checked:
@@ -245,7 +251,16 @@ class Trainer:
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self.optimizer.zero_grad(set_to_none=True)
-        if self._step_fns is None:
+        if self._fused_loss is not None and y is not None:
+            # softmax + crossentropy computed from the logits: one stable kernel, Keras' values.
+            logits = self._train_forward(x, training=True, return_logits=True)
+            y_pred = logits.detach().softmax(-1) if (self._compile_metrics or not self._targets_checked) else None
+            if not self._targets_checked:
+                self._check_targets_once(y, y_pred)
+            loss = self._fused_loss(y, logits, sample_weight=sample_weight)
+            if self._has_penalties:
+                loss = loss + self._penalty()
+        elif self._step_fns is None:
             y_pred = self._train_forward(x, training=True)
             if not self._targets_checked:
                 self._check_targets_once(y, y_pred)
@@ -268,8 +283,9 @@ class Trainer:
             for layer in self._constrained_layers:
                 layer._apply_constraints()
         self._loss_tracker.update_state(loss, sample_weight=x.shape[0])
-        with torch.no_grad():
-            self._update_metrics(y, y_pred.detach(), sample_weight)
+        if self._compile_metrics:
+            with torch.no_grad():
+                self._update_metrics(y, y_pred.detach(), sample_weight)
         return None
 
     def test_step(self, data):
@@ -307,6 +323,15 @@ class Trainer:
         policy = mixed_precision.global_policy()
         jit = getattr(self, "_jit_compile", None)
         self._loss_scaler = None
+        self._fused_loss = None
+        final = getattr(self, "_final_activation", None)
+        if (policy.autocast_dtype is None and jit is None and final is not None and self.compiled
+                and type(self).train_step is Trainer.train_step and _active_distribution() is None):
+            from kerastorch import losses
+
+            activation = final()
+            if activation is not None:
+                self._fused_loss = losses.fused_from_logits(self._loss_fn, activation)
         self._trainable_params = [p for p in self.parameters() if p.requires_grad]
         if policy.autocast_dtype is None and jit is None:
             self._step_fns = None

@@ -74,3 +74,32 @@ def test_fused_softmax_crossentropy_equals_the_unfused_loss():
     plain = losses.CategoricalCrossentropy()
     fused = losses.fused_from_logits(plain, "softmax")
     torch.testing.assert_close(fused(y, logits), plain(y, logits.softmax(-1)), rtol=1e-6, atol=1e-6)
+
+
+def test_softmax_crossentropy_trains_through_the_fused_logits_path_with_the_same_result(monkeypatch):
+    from kerastorch.layers import core
+
+    calls = []
+    original = core.Dense._call_without_activation
+    monkeypatch.setattr(core.Dense, "_call_without_activation",
+                        lambda self, x: calls.append(1) or original(self, x))
+
+    def train(final_activation):
+        kerastorch.utils.set_random_seed(0)
+        model = kerastorch.Sequential([layers.Input(shape=(6,)), layers.Dense(16, activation="relu"),
+                                       layers.Dense(3, activation=final_activation)])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        rng = np.random.RandomState(0)
+        x, y = rng.normal(size=(64, 6)).astype("float32"), rng.randint(0, 3, 64)
+        history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        return model.get_weights(), history.history
+
+    fused_w, fused_h = train("softmax")
+    assert len(calls) == 8                       # every training step (4 batches x 2 epochs) fused
+    # A callable softmax is not recognised as fusable: the plain probability path.
+    plain_w, plain_h = train(lambda t: torch.softmax(t, dim=-1))
+    assert len(calls) == 8
+    for a, b in zip(fused_w, plain_w):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fused_h["loss"], plain_h["loss"], rtol=1e-6)
+    np.testing.assert_allclose(fused_h["accuracy"], plain_h["accuracy"])
