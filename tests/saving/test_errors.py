@@ -7,6 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
+import torch
 
 import kerastorch
 from kerastorch import layers, saving
@@ -201,3 +202,20 @@ def test_failed_weights_write_keeps_the_previous_file(tmp_path, monkeypatch):
         model.save_weights(path)
     assert path.read_bytes() == good and os.listdir(tmp_path) == ["w.weights.h5"]
     monkeypatch.setattr(weights_h5, "write_model", original)
+
+
+def test_mismatch_in_a_later_layer_leaves_earlier_matching_layers_unchanged(tmp_path):
+    source = kerastorch.Sequential([layers.Input(shape=(4,)), layers.Dense(5), layers.Dense(3)])
+    source.compile(optimizer="adam", loss="mse")
+    source.fit(np.ones((2, 4)), np.ones((2, 3)), verbose=0)
+    source.save_weights(tmp_path / "w.weights.h5")
+    model = kerastorch.Sequential([layers.Input(shape=(4,)), layers.Dense(5), layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((2, 4)), np.ones((2, 2)), verbose=0)
+    before = _snapshot(model)
+    opt_before = [v.clone() for v in model.optimizer.variables]
+    with pytest.raises(ValueError, match=r"layers/dense_1/vars.*expected shape \(5, 2\).*found \(5, 3\)"):
+        model.load_weights(tmp_path / "w.weights.h5")
+    _assert_unchanged(model, before)   # dense (which matched) was not assigned either
+    for a, b in zip(model.optimizer.variables, opt_before):
+        assert torch.equal(a, b)
