@@ -31,8 +31,8 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=256, help="GLOBAL batch size")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs (after one warm-up epoch)")
     parser.add_argument("--width", type=int, default=512, help="hidden units of the MLP")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads per process; default: cores // processes")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads per process (CPU runs); default: 1, so N processes use N cores")
     return parser.parse_args(argv)
 
 
@@ -45,7 +45,7 @@ def worker(args):
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if args.device == "cpu":
-        torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // world))
+        torch.set_num_threads(args.threads)
     kerastorch.config.set_device(args.device if world == 1 else "cpu")   # DataParallel picks cuda:LOCAL_RANK
     kerastorch.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -81,8 +81,7 @@ def launch(args):
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={n}",
                os.path.abspath(__file__), "--device", args.device, "--samples", str(args.samples),
                "--batch-size", str(args.batch_size), "--epochs", str(args.epochs), "--width", str(args.width)]
-        if args.threads:
-            cmd += ["--threads", str(args.threads)]
+        cmd += ["--threads", str(args.threads)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.environ.get("PYTHONPATH", "")]))
         env.pop("OMP_NUM_THREADS", None)
