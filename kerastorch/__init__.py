@@ -22,4 +22,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "callbacks", "config",
            "constraints", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "optimizers",
-           "regularizers", "utils"]
+           "regularizers", "saving", "utils"]
