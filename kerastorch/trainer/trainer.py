@@ -33,6 +33,8 @@ class _LossTracker:
     def update_state(self, values, sample_weight=None):
         """Adds a (scalar) loss with weight `sample_weight` (the trainer passes the batch size)."""
         weight = 1 if sample_weight is None else sample_weight
+        if weight == 0:   # an empty shard of a batch (data parallelism): nothing to add
+            return
         if self.total is None:
             self.total = torch.zeros((), dtype=torch.float32, device=values.device)
         values = values.detach()
@@ -600,6 +602,8 @@ class Trainer:
             self._reset_metrics()
             self.train()
             cbs.on_epoch_begin(epoch)
+            if isinstance(train_batches, data_lib.ArrayBatches):
+                train_batches.epoch = epoch   # the shared shuffle of data parallelism follows the epoch
             step_logs = None
             ran = False
             for step, batch in enumerate(train_batches):
