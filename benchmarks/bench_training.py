@@ -65,7 +65,7 @@ def _one_hot(ids, classes):
 
 
 def data_mlp(n, rng):
-    x = rng.standard_normal((n, 784)).astype(np.float32)
+    x = rng.standard_normal((n, 784), dtype=np.float32)
     return x, _one_hot(_labels_from_projection(x, 10, rng), 10)
 
 
@@ -77,13 +77,13 @@ def data_cnn(n, rng):
 
 
 def data_bn(n, rng):
-    x = rng.standard_normal((n, 100)).astype(np.float32)
+    x = rng.standard_normal((n, 100), dtype=np.float32)
     w = rng.standard_normal(100).astype(np.float32)
     return x, (x @ w + 0.5 * np.sin(3 * x[:, 0]) > 0).astype(np.float32)[:, None]
 
 
 def data_tiny(n, rng):
-    x = rng.standard_normal((n, 16)).astype(np.float32)
+    x = rng.standard_normal((n, 16), dtype=np.float32)
     w = rng.standard_normal(16).astype(np.float32)
     return x, (x @ w > 0).astype(np.float32)[:, None]
 
@@ -433,6 +433,8 @@ def child_memory(wl_name, contender, args):
            "--device", args.device, "--seed", str(args.seed), "--predict-batch", str(args.predict_batch)]
     if args.samples:
         cmd += ["--samples", str(args.samples)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
     if args.jit:
         cmd.append("--jit")
     if args.mixed_precision:
@@ -471,6 +473,11 @@ def run_child(spec, args):
     (w @ w).sum().backward()
     torch.optim.Adam([w], foreach=True).step()
     baseline = _vm("VmRSS")
+    try:    # reset VmHWM to the current RSS, so making the data does not count in the peak
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
     try:
         c = CONTENDER_CLASSES[name](wl, data, device, args)
     except Unsupported as e:
