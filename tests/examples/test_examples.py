@@ -25,6 +25,8 @@ RUNS = {
     "autoencoder.py": (["--quick"], "reconstruction MSE"),
     "transfer_learning.py": (["--quick"], "Validation accuracy after fine-tuning"),
     "torch_module_fit.py": (["--quick"], "Test accuracy"),
+    # one process here; its torchrun runs are tested with the distribution package
+    "distributed_training.py": (["--quick"], "Trained on 1 process"),
 }
 
 _RUNNER = textwrap.dedent("""
