@@ -496,10 +496,10 @@ def run_child(spec, args):
 # ---------------------------------------------------------------------------- report
 def markdown(results, memory, args):
     lines = [
-        "| workload | contender | median epoch (s) | min epoch (s) | CPU s/epoch | µs/step | × hand loop | final train loss | "
+        "| workload | contender | median epoch (s) | min epoch (s) | CPU s/epoch | µs/step | × hand loop (wall) | × hand loop (CPU) | final train loss | "
         "held-out acc | predict (samples/s) | peak RSS (MiB) | RSS over imports (MiB) |"
         + (" CUDA peak (MiB) |" if args.device == "cuda" else ""),
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if args.device == "cuda" else ""),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if args.device == "cuda" else ""),
     ]
     notes = []
     for res in results:
@@ -507,6 +507,7 @@ def markdown(results, memory, args):
             notes.append(f"- **{res['workload']}**: skipped: {res['skipped']}")
             continue
         base = res["rows"].get("torch", {}).get("epoch_s")
+        base_cpu = res["rows"].get("torch", {}).get("cpu_s")
         for name in CONTENDERS:
             if name not in res["rows"]:
                 if name in res["notes"]:
@@ -515,11 +516,12 @@ def markdown(results, memory, args):
             r = res["rows"][name]
             mem = memory.get((res["workload"], name), {})
             ratio = f"{r['epoch_s'] / base:.2f}" if base else "–"
+            ratio_cpu = f"{r['cpu_s'] / base_cpu:.2f}" if base_cpu else "–"
             fmt = lambda k: (f"{mem[k]:.0f}" if k in mem else "–")   # noqa: E731
             lines.append(
                 f"| {res['title']} ({res['samples']} samples, {res['steps']} steps) | {name} | {r['epoch_s']:.3f} | "
                 f"{r['epoch_min_s']:.3f} | {r['cpu_s']:.3f} | "
-                f"{r['step_us']:.0f} | {ratio} | {r['loss']:.4f} | {r['acc']:.3f} | {r['predict_sps']:,.0f} | "
+                f"{r['step_us']:.0f} | {ratio} | {ratio_cpu} | {r['loss']:.4f} | {r['acc']:.3f} | {r['predict_sps']:,.0f} | "
                 f"{fmt('peak_rss_mib')} | "
                 + (f"{mem['peak_rss_mib'] - mem['baseline_rss_mib']:.0f}" if 'peak_rss_mib' in mem else "–")
                 + " |" + (f" {fmt('cuda_peak_mib')} |" if args.device == "cuda" else ""))
