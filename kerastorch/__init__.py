@@ -15,11 +15,12 @@ from kerastorch import models
 from kerastorch import saving
 from kerastorch import utils
 from kerastorch import datasets
+from kerastorch import applications
 from kerastorch.layers import Input, KerasTensor, Layer
 from kerastorch.models import Model, Sequential
 
 __version__ = "0.1.0"
 
-__all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "callbacks", "config",
+__all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "applications", "callbacks", "config",
            "constraints", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "optimizers",
            "regularizers", "saving", "utils"]

@@ -1,6 +1,7 @@
 """EfficientNetB0 on torchvision's `efficientnet_b0`."""
 
-import torchvision
+from kerastorch._lazy import LazyModule
+torchvision = LazyModule("torchvision")
 
 from kerastorch.applications.base import Application, check_arguments, load_weights
 

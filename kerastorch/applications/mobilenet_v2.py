@@ -1,7 +1,8 @@
 """MobileNetV2 on torchvision's `mobilenet_v2`."""
 
 import torch
-import torchvision
+from kerastorch._lazy import LazyModule
+torchvision = LazyModule("torchvision")
 
 from kerastorch.applications.base import Application, check_arguments, load_weights, preprocess_input
 

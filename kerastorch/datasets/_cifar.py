@@ -3,7 +3,8 @@
 import os
 
 import numpy as np
-import torchvision
+from kerastorch._lazy import LazyModule
+torchvision = LazyModule("torchvision")
 
 from kerastorch.datasets import _cache
 

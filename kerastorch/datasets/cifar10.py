@@ -1,7 +1,8 @@
 """CIFAR-10 (50,000 + 10,000 32x32 colour images of 10 classes), through torchvision."""
 
 import numpy as np
-import torchvision
+from kerastorch._lazy import LazyModule
+torchvision = LazyModule("torchvision")
 
 from kerastorch.datasets._cifar import load_cifar
 

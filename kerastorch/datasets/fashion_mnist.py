@@ -1,6 +1,7 @@
 """Fashion-MNIST (60,000 + 10,000 28x28 grayscale images of 10 clothing classes), through torchvision."""
 
-import torchvision
+from kerastorch._lazy import LazyModule
+torchvision = LazyModule("torchvision")
 
 from kerastorch.datasets._idx import load_idx_dataset
 

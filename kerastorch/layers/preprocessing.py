@@ -22,7 +22,8 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
-import torchvision.transforms.v2.functional as TF
+from kerastorch._lazy import LazyModule
+TF = LazyModule("torchvision.transforms.v2.functional")
 
 from kerastorch.layers.base import Layer
 
