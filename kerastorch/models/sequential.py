@@ -219,7 +219,9 @@ class Sequential(Model):
             return
         expected = self._input_layer.batch_shape
         actual = (None, *data_shape[1:])
-        if _shape_matches(expected, actual):
+        # Samples only: data_shape[0] counts samples, and a fixed batch size (Input(batch_shape=...),
+        # Keras 2's batch_input_shape) does not stop batches of other sizes, as in Keras 3.
+        if _shape_matches(expected[1:], actual[1:]):
             return
         sample_expected = format_shape(expected[1:])
         sample_actual = format_shape(actual[1:])

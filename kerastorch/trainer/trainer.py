@@ -217,10 +217,11 @@ class Trainer:
     def _check_targets_once(self, y, y_pred):
         if self._targets_checked:
             return
-        self._targets_checked = True
         check = getattr(self._loss_fn, "check_targets", None)
         if check is not None and y is not None:
             check(y, y_pred)
+        # Only once the targets passed: after a refused fit, the next one must check again.
+        self._targets_checked = True
 
     def _check_targets_upfront(self, y):
         """Checks ALL targets against the loss before the first step, when the output shape is known."""
@@ -299,6 +300,8 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         if self._step_fns is None:
             y_pred = self(x, training=False)
+            if not self._targets_checked:   # before the loss, which would fail inside torch
+                self._check_targets_once(y, y_pred)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         else:
             y_pred, loss = self._step_fns["test"](x, y, sample_weight)
@@ -499,6 +502,7 @@ class Trainer:
         if validation_data is not None:
             val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size,
                                                    validation_steps)
+        self._targets_checked = False     # new data: check these targets, not the last fit's
         self._check_targets_upfront(y_t)
         self._build_optimizer()
         verbose = _chief_verbose(1 if verbose == "auto" else verbose)
@@ -692,7 +696,9 @@ class Trainer:
         self._require_compiled("evaluate")
         batch_size = 32 if batch_size is None else batch_size
         _check_batch_size(batch_size, "batch_size")
-        batches, _ = self._batches_for(x, y, sample_weight, batch_size, False, steps, "evaluate")
+        batches, y_t = self._batches_for(x, y, sample_weight, batch_size, False, steps, "evaluate")
+        self._targets_checked = False     # new data: check these targets (all of them for arrays)
+        self._check_targets_upfront(y_t)
         verbose = _chief_verbose(1 if verbose == "auto" else verbose)
         cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
                            steps=batches.num_batches)
