@@ -199,7 +199,11 @@ class BackupAndRestore(Callback):
         os.replace(tmp, self._path)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and distribution.is_chief() and os.path.exists(self.backup_dir):
+        # Only a run that ended normally (all epochs, or stop_training as EarlyStopping sets) deletes
+        # the backup: fit() returns after a Ctrl-C too, and that run must be able to resume.
+        epochs = (self.params or {}).get("epochs")
+        finished = epochs is None or self._current_epoch >= epochs or getattr(self.model, "stop_training", False)
+        if finished and self.delete_checkpoint and distribution.is_chief() and os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir)
 
 

@@ -593,6 +593,8 @@ class Trainer:
         eager = [cb for cb in listeners if not isinstance(cb, ProgbarLogger)]
         val_cbs = CallbackList([cb for cb in cbs.callbacks if not isinstance(cb, ProgbarLogger)], model=self,
                                verbose=0, epochs=1, steps=len(val_batches) if val_batches else None)
+        for cb in cbs.callbacks:   # val_cbs gave them its own params: callbacks read fit's, as in Keras
+            cb.set_params(cbs.params)
         logs = {}
         self._initial_epoch = None
         nan_checks = config.nan_checks_enabled()
