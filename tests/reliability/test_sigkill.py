@@ -35,6 +35,7 @@ import json, os, sys
 import numpy as np
 import kerastorch
 from kerastorch import callbacks, layers
+import h5py, zipfile, kerastorch.saving.keras_format, kerastorch.saving.weights_h5   # imported once, here
 
 def train(folder, backup):
     import torch
@@ -135,8 +136,12 @@ def test_sigkilled_training_keeps_loadable_checkpoints_and_resumes_to_the_end(zy
     assert zygote.wait() == 0
 
     backed_up = []
-    for _ in range(5):
+    for attempt in range(5):
         pid = zygote.start(folder)
+        if attempt == 0:   # a first kill after some epochs, however loaded the machine is
+            deadline = time.time() + 30
+            while not (folder / "backup" / "latest.pt").exists() and time.time() < deadline:
+                time.sleep(0.01)
         time.sleep(rng.uniform(0.15, 0.7))
         os.kill(pid, signal.SIGKILL)
         status = zygote.wait()
@@ -145,7 +150,7 @@ def test_sigkilled_training_keeps_loadable_checkpoints_and_resumes_to_the_end(zy
         assert not (folder / "done.json").exists()
         backed_up.append(_check_checkpoints(folder))
     assert backed_up == sorted(backed_up), f"the backup went backwards: {backed_up}"
-    assert backed_up[-1] > 0, "no epoch was ever backed up: the kills came too early"
+    assert backed_up[0] > 0
 
     assert zygote.start(folder) and zygote.wait() == 0
     done = json.loads((folder / "done.json").read_text())
