@@ -13,12 +13,12 @@ Example:
 tensor([0., 2.])
 """
 
-import difflib
 import re
 
 import torch
 
 from kerastorch import config
+from kerastorch import _registry
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm", "max_norm", "non_neg",
            "unit_norm", "min_max_norm", "get", "serialize", "deserialize"]
@@ -178,16 +178,7 @@ _BY_NAME.update({_snake(cls.__name__): cls for cls in _CLASSES})
 
 
 def _lookup(name):
-    cls = _BY_NAME.get(name)
-    if cls is None:
-        known = sorted(k for k in _BY_NAME if k.islower())
-        close = difflib.get_close_matches(name, list(_BY_NAME), n=3)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
-            f"Unknown constraint {name!r}.{hint} Known: {', '.join(known)} "
-            "(or their class names, e.g. 'MaxNorm')."
-        )
-    return cls
+    return _registry.lookup("constraint", _BY_NAME, name, "MaxNorm")
 
 
 def get(identifier):
@@ -236,24 +227,7 @@ def serialize(constraint):
     >>> serialize(NonNeg())
     {'module': 'keras.constraints', 'class_name': 'NonNeg', 'config': {}, 'registered_name': None}
     """
-    if constraint is None:
-        return None
-    if not isinstance(constraint, Constraint):
-        if not callable(constraint):
-            raise TypeError(
-                f"Cannot serialize constraint {constraint!r}: expected a Constraint "
-                "or a callable."
-            )
-        # A plain function: Keras' form for a custom function. Loading it back needs
-        # deserialize(..., custom_objects={name: fn}).
-        return {"module": "builtins", "class_name": "function",
-                "config": getattr(constraint, "__name__", type(constraint).__name__),
-                "registered_name": "function"}
-    cls = type(constraint)
-    builtin = _BY_NAME.get(cls.__name__) is cls
-    return {"module": "keras.constraints" if builtin else cls.__module__,
-            "class_name": cls.__name__, "config": constraint.get_config(),
-            "registered_name": None if builtin else cls.__name__}
+    return _registry.serialize(constraint, "constraint", Constraint, _BY_NAME, "keras.constraints")
 
 
 def deserialize(config, custom_objects=None):
@@ -269,21 +243,4 @@ def deserialize(config, custom_objects=None):
     >>> deserialize({"class_name": "MaxNorm", "config": {"max_value": 3, "axis": 0}})
     MaxNorm(max_value=3, axis=0)
     """
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Could not deserialize constraint from {config!r}: expected a dict with "
-            "'class_name' and 'config', or a name."
-        )
-    name = config["class_name"]
-    if name == "function":  # a custom function, as serialize() writes it
-        fn = (custom_objects or {}).get(config.get("config"))
-        if fn is None:
-            raise ValueError(
-                f"Cannot deserialize the custom constraint function {config.get('config')!r}: "
-                "pass it in custom_objects={name: fn}."
-            )
-        return fn
-    cls = (custom_objects or {}).get(name) or _lookup(name)
-    return cls.from_config(dict(config.get("config") or {}))
+    return _registry.deserialize(config, "constraint", get, _lookup, custom_objects)

@@ -22,7 +22,6 @@ Example:
 (torch.Size([300, 200]), torch.float32, True)
 """
 
-import difflib
 import math
 import re
 
@@ -30,6 +29,7 @@ import numpy as np
 import torch
 
 from kerastorch import config
+from kerastorch import _registry
 
 __all__ = [
     "Initializer", "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform",
@@ -563,16 +563,7 @@ _BY_NAME.update({"IdentityInitializer": Identity, "OrthogonalInitializer": Ortho
 
 
 def _lookup(name):
-    cls = _BY_NAME.get(name)
-    if cls is None:
-        known = sorted(k for k in _BY_NAME if k.islower())
-        close = difflib.get_close_matches(name, list(_BY_NAME), n=3)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
-            f"Unknown initializer {name!r}.{hint} Known: {', '.join(known)} "
-            "(or their class names, e.g. 'GlorotUniform')."
-        )
-    return cls
+    return _registry.lookup("initializer", _BY_NAME, name, "GlorotUniform")
 
 
 def get(identifier):
@@ -643,24 +634,7 @@ def serialize(initializer):
     >>> serialize(GlorotUniform())
     {'module': 'keras.initializers', 'class_name': 'GlorotUniform', 'config': {'seed': None, 'input_axes': None, 'output_axes': None}, 'registered_name': None}
     """
-    if initializer is None:
-        return None
-    if not isinstance(initializer, Initializer):
-        if not callable(initializer):
-            raise TypeError(
-                f"Cannot serialize initializer {initializer!r}: expected an Initializer "
-                "or a callable."
-            )
-        # A plain function: Keras' form for a custom function. Loading it back needs
-        # deserialize(..., custom_objects={name: fn}).
-        return {"module": "builtins", "class_name": "function",
-                "config": getattr(initializer, "__name__", type(initializer).__name__),
-                "registered_name": "function"}
-    cls = type(initializer)
-    builtin = _BY_NAME.get(cls.__name__) is cls
-    return {"module": "keras.initializers" if builtin else cls.__module__,
-            "class_name": cls.__name__, "config": initializer.get_config(),
-            "registered_name": None if builtin else cls.__name__}
+    return _registry.serialize(initializer, "initializer", Initializer, _BY_NAME, "keras.initializers")
 
 
 def deserialize(config, custom_objects=None):
@@ -676,21 +650,4 @@ def deserialize(config, custom_objects=None):
     >>> deserialize({"class_name": "RandomNormal", "config": {"stddev": 1.0}}).stddev
     1.0
     """
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Could not deserialize initializer from {config!r}: expected a dict with "
-            "'class_name' and 'config', or a name."
-        )
-    name = config["class_name"]
-    if name == "function":  # a custom function, as serialize() writes it
-        fn = (custom_objects or {}).get(config.get("config"))
-        if fn is None:
-            raise ValueError(
-                f"Cannot deserialize the custom initializer function {config.get('config')!r}: "
-                "pass it in custom_objects={name: fn}."
-            )
-        return fn
-    cls = (custom_objects or {}).get(name) or _lookup(name)
-    return cls.from_config(dict(config.get("config") or {}))
+    return _registry.deserialize(config, "initializer", get, _lookup, custom_objects)

@@ -12,7 +12,6 @@ Example:
 tensor(0.0200)
 """
 
-import difflib
 import math
 import re
 
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 
 from kerastorch import config
+from kerastorch import _registry
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2",
            "orthogonal_regularizer", "get", "serialize", "deserialize"]
@@ -213,17 +213,8 @@ _BY_NAME.update({"l1l2": L1L2, "l1_l2": L1L2})
 
 
 def _lookup(name):
-    cls = _BY_NAME.get(name)
-    if cls is None:
-        known = sorted(k for k in _BY_NAME if k.islower())
-        # The names are short: a lower cutoff still suggests "l1"/"l2" for "l3".
-        close = difflib.get_close_matches(name, list(_BY_NAME), n=3, cutoff=0.5)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
-            f"Unknown regularizer {name!r}.{hint} Known: {', '.join(known)} "
-            "(or their class names, e.g. 'L2')."
-        )
-    return cls
+    # The names are short: a lower cutoff still suggests "l1"/"l2" for "l3".
+    return _registry.lookup("regularizer", _BY_NAME, name, "L2", cutoff=0.5)
 
 
 def get(identifier):
@@ -272,24 +263,7 @@ def serialize(regularizer):
     >>> serialize(L2())
     {'module': 'keras.regularizers', 'class_name': 'L2', 'config': {'l2': 0.01}, 'registered_name': None}
     """
-    if regularizer is None:
-        return None
-    if not isinstance(regularizer, Regularizer):
-        if not callable(regularizer):
-            raise TypeError(
-                f"Cannot serialize regularizer {regularizer!r}: expected a Regularizer "
-                "or a callable."
-            )
-        # A plain function: Keras' form for a custom function. Loading it back needs
-        # deserialize(..., custom_objects={name: fn}).
-        return {"module": "builtins", "class_name": "function",
-                "config": getattr(regularizer, "__name__", type(regularizer).__name__),
-                "registered_name": "function"}
-    cls = type(regularizer)
-    builtin = _BY_NAME.get(cls.__name__) is cls
-    return {"module": "keras.regularizers" if builtin else cls.__module__,
-            "class_name": cls.__name__, "config": regularizer.get_config(),
-            "registered_name": None if builtin else cls.__name__}
+    return _registry.serialize(regularizer, "regularizer", Regularizer, _BY_NAME, "keras.regularizers")
 
 
 def deserialize(config, custom_objects=None):
@@ -305,21 +279,4 @@ def deserialize(config, custom_objects=None):
     >>> deserialize({"class_name": "L1L2", "config": {"l1": 0.1, "l2": 0.2}})
     L1L2(l1=0.1, l2=0.2)
     """
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"Could not deserialize regularizer from {config!r}: expected a dict with "
-            "'class_name' and 'config', or a name."
-        )
-    name = config["class_name"]
-    if name == "function":  # a custom function, as serialize() writes it
-        fn = (custom_objects or {}).get(config.get("config"))
-        if fn is None:
-            raise ValueError(
-                f"Cannot deserialize the custom regularizer function {config.get('config')!r}: "
-                "pass it in custom_objects={name: fn}."
-            )
-        return fn
-    cls = (custom_objects or {}).get(name) or _lookup(name)
-    return cls.from_config(dict(config.get("config") or {}))
+    return _registry.deserialize(config, "regularizer", get, _lookup, custom_objects)
