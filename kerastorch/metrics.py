@@ -380,15 +380,28 @@ def categorical_accuracy(y_true, y_pred):
     tensor([1., 0.])
     """
     y_pred = _to_tensor(y_pred)
-    y_true = torch.argmax(_to_tensor(y_true, like=y_pred), dim=-1).to(y_pred.dtype)
+    y_true = torch.argmax(_to_tensor(y_true, like=y_pred), dim=-1)
+    exact = _ids_exact_in(y_pred)
+    if not exact:
+        y_true = y_true.to(y_pred.dtype)
     original_shape = y_true.shape
     reshape = False
     if y_true.dim() == y_pred.dim():
         y_true = y_true.squeeze(-1)
         reshape = True
-    y_pred = torch.argmax(y_pred, dim=-1).to(y_true.dtype)
+    y_pred = torch.argmax(y_pred, dim=-1)
+    if not exact:
+        y_pred = y_pred.to(y_true.dtype)
     matches = (y_true == y_pred).to(torch.float32)
     return matches.reshape(original_shape) if reshape else matches
+
+
+def _ids_exact_in(y_pred):
+    # Keras casts the class ids to `y_pred`'s dtype before comparing them. In float32 and
+    # float64 every id below 2**24 is exact, so comparing the int64 ids directly gives the
+    # same result without the copies; half types (2049 -> 2048 in float16) keep the casts.
+    return y_pred.dtype in (torch.float32, torch.float64) and (
+        y_pred.dim() == 0 or y_pred.shape[-1] <= 2 ** 24)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
@@ -406,13 +419,24 @@ def sparse_categorical_accuracy(y_true, y_pred):
     tensor([1., 0.])
     """
     y_pred = _to_tensor(y_pred)
-    y_true = _to_tensor(y_true, dtype=y_pred.dtype, like=y_pred)
+    if isinstance(y_true, torch.Tensor):
+        y_true = _to_tensor(y_true, like=y_pred)
+    else:  # arrays and scalars are converted to y_pred's dtype directly, as before
+        y_true = _to_tensor(y_true, dtype=y_pred.dtype, like=y_pred)
+    # Integer labels, or labels already in y_pred's float type, compare with the int64 argmax
+    # as Keras' casts would (see `_ids_exact_in`); other labels are cast as Keras does.
+    exact = _ids_exact_in(y_pred) and (y_true.dtype == y_pred.dtype or (
+        not y_true.is_floating_point() and not y_true.is_complex() and y_true.dtype != torch.bool))
+    if not exact:
+        y_true = y_true.to(y_pred.dtype)
     original_shape = y_true.shape
     reshape = False
     if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
         y_true = y_true.squeeze(-1)
         reshape = True
-    y_pred = torch.argmax(y_pred, dim=-1).to(y_true.dtype)
+    y_pred = torch.argmax(y_pred, dim=-1)
+    if not exact:
+        y_pred = y_pred.to(y_true.dtype)
     matches = (y_true == y_pred).to(torch.float32)
     if reshape:
         matches = matches.reshape(original_shape)

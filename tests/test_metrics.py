@@ -422,3 +422,60 @@ def test_metrics_do_not_track_gradients():
     p = torch.rand(4, 2, requires_grad=True)
     m.update_state(torch.zeros(4, 2), p)
     assert not m.result().requires_grad
+
+
+# ---------------------------------------------------------------- arg-max accuracies without casts
+
+
+def _cast_categorical_accuracy(y_true, y_pred):
+    # Keras' arithmetic, casts included: ids in y_pred's dtype, compared, then float32.
+    y_true = torch.argmax(y_true, dim=-1).to(y_pred.dtype)
+    return (y_true == torch.argmax(y_pred, dim=-1).to(y_pred.dtype)).to(torch.float32)
+
+
+def _cast_sparse_categorical_accuracy(y_true, y_pred):
+    y_true = torch.as_tensor(y_true).to(y_pred.dtype)
+    if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
+        y_true = y_true.squeeze(-1)
+    return (y_true == torch.argmax(y_pred, dim=-1).to(y_pred.dtype)).to(torch.float32)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("classes", [1, 4, 3000])
+def test_argmax_accuracies_equal_the_casting_computation(dtype, classes):
+    gen = torch.Generator().manual_seed(classes)
+    y_pred = torch.randint(0, 3, (64, classes), generator=gen).to(dtype)  # many ties
+    ids = torch.randint(-1, classes + 1, (64,), generator=gen)  # out-of-range labels too
+    one_hot = torch.nn.functional.one_hot(ids.clamp(0, classes - 1), classes)
+    for y_true in (one_hot.float(), one_hot, one_hot.to(dtype), torch.zeros(64, classes)):
+        ours = metrics.categorical_accuracy(y_true, y_pred)
+        assert ours.dtype == torch.float32 and ours.shape == (64,)
+        torch.testing.assert_close(ours, _cast_categorical_accuracy(y_true, y_pred), rtol=0, atol=0)
+    for y_true in (ids, ids[:, None], ids.to(torch.int32), ids.float(), ids.double(), ids.to(dtype),
+                   ids[:, None].float(), ids.float() + 0.5, ids > 0, ids.numpy(), ids.numpy().astype("float64")):
+        ours = metrics.sparse_categorical_accuracy(y_true, y_pred)
+        assert ours.dtype == torch.float32 and ours.shape == (64,)
+        torch.testing.assert_close(ours, _cast_sparse_categorical_accuracy(y_true, y_pred), rtol=0, atol=0)
+
+
+def test_argmax_accuracies_keep_keras_half_precision_ids():
+    # In float16, id 2049 is cast to 2048: Keras (and kerastorch) count it as a match.
+    y_pred = torch.zeros(1, 2050, dtype=torch.float16)
+    y_pred[0, 2048] = 1.0
+    assert float(metrics.sparse_categorical_accuracy(torch.tensor([2049]), y_pred)) == 1.0
+    one_hot = torch.nn.functional.one_hot(torch.tensor([2049]), 2050)
+    assert float(metrics.categorical_accuracy(one_hot, y_pred)) == 1.0
+    assert float(metrics.sparse_categorical_accuracy(torch.tensor([2049]), y_pred.float())) == 0.0
+
+
+@pytest.mark.parametrize("name", ["CategoricalAccuracy", "SparseCategoricalAccuracy"])
+def test_argmax_accuracy_metrics_with_ties_and_weights(name):
+    y_pred = torch.tensor([[0.5, 0.5, 0.0], [0.1, 0.2, 0.7], [0.3, 0.3, 0.3], [0.9, 0.05, 0.05]])
+    ids = torch.tensor([0, 2, 1, 1])  # ties resolve to the first maximum, as torch.argmax
+    y_true = ids[:, None] if name.startswith("Sparse") else torch.nn.functional.one_hot(ids, 3).float()
+    m = getattr(metrics, name)()
+    with _no_host_sync():
+        m.update_state(y_true, y_pred, sample_weight=torch.tensor([1.0, 2.0, 3.0, 0.0]))
+        m.update_state(y_true, y_pred, sample_weight=torch.tensor([[0.5], [0.5], [0.0], [1.0]]))
+        out = m.result()
+    assert float(out) == pytest.approx((1 + 2 + 0.5 + 0.5) / (6 + 2))

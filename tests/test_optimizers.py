@@ -491,3 +491,146 @@ def test_step_on_cuda_never_syncs_with_the_host(name):
         ref.step()
     for a, b in zip(params, ref_params):
         np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- Adam on torch's fused kernel
+
+FUSED_OPTIONS = [
+    ("Adam", {}),
+    ("Adam", {"learning_rate": 0.05, "amsgrad": True}),
+    ("Adam", {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3}),
+    ("Adam", {"learning_rate": 0.05, "weight_decay": 0.1, "clipnorm": 1.0}),
+    ("Adam", {"learning_rate": 0.05, "global_clipnorm": 1.5, "loss_scale_factor": 8.0}),
+    ("Adam", {"learning_rate": 0.05, "clipvalue": 0.2, "use_ema": True, "ema_overwrite_frequency": 3}),
+    ("Adam", {"learning_rate": 0.05, "gradient_accumulation_steps": 3, "use_ema": True}),
+    ("Adam", {"learning_rate": schedules.ExponentialDecay(0.05, 5, 0.5)}),
+    ("AdamW", {}),
+    ("AdamW", {"learning_rate": 0.05, "weight_decay": 0.3, "amsgrad": True, "clipnorm": 1.0}),
+]
+
+
+def _fused_run(name, kwargs, fused, num_steps=20, missing=False):
+    init, grads = _problem(num_steps, seed=3)
+    if missing:  # the second variable gets no gradient every other step
+        for i, g in enumerate(grads):
+            if i % 2:
+                g[1] = None
+    params = [torch.nn.Parameter(torch.tensor(a)) for a in init]
+    opt = getattr(optimizers, name)(**kwargs)
+    opt._use_fused = fused
+    opt.build(params)
+    slots = list(opt.variables)
+    for g in grads:
+        for p, x in zip(params, g):
+            p.grad = None if x is None else torch.tensor(x)
+        opt.step()
+    assert all(a is b for a, b in zip(opt.variables, slots))  # the same state tensors, updated in place
+    return params, opt
+
+
+@pytest.fixture
+def fused_calls(monkeypatch):
+    calls = []
+    real = torch._fused_adam_
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "_fused_adam_", counting)
+    return calls
+
+
+@pytest.mark.parametrize("name,kwargs", FUSED_OPTIONS, ids=lambda x: x if isinstance(x, str) else "-".join(x) or "defaults")
+@pytest.mark.parametrize("missing", [False, True], ids=["all-grads", "missing-grads"])
+def test_fused_adam_is_used_and_equals_the_foreach_path(fused_calls, name, kwargs, missing):
+    fused_params, fused_opt = _fused_run(name, kwargs, True, missing=missing)
+    updates = 20 // (kwargs.get("gradient_accumulation_steps") or 1)
+    assert len(fused_calls) == updates
+    assert all(c["weight_decay"] == 0.0 and c["amsgrad"] == kwargs.get("amsgrad", False) for c in fused_calls)
+    del fused_calls[:]
+    ref_params, ref_opt = _fused_run(name, kwargs, False, missing=missing)
+    assert not fused_calls
+    for a, b in zip(fused_params, ref_params):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=0, atol=1e-6)
+    assert fused_opt.iterations == ref_opt.iterations
+    for a, b in zip(fused_opt.variables, ref_opt.variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_fused_adam_leaves_gradients_untouched_and_resumes_from_state(fused_calls):
+    init, grads = _problem(6)
+    params = [torch.nn.Parameter(torch.tensor(a)) for a in init]
+    opt = optimizers.Adam(learning_rate=0.05, amsgrad=True)
+    opt.build(params)
+    for g in grads[:3]:
+        for p, x in zip(params, g):
+            p.grad = torch.tensor(x)
+        opt.step()
+        for p, x in zip(params, g):
+            np.testing.assert_array_equal(p.grad.numpy(), x)
+    state = opt.state_dict()
+    weights = [p.detach().clone() for p in params]
+    twin_params = [torch.nn.Parameter(w.clone()) for w in weights]
+    twin = optimizers.Adam(learning_rate=0.05, amsgrad=True)
+    twin.build(twin_params)
+    twin.load_state_dict(state)  # the step count (t = 4 next) comes from `iterations`
+    for g in grads[3:]:
+        for ps, o in ((params, opt), (twin_params, twin)):
+            for p, x in zip(ps, g):
+                p.grad = torch.tensor(x)
+            o.step()
+    for a, b in zip(params, twin_params):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert len(fused_calls) == 9
+
+
+@pytest.mark.parametrize("case", ["float64", "non-contiguous-grad", "numpy-beta"])
+def test_fused_adam_falls_back_where_the_kernel_would_not_be_keras(fused_calls, case):
+    init, grads = _problem(3)
+    dtype = torch.float64 if case == "float64" else torch.float32
+    params = [torch.nn.Parameter(torch.tensor(a, dtype=dtype)) for a in init]
+    opt = optimizers.Adam(learning_rate=0.05, beta_1=np.float32(0.9) if case == "numpy-beta" else 0.9)
+    ref = optimizers.Adam(learning_rate=0.05, beta_1=np.float32(0.9) if case == "numpy-beta" else 0.9)
+    ref._use_fused = False
+    ref_params = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    opt.build(params)
+    ref.build(ref_params)
+    for g in grads:
+        for ps in (params, ref_params):
+            for p, x in zip(ps, g):
+                x = torch.tensor(x, dtype=dtype)
+                if case == "non-contiguous-grad" and x.dim() == 2:
+                    x = x.t().contiguous().t()
+                p.grad = x
+        opt.step()
+        ref.step()
+    if case == "numpy-beta":
+        assert len(fused_calls) == 3  # numpy scalars are plain numbers too
+    else:
+        assert not fused_calls
+    for a, b in zip(params, ref_params):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "foreach"])
+def test_step_updates_leaf_parameters_outside_no_grad(name, fused):
+    # Regression: `step()` must disable autograd itself (a misplaced decorator once made the
+    # in-place updates of leaf parameters raise outside `torch.no_grad()`).
+    init, grads = _problem(2)
+    params = [torch.nn.Parameter(torch.tensor(a)) for a in init]
+    opt = getattr(optimizers, name)(learning_rate=0.05, weight_decay=0.1, use_ema=True)
+    opt._use_fused = fused
+    opt.build(params)
+    assert torch.is_grad_enabled()
+    for g in grads:
+        for p, x in zip(params, g):
+            p.grad = torch.tensor(x)
+        opt.step()
+    assert torch.is_grad_enabled()
+    assert all(p.requires_grad and p.is_leaf and p.grad_fn is None for p in params)
+    assert not any(np.array_equal(p.detach().numpy(), a) for p, a in zip(params, init))
+    # ... and through `apply`, with gradients that require grad themselves.
+    opt.apply([torch.tensor(x, requires_grad=True) * 1.0 for x in grads[0]], params)
+    assert all(p.grad_fn is None for p in params)
