@@ -63,7 +63,9 @@ class DataParallel:
         local_rank: Rank within this machine. Defaults to `LOCAL_RANK` (torchrun), else `rank`.
         shard_parameters: Whether to shard parameters, gradients and optimizer state over
             ranks with FSDP2 (`torch.distributed.fsdp.fully_shard`) instead of replicating
-            them with DDP. Defaults to `False`. Not supported yet: raises `NotImplementedError`.
+            them with DDP. Defaults to `False`. With `True`, each rank keeps `1/world_size` of
+            every parameter (dim 0), of its gradient and of the optimizer's slots; see
+            `kerastorch.distribution.fsdp` and docs/distributed.md for what changes.
 
     Raises:
         ValueError: For a rank, world size or device list that does not fit together.
@@ -77,12 +79,10 @@ class DataParallel:
 
     def __init__(self, devices=None, backend=None, timeout_seconds=_DEFAULT_TIMEOUT_SECONDS, rank=None,
                  world_size=None, local_rank=None, shard_parameters=False):
-        if shard_parameters:
-            raise NotImplementedError(
-                "DataParallel(shard_parameters=True) (FSDP2) is not implemented yet: kerastorch "
-                "replicates the model on every rank with DistributedDataParallel. Use "
-                "shard_parameters=False; see docs/distributed.md."
-            )
+        if not isinstance(shard_parameters, bool):
+            raise ValueError(f"DataParallel: shard_parameters must be True or False, got "
+                             f"shard_parameters={shard_parameters!r}.")
+        self.shard_parameters = shard_parameters
         self.rank = _env_int("RANK", 0) if rank is None else int(rank)
         self.world_size = _env_int("WORLD_SIZE", 1) if world_size is None else int(world_size)
         self.local_rank = _env_int("LOCAL_RANK", self.rank) if local_rank is None else int(local_rank)
@@ -110,7 +110,8 @@ class DataParallel:
         self._seed_warned = False
 
     def __repr__(self):
-        return (f"<DataParallel rank={self.rank} world_size={self.world_size} "
+        sharded = " shard_parameters=True" if self.shard_parameters else ""
+        return (f"<DataParallel rank={self.rank} world_size={self.world_size}{sharded} "
                 f"device={self._device or 'not initialised'}>")
 
     # ------------------------------------------------------------------ process group
@@ -182,9 +183,13 @@ class DataParallel:
         Args:
             model: A built kerastorch model, already on `device()`.
 
+        With `shard_parameters=True` the model is sharded in place with FSDP2 instead (its
+        parameters become `DTensor`s; see `kerastorch.distribution.fsdp`).
+
         Returns:
-            A callable taking `(x, training=True)` like the model: the DDP wrapper, or the
-            model itself when it has no trainable parameter (nothing to synchronise).
+            A callable taking `(x, training=True)` like the model: the DDP wrapper (or the
+            FSDP2 forward with sample-weighted gradients), or the model itself when it has no
+            trainable parameter (nothing to synchronise).
         """
         params = [p for p in model.parameters() if p.requires_grad]
         if not params or self.world_size == 1 and not dist.is_initialized():
@@ -195,6 +200,16 @@ class DataParallel:
         if cached is not None and cached[0]() is model and cached[1] == ids:
             return cached[2]
         device = self.device()
+        if self.shard_parameters:
+            from kerastorch.distribution import fsdp
+
+            wrapped = self._check_collective(
+                "shard the model with FSDP2 (fully_shard: broadcast of rank 0's weights)",
+                lambda: fsdp.shard_model(self, model))
+            self._wrapped = {k: v for k, v in self._wrapped.items() if v[0]() is not None}
+            self._wrapped[key] = (weakref.ref(model), tuple(id(p) for p in model.parameters()
+                                                            if p.requires_grad), wrapped)
+            return wrapped
         # Buffers (BatchNormalization's moving statistics) are broadcast from rank 0 at each
         # training forward, so every rank evaluates with the same ones; models without buffers
         # skip that collective.
@@ -243,6 +258,55 @@ class DataParallel:
         self.device()   # the sampler's seed is agreed on when the group starts
         return datasets.distribute(dataset, batch_size, shuffle, self.rank, self.world_size)
 
+    # ------------------------------------------------------------------ predict
+    def predict_shard(self, x):
+        """This rank's contiguous part of the samples `x` for `predict`, padded to equal length.
+
+        With `n` samples and `W` ranks, rank `r` takes `x[r * ceil(n/W):(r + 1) * ceil(n/W)]`,
+        padded with copies of `x[0]` to `ceil(n/W)` samples, so that every rank runs the same
+        number of batches of the same sizes (an FSDP2 forward is a collective) and the outputs
+        can be all-gathered. `gather_predictions` trims the padding.
+
+        Args:
+            x: A numpy array or a tensor with at least one sample.
+
+        Returns:
+            `(local_x, n)`: this rank's samples (same type as `x`) and the total count.
+        """
+        n = int(x.shape[0])
+        per = -(-n // self.world_size)
+        start = min(self.rank * per, n)
+        stop = min(start + per, n)
+        local = x[start:stop]
+        missing = per - (stop - start)
+        if missing:
+            if isinstance(x, torch.Tensor):
+                local = torch.cat([local, x[:1].expand(missing, *x.shape[1:])])
+            else:
+                import numpy as np
+
+                local = np.concatenate([local, np.repeat(x[:1], missing, axis=0)])
+        return local, n
+
+    def gather_predictions(self, local, n):
+        """Every rank's `predict_shard` outputs, concatenated in rank order and trimmed to `n`.
+
+        Args:
+            local: This rank's outputs (a tensor, `ceil(n/W)` rows, the same shape on every rank).
+            n: The number of samples given to `predict`.
+
+        Returns:
+            A CPU tensor of `n` rows, the same on every rank, in the original sample order.
+        """
+        device = self.device()
+        if not dist.is_initialized():
+            return local[:n]
+        mine = local.to(device).contiguous()
+        everyone = [torch.empty_like(mine) for _ in range(self.world_size)]
+        self._check_collective("all-gather the predictions",
+                               lambda: dist.all_gather(everyone, mine))
+        return torch.cat([t.cpu() for t in everyone])[:n]
+
     # ------------------------------------------------------------------ logs
     def global_logs(self, model):
         """The epoch (or evaluation) logs over every rank's samples, the same on every rank.
@@ -259,6 +323,9 @@ class DataParallel:
         device = self.device()
         if not dist.is_initialized():   # one process: nothing to sum
             return model._read_logs()
+        state = getattr(model, "_kerastorch_fsdp", None)
+        if state is not None:   # every rank is here: gather the weights for rank-0-only callbacks
+            self._check_collective("gather the sharded weights at the end of the epoch", state.refresh)
         tracker = model._loss_tracker
         metrics = [_unwrap_metric(m) for m in (model._compile_metrics or [])]
         metrics = [m for m in metrics if m is not None]

@@ -518,7 +518,7 @@ class Trainer:
         """
         device = self._device()
         dist = _active_distribution()
-        # predict() is not sharded: every rank predicts every sample, in order.
+        # predict() shards arrays itself (see predict); other sources are not sharded for it.
         if dist is not None and what != "predict" and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple)):
             x = dist.distribute_dataset(x, batch_size=batch_size, shuffle=shuffle)
         iterable = data_lib.make_batches(x, y, sample_weight, batch_size, shuffle, device, steps,
@@ -734,7 +734,9 @@ class Trainer:
         """Returns the model's outputs for the input samples, as a numpy array.
 
         Runs in inference mode (no gradients, Dropout off, BatchNormalization on its
-        moving statistics), batch by batch, into one preallocated output array.
+        moving statistics), batch by batch, into one preallocated output array. Under a
+        `kerastorch.distribution`, each rank predicts a contiguous part of an array input and
+        the parts are all-gathered: every rank returns all the outputs, in order.
 
         Args:
             x: Input data.
@@ -748,6 +750,13 @@ class Trainer:
         """
         batch_size = 32 if batch_size is None else batch_size
         _check_batch_size(batch_size, "batch_size")
+        dist = _active_distribution()
+        n_total = None
+        # Under a distribution, arrays are cut into one contiguous part per rank, and the
+        # outputs all-gathered (other sources: every rank predicts every sample).
+        if (dist is not None and dist.world_size > 1 and steps is None
+                and isinstance(x, (np.ndarray, torch.Tensor)) and x.ndim and x.shape[0]):
+            x, n_total = dist.predict_shard(x)
         batches, _ = self._batches_for(x, None, None, batch_size, False, steps, "predict")
         device = self._device()
         verbose = _chief_verbose(1 if verbose == "auto" else verbose)
@@ -783,6 +792,8 @@ class Trainer:
             return torch.cat(chunks).numpy()
         if out is None:
             raise ValueError("predict() got no data: the input produced no batch.")
+        if n_total is not None:
+            return dist.gather_predictions(out[:filled], n_total).numpy()
         return out[:filled].numpy()
 
     # ------------------------------------------------------------------ single batches

@@ -259,6 +259,38 @@ def test_predict_returns_every_sample_once_in_order(run):
         np.testing.assert_allclose(ranks[rank]["b_predict"], expected, atol=1e-6)
 
 
+@pytest.mark.parametrize("n", _worker.PREDICT_SIZES)
+def test_sharded_predict_equals_one_process_predict(run, n):
+    """predict cuts the samples into contiguous parts (rank r: [r*ceil(n/2), ...)), all-gathers
+    the outputs and trims the padding: n = 10 (even), 11 (odd) and 1 (< world size)."""
+    _, ranks, _ = run
+    x = _worker.data()[0][:n]
+    model = _worker.classifier()
+    model.set_weights(weights(ranks[0], "b_final"))
+    expected = model.predict(x, batch_size=4, verbose=0)
+    for rank in range(WORLD):
+        got = ranks[rank][f"b_predict_n{n}"]
+        assert got.shape == (n, 3)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(ranks[0]["b_predict_tensor"], model.predict(_worker.data()[0][:11], verbose=0),
+                               rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("n,world", [(10, 2), (11, 2), (1, 2), (7, 3), (2, 4)])
+def test_predict_shards_are_contiguous_padded_and_cover_every_sample_once(n, world):
+    x = np.arange(n * 2, dtype="float32").reshape(n, 2)
+    parts = []
+    for rank in range(world):
+        dp = distribution.DataParallel(rank=rank, world_size=world)
+        local, total = dp.predict_shard(x)
+        assert total == n and len(local) == -(-n // world)     # equal lengths: same steps everywhere
+        t_local, _ = dp.predict_shard(torch.from_numpy(x))
+        np.testing.assert_array_equal(t_local.numpy(), local)
+        parts.append(local)
+    # Concatenated in rank order and trimmed, the parts are the samples in order.
+    np.testing.assert_array_equal(np.concatenate(parts)[:n], x)
+
+
 def test_checkpoint_and_csv_are_written_by_rank_0_only_and_load_in_one_process(run):
     out, ranks, hist = run
     # Each rank was given its own file name: only rank 0's exists.
