@@ -13,7 +13,7 @@ separate child process per contender (`VmHWM`, or `torch.cuda.max_memory_allocat
 Contenders:
     kerastorch  `model.fit(x, y, batch_size, epochs=1, verbose=0)` per epoch.
     torch       an expert's loop: `torch.nn` modules (logits + fused `F.cross_entropy`),
-                `torch.optim.Adam(foreach=True, eps=1e-7)`, `zero_grad(set_to_none=True)`,
+                `torch.optim.Adam(fused=True, eps=1e-7)`, `zero_grad(set_to_none=True)`,
                 `torch.randperm` shuffle, batches cut by index from resident tensors, loss and
                 accuracy accumulated on the device, one read-back per epoch.
     keras       real Keras 3 on its torch backend (skipped when not importable).
@@ -274,7 +274,9 @@ class TorchContender:
         torch.manual_seed(args.seed)
         self.wl, self.device = wl, device
         self.model = wl.torch_model().to(device.torch)
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=LR, eps=EPS, foreach=True)
+        # fused=True: torch's fastest Adam (one kernel for all parameters, CPU and CUDA), the
+        # choice an expert makes; kerastorch's Adam runs the same kernel.
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=LR, eps=EPS, fused=True)
         self.amp = args.mixed_precision == "bf16"
         x, y = data["train"]
         # Moved to the device once; targets as the loss wants them (class ids / float column).
