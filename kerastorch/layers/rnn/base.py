@@ -1,18 +1,24 @@
 """The recurrent machinery shared by `SimpleRNN`, `LSTM` and `GRU`: the cell base and the `RNN` layer.
 
-An RNN layer holds a cell (`LSTMCell`, ...) that owns the weights in Keras' layout, so
-`get_weights()` and the `.keras` tree (`lstm/cell/vars/0..2`) line up with Keras. The layer
-runs the sequence one of two ways, with the same results (within float rounding):
+An RNN layer holds a cell (`LSTMCell`, ...) that owns the weights. They are stored in
+torch's layout, the one `torch.lstm` / `torch.gru` take as is: `kernel (blocks * units, in)`,
+`recurrent_kernel (blocks * units, units)` (contiguous; a GRU's gate blocks in torch's r, z, n
+order, its bias too). Each weight is registered with a `(to_internal, to_keras)` layout pair,
+so `get_weights()`, `set_weights()`, the `.keras` tree (`lstm/cell/vars/0..2`), regularizers,
+constraints and saved optimizer slots all see Keras' layout `kernel (in, blocks * units)`,
+`recurrent_kernel (units, blocks * units)`, gate blocks in Keras' order. The layer runs the
+sequence one of two ways, with the same results (within float rounding):
 
-* the fused path: `torch.lstm` / `torch.gru` / `torch.rnn_tanh` / `torch.rnn_relu` (cuDNN
-  on GPU), whose weights are derived from the Keras-layout parameters on every call
-  (transposes and a gate reorder, cheap next to the recurrence), so the parameters stay
-  the single source of truth; right-padded masks go through packed sequences;
+* the fused path: `torch.lstm` / `torch.gru` / `torch.rnn_tanh` / `torch.rnn_relu` (oneDNN on
+  CPU, cuDNN on GPU), given the parameters themselves (no per-call transposes or copies, which
+  the kernels would otherwise make forward and backward); Keras' single bias is torch's
+  `b_ih`, and `b_hh` a constant zero buffer; right-padded masks go through packed sequences;
 * a Python loop over time with Keras' cell equations, for everything else (other
   activations, GRU `reset_after=False`, recurrent dropout in training, masks with holes).
 """
 
 import torch
+import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from kerastorch import activations, constraints, initializers, regularizers
@@ -47,6 +53,49 @@ def _serialize_or_none(module, obj):
     return None if obj is None else module.serialize(obj)
 
 
+def _reorder_blocks(x, order, dim):
+    """`x` with its `len(order)` equal blocks along `dim` taken in `order` (`None`: as is)."""
+    if order is None:
+        return x
+    blocks = x.chunk(len(order), dim=dim)
+    return torch.cat([blocks[i] for i in order], dim=dim)
+
+
+def _kernel_layout(blocks, order):
+    """`(to_internal, to_keras)`: Keras `(rows, blocks * u)` <-> torch `(blocks * u, rows)`.
+
+    `order[i]` is the Keras block stored as torch's block `i` (a permutation that is its own
+    inverse, GRU's z, r <-> r, z swap), or `None` for the same order. Without a reorder,
+    `to_keras` is a view (`.t()`).
+    """
+    if order is None:
+        return (lambda k: k.t()), (lambda w: w.t())
+    return (lambda k: _reorder_blocks(k, order, -1).t()), (lambda w: _reorder_blocks(w, order, 0).t())
+
+
+def _bias_layout(order):
+    """`(to_internal, to_keras)` reordering the last axis's blocks (`None`: Keras' order is torch's)."""
+    if order is None:
+        return None
+    return (lambda b: _reorder_blocks(b, order, -1)), (lambda b: _reorder_blocks(b, order, -1))
+
+
+def _non_trainable_by_slot(layer):
+    """Non-trainable weights in Keras' layout, matched by slot rather than by tensor identity.
+
+    A weight stored in another layout is returned as a fresh view each time, so the
+    identity test of `Layer.non_trainable_weights` would count every such weight.
+    """
+    if not layer.trainable:
+        return layer.weights
+    out = []
+    for owner, n in layer._weight_slots():
+        value = getattr(owner, n)
+        if not (isinstance(value, torch.nn.Parameter) and owner.trainable):
+            out.append(owner._keras_value(n))
+    return out
+
+
 class RNNCellBase(Layer):
     """Common part of `SimpleRNNCell`, `LSTMCell` and `GRUCell` (one time step).
 
@@ -56,6 +105,8 @@ class RNNCellBase(Layer):
     """
 
     _blocks = 1
+    # Torch's block i holds Keras' block _gate_order[i]; None: the same order (GRU: (1, 0, 2)).
+    _gate_order = None
 
     def _init_common(self, units, activation, use_bias, kernel_initializer, recurrent_initializer,
                      bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
@@ -103,16 +154,22 @@ class RNNCellBase(Layer):
             self._generator.manual_seed(int(self.seed))
         return self._generator
 
+    @property
+    def non_trainable_weights(self):
+        return _non_trainable_by_slot(self)
+
     def _build_kernels(self, input_dim):
+        # Shapes and initializers in Keras' layout; stored transposed (torch's weight_ih/weight_hh).
         width = self._blocks * self.units
+        layout = _kernel_layout(self._blocks, self._gate_order)
         self.kernel = self.add_weight(shape=(input_dim, width), initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
+                                      constraint=self.kernel_constraint, name="kernel", layout=layout)
         self.recurrent_kernel = self.add_weight(shape=(self.units, width),
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint,
-                                                name="recurrent_kernel")
+                                                name="recurrent_kernel", layout=layout)
 
     def build(self, input_shape):
         if input_shape[-1] is None:
@@ -128,40 +185,60 @@ class RNNCellBase(Layer):
     def _build_bias(self):
         self.bias = (self.add_weight(shape=(self._blocks * self.units,), initializer=self.bias_initializer,
                                      regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                                     name="bias")
+                                     name="bias", layout=_bias_layout(self._gate_order))
                      if self.use_bias else None)
+        self._register_zero_bias()
+
+    def _register_zero_bias(self):
+        """torch's `b_hh` for cells whose Keras bias is one vector: zeros, not a weight."""
+        if self.bias is not None:
+            self.register_buffer("_zero_recurrent_bias", torch.zeros_like(self.bias.detach()),
+                                 persistent=False)
+
+    def _zero_bias(self):
+        zero = self._buffers.get("_zero_recurrent_bias")
+        bias = self.bias
+        if zero is None or zero.shape != bias.shape or zero.dtype != bias.dtype or zero.device != bias.device:
+            zero = torch.zeros_like(bias.detach())
+        return zero
+
+    def _keras_block(self, g):
+        """The Keras block (gate) index of torch's block `g` (what per-gate dropout masks follow)."""
+        return g if self._gate_order is None else self._gate_order[g]
 
     # ------------------------------------------------------------------ computation
+    # The loop path works on the stored (torch) layout: block g of a kernel is rows g*u:(g+1)*u.
     def _input_bias(self):
         return self.bias
 
     def _project(self, inputs, in_masks=None):
-        """`inputs @ kernel + input bias` for one step `(B, in)` or a sequence `(B, T, in)`.
+        """`inputs @ kernel + input bias` for one step `(B, in)` or a sequence `(B, T, in)`, torch's block order.
 
         `in_masks` is `None`, one dropout mask `(B, in)` for all gates, or a list of one
-        mask per gate (Keras' per-gate masks when recurrent dropout is on).
+        mask per gate in Keras' gate order (Keras' per-gate masks when recurrent dropout is on).
         """
         seq = inputs.dim() == 3
         if in_masks is None:
-            out = inputs @ self.kernel
+            out = F.linear(inputs, self.kernel)
         elif isinstance(in_masks, torch.Tensor):
-            out = (inputs * (in_masks[:, None] if seq else in_masks)) @ self.kernel
+            out = F.linear(inputs * (in_masks[:, None] if seq else in_masks), self.kernel)
         else:
             u = self.units
-            out = torch.cat([(inputs * (m[:, None] if seq else m)) @ self.kernel[:, g * u:(g + 1) * u]
-                             for g, m in enumerate(in_masks)], dim=-1)
+            masks = [in_masks[self._keras_block(g)] for g in range(self._blocks)]
+            out = torch.cat([F.linear(inputs * (m[:, None] if seq else m), self.kernel[g * u:(g + 1) * u])
+                             for g, m in enumerate(masks)], dim=-1)
         bias = self._input_bias()
         return out if bias is None else out + bias
 
-    def _recurrent(self, h, rec_masks, cols=None):
-        """`h @ recurrent_kernel[:, cols]`, with one recurrent-dropout mask per block if given."""
-        rk = self.recurrent_kernel if cols is None else self.recurrent_kernel[:, cols]
-        if rec_masks is None:
-            return h @ rk
+    def _recurrent(self, h, rec_masks, blocks=None):
+        """`h @ recurrent_kernel` over torch's blocks `blocks` (a range; all by default), per-gate masks if given."""
         u = self.units
-        first = 0 if cols is None else cols.start // u
-        blocks = rk.shape[1] // u
-        return torch.cat([(h * rec_masks[first + g]) @ rk[:, g * u:(g + 1) * u] for g in range(blocks)], dim=-1)
+        rk = self.recurrent_kernel if blocks is None else self.recurrent_kernel[blocks.start * u:blocks.stop * u]
+        if rec_masks is None:
+            return F.linear(h, rk)
+        first = 0 if blocks is None else blocks.start
+        return torch.cat([F.linear(h * rec_masks[self._keras_block(first + g)], rk[g * u:(g + 1) * u])
+                          for g in range(rk.shape[0] // u)], dim=-1)
 
     def _step(self, projected, states, rec_masks=None):
         raise NotImplementedError
@@ -295,6 +372,10 @@ class RNN(Layer):
         self._fast_path_enabled = True
         self._last_path = None
 
+    @property
+    def non_trainable_weights(self):
+        return _non_trainable_by_slot(self)
+
     # ------------------------------------------------------------------ shapes
     def _check_input_shape(self, shape):
         if len(shape) != 3:
@@ -358,6 +439,10 @@ class RNN(Layer):
 
     def _initial_states(self, batch, initial_state, like):
         cell = self.cell
+        if (initial_state is None and self._states is None and isinstance(cell, RNNCellBase)
+                and type(cell).get_initial_state is RNNCellBase.get_initial_state):
+            # The common case, without the generic path's conversions: zeros like the inputs.
+            return [torch.zeros(batch, n, dtype=like.dtype, device=like.device) for n in cell._state_sizes()]
         if initial_state is not None:
             states = [initial_state] if isinstance(initial_state, torch.Tensor) else list(initial_state)
             sizes = cell._state_sizes()
@@ -411,21 +496,29 @@ class RNN(Layer):
             if spec is not None and rec_masks is None and (mask is None or lengths is not None):
                 x = sequences if in_masks is None else sequences * in_masks[:, None]
                 seq, finals = self._run_fused(spec, x, states, lengths)
-                self._last_path = "fused"
+                path = "fused"
             else:
                 x = sequences.flip(1) if self.go_backwards else sequences
                 m = None if mask is None else (mask.flip(1) if self.go_backwards else mask)
                 seq, finals = self._run_loop(cell._project(x, in_masks), states, m, rec_masks)
-                self._last_path = "loop"
+                path = "loop"
         else:
             x = sequences.flip(1) if self.go_backwards else sequences
             m = None if mask is None else (mask.flip(1) if self.go_backwards else mask)
             seq, finals = self._run_loop(x, states, m, None, raw_cell=True, training=training)
-            self._last_path = "loop"
+            path = "loop"
+        object.__setattr__(self, "_last_path", path)   # a plain attribute: skip Module.__setattr__
 
         if self.stateful:
             self._states = [s.detach() for s in finals]
-        output = seq if self.return_sequences else seq[:, -1]
+        if self.return_sequences:
+            output = seq
+        elif path == "fused" and lengths is None:
+            # Unmasked fused run: the last output is the final hidden state itself (the hand-written
+            # loop's h_n[-1]); no select on the sequence, whose backward would scatter into zeros.
+            output = finals[0]
+        else:
+            output = seq[:, -1]
         if self.return_state:
             return [output, *finals]
         return output
@@ -455,7 +548,8 @@ class RNN(Layer):
         """One fused torch kernel over the sequence; right-padded masks via packed sequences."""
         name, params, has_biases = spec
         fn = getattr(torch, name)
-        x = x.to(params[0].dtype)
+        if x.dtype != params[0].dtype:
+            x = x.to(params[0].dtype)
         steps = x.shape[1]
         hx = [s.unsqueeze(0) for s in states]
         # train=True keeps cuDNN able to backpropagate; dropout between layers is 0 anyway.

@@ -1,16 +1,10 @@
-"""`GRUCell` and `GRU`, gates in Keras' order z, r, h (torch's kernel wants r, z, n)."""
+"""`GRUCell` and `GRU`: gates in Keras' order z, r, h outside, stored in torch's r, z, n order."""
 
-import torch
+import torch.nn.functional as F
 
 from kerastorch import activations
 from kerastorch.layers.base import get_activation
-from kerastorch.layers.rnn.base import RNNCellBase, _KerasRNN
-
-
-def _zrh_to_rzh(w):
-    """Reorders the last axis from Keras' [z, r, h] blocks to torch's [r, z, n]."""
-    z, r, h = w.chunk(3, dim=-1)
-    return torch.cat([r, z, h], dim=-1)
+from kerastorch.layers.rnn.base import RNNCellBase, _bias_layout, _KerasRNN
 
 
 class GRUCell(RNNCellBase):
@@ -34,6 +28,8 @@ class GRUCell(RNNCellBase):
 
     Weights (Keras' layout and order): `kernel (input_dim, 3u)`, `recurrent_kernel (u, 3u)`,
     `bias (2, 3u)` ([input; recurrent]) with `reset_after=True`, else `bias (3u,)`; gate blocks z, r, h.
+    The attributes are stored in torch's layout and gate order r, z, n: `kernel (3u, input_dim)`,
+    `recurrent_kernel (3u, u)`, `bias` with its blocks reordered, which `torch.gru` takes as is.
 
     Example:
     >>> import torch
@@ -45,6 +41,7 @@ class GRUCell(RNNCellBase):
     """
 
     _blocks = 3
+    _gate_order = (1, 0, 2)     # torch's r, z, n = Keras' blocks 1, 0, 2
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -67,7 +64,7 @@ class GRUCell(RNNCellBase):
         shape = (2, 3 * self.units) if self.reset_after else (3 * self.units,)
         self.bias = self.add_weight(shape=shape, initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                                    name="bias")
+                                    name="bias", layout=_bias_layout(self._gate_order))
 
     def _input_bias(self):
         if self.bias is None:
@@ -75,23 +72,24 @@ class GRUCell(RNNCellBase):
         return self.bias[0] if self.reset_after else self.bias
 
     def _step(self, projected, states, rec_masks=None):
+        # Keras' equations on torch's block order r, z, n (rec_masks stay in Keras' z, r, h order).
         h = states[0]
         u = self.units
-        x_z, x_r, x_h = projected.split(u, dim=-1)
+        x_r, x_z, x_h = projected.split(u, dim=-1)
         if self.reset_after:
             inner = self._recurrent(h, rec_masks)
             if self.bias is not None:
                 inner = inner + self.bias[1]
-            r_z, r_r, r_h = inner.split(u, dim=-1)
+            r_r, r_z, r_h = inner.split(u, dim=-1)
             z = self.recurrent_activation(x_z + r_z)
             r = self.recurrent_activation(x_r + r_r)
             candidate = self.activation(x_h + r * r_h)
         else:
-            r_z, r_r = self._recurrent(h, rec_masks, slice(0, 2 * u)).split(u, dim=-1)
+            r_r, r_z = self._recurrent(h, rec_masks, range(0, 2)).split(u, dim=-1)
             z = self.recurrent_activation(x_z + r_z)
             r = self.recurrent_activation(x_r + r_r)
             h_h = h if rec_masks is None else h * rec_masks[2]
-            candidate = self.activation(x_h + (r * h_h) @ self.recurrent_kernel[:, 2 * u:])
+            candidate = self.activation(x_h + F.linear(r * h_h, self.recurrent_kernel[2 * u:]))
         h = z * h + (1 - z) * candidate
         return h, [h]
 
@@ -99,10 +97,10 @@ class GRUCell(RNNCellBase):
         if (not self.reset_after or self.activation is not activations.tanh
                 or self.recurrent_activation is not activations.sigmoid):
             return None
-        params = [_zrh_to_rzh(self.kernel).t(), _zrh_to_rzh(self.recurrent_kernel).t()]
-        if self.use_bias:
-            params += [_zrh_to_rzh(self.bias[0]), _zrh_to_rzh(self.bias[1])]
-        return "gru", params, self.use_bias
+        params = [self.kernel, self.recurrent_kernel]       # stored in torch's layout and gate order
+        if self.bias is not None:
+            params += [self.bias[0], self.bias[1]]
+        return "gru", params, self.bias is not None
 
     def get_config(self):
         config = super().get_config()

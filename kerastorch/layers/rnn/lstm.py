@@ -25,8 +25,11 @@ class LSTMCell(RNNCellBase):
         recurrent_dropout: Fraction of the state dropped in training. Defaults to `0.0`.
         seed: Optional int seed for the dropout masks.
 
-    Weights (Keras' layout and order): `kernel (input_dim, 4 * units)`,
-    `recurrent_kernel (units, 4 * units)`, `bias (4 * units,)`, gate blocks i, f, c, o.
+    Weights (Keras' layout and order, as `get_weights()` and saved files hold them):
+    `kernel (input_dim, 4 * units)`, `recurrent_kernel (units, 4 * units)`, `bias (4 * units,)`,
+    gate blocks i, f, c, o. The `kernel` and `recurrent_kernel` attributes are stored
+    transposed, in torch's `weight_ih (4 * units, input_dim)` / `weight_hh (4 * units, units)`
+    layout, which the fused kernel takes without copies.
 
     Example:
     >>> import torch
@@ -72,6 +75,7 @@ class LSTMCell(RNNCellBase):
         self.bias = self.add_weight(shape=(4 * self.units,), initializer=initializer,
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint,
                                     name="bias")
+        self._register_zero_bias()
 
     def _step(self, projected, states, rec_masks=None):
         h, c = states
@@ -84,11 +88,12 @@ class LSTMCell(RNNCellBase):
     def _fused_spec(self):
         if self.activation is not activations.tanh or self.recurrent_activation is not activations.sigmoid:
             return None
-        # torch has b_ih + b_hh; Keras' single bias goes to b_ih and b_hh is zero.
-        params = [self.kernel.t(), self.recurrent_kernel.t()]
-        if self.use_bias:
-            params += [self.bias, torch.zeros_like(self.bias)]
-        return "lstm", params, self.use_bias
+        # The weights are stored in torch's layout: passed as they are. torch has b_ih + b_hh;
+        # Keras' single bias goes to b_ih and b_hh is a constant zero buffer.
+        params = [self.kernel, self.recurrent_kernel]
+        if self.bias is not None:
+            params += [self.bias, self._zero_bias()]
+        return "lstm", params, self.bias is not None
 
     def get_config(self):
         config = super().get_config()
@@ -109,9 +114,13 @@ class LSTM(_KerasRNN):
         recurrent_initializer: Defaults to `"orthogonal"`.
         bias_initializer: Defaults to `"zeros"`.
         unit_forget_bias: Start the forget-gate bias at 1. Defaults to `True`.
-        kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer:
-            Optional regularizers. Default `None`.
-        kernel_constraint, recurrent_constraint, bias_constraint: Optional constraints.
+        kernel_regularizer: Optional regularizer. Defaults to `None`.
+        recurrent_regularizer: Optional regularizer. Defaults to `None`.
+        bias_regularizer: Optional regularizer. Defaults to `None`.
+        activity_regularizer: Optional regularizer. Defaults to `None`.
+        kernel_constraint: Optional constraint. Defaults to `None`.
+        recurrent_constraint: Optional constraint. Defaults to `None`.
+        bias_constraint: Optional constraint. Defaults to `None`.
         dropout: Fraction of the inputs dropped in training. Defaults to `0.0`.
         recurrent_dropout: Fraction of the state dropped in training. Defaults to `0.0`.
         seed: Optional int seed for dropout.

@@ -1,7 +1,5 @@
 """`SimpleRNNCell` and `SimpleRNN`: `h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`."""
 
-import torch
-
 from kerastorch import activations
 from kerastorch.layers.rnn.base import RNNCellBase, _KerasRNN
 
@@ -23,6 +21,7 @@ class SimpleRNNCell(RNNCellBase):
         seed: Optional int seed for the dropout masks.
 
     Weights (Keras' layout and order): `kernel (input_dim, units)`, `recurrent_kernel (units, units)`, `bias (units,)`.
+    The `kernel` and `recurrent_kernel` attributes are stored transposed (torch's layout).
 
     Example:
     >>> import torch
@@ -56,10 +55,10 @@ class SimpleRNNCell(RNNCellBase):
             name = "rnn_relu"
         else:
             return None
-        params = [self.kernel.t(), self.recurrent_kernel.t()]
-        if self.use_bias:
-            params += [self.bias, torch.zeros_like(self.bias)]
-        return name, params, self.use_bias
+        params = [self.kernel, self.recurrent_kernel]     # stored in torch's layout
+        if self.bias is not None:
+            params += [self.bias, self._zero_bias()]
+        return name, params, self.bias is not None
 
 
 class SimpleRNN(_KerasRNN):
