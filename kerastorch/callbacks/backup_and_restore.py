@@ -77,8 +77,8 @@ class BackupAndRestore(Callback):
     >>> backup = BackupAndRestore(backup_dir=tempfile.mkdtemp())
     >>> history = model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=2, verbose=0,
     ...                     callbacks=[backup])
-    >>> history.epoch  # after an interruption at epoch 1, a new fit() would run only [1]
-    [0, 1]
+    >>> tuple(history.epoch)  # after an interruption at epoch 1, a new fit() runs only epoch 1
+    (0, 1)
     """
 
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):

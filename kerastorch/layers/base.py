@@ -267,8 +267,8 @@ class Layer(torch.nn.Module):
         >>> from kerastorch import layers
         >>> layer = layers.Dense(4)
         >>> layer.build((None, 3))
-        >>> [w.shape for w in layer.get_weights()]
-        [(3, 4), (4,)]
+        >>> tuple(w.shape for w in layer.get_weights())
+        ((3, 4), (4,))
         """
         return [w.detach().cpu().numpy().copy() for w in self.weights]
 

@@ -331,9 +331,13 @@ class Conv2D(BaseConv):
         groups: Number of channel groups. Defaults to `1`.
         activation: Activation name or callable. Defaults to `None` (identity).
         use_bias: Defaults to `True`.
-        kernel_initializer: Defaults to `"glorot_uniform"`. bias_initializer: `"zeros"`.
-        kernel_regularizer, bias_regularizer, activity_regularizer: Optional regularizers.
-        kernel_constraint, bias_constraint: Optional constraints.
+        kernel_initializer: Defaults to `"glorot_uniform"`.
+        bias_initializer: Defaults to `"zeros"`.
+        kernel_regularizer: Optional regularizer. Defaults to `None`.
+        bias_regularizer: Optional regularizer. Defaults to `None`.
+        activity_regularizer: Optional regularizer. Defaults to `None`.
+        kernel_constraint: Optional constraint. Defaults to `None`.
+        bias_constraint: Optional constraint. Defaults to `None`.
 
     Weights: `kernel (kh, kw, in_channels // groups, filters)`, `bias (filters,)` (Keras' layout).
 

@@ -112,8 +112,11 @@ class Dense(Layer):
         use_bias: Whether to add a learned bias. Defaults to `True`.
         kernel_initializer: Initializer for `kernel`. Defaults to `"glorot_uniform"`.
         bias_initializer: Initializer for `bias`. Defaults to `"zeros"`.
-        kernel_regularizer, bias_regularizer, activity_regularizer: Optional regularizers.
-        kernel_constraint, bias_constraint: Optional constraints.
+        kernel_regularizer: Optional regularizer. Defaults to `None`.
+        bias_regularizer: Optional regularizer. Defaults to `None`.
+        activity_regularizer: Optional regularizer. Defaults to `None`.
+        kernel_constraint: Optional constraint. Defaults to `None`.
+        bias_constraint: Optional constraint. Defaults to `None`.
 
     Input shape: `(batch_size, ..., input_dim)`. Output shape: `(batch_size, ..., units)`.
     Weights: `kernel (input_dim, units)`, `bias (units,)` (Keras' layout).

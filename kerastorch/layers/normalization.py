@@ -22,11 +22,17 @@ class BatchNormalization(Layer):
         epsilon: Added to the variance. Defaults to `1e-3`.
         center: Whether to learn an offset `beta`. Defaults to `True`.
         scale: Whether to learn a scale `gamma`. Defaults to `True`.
-        beta_initializer, gamma_initializer, moving_mean_initializer,
-        moving_variance_initializer: Defaults `"zeros"`, `"ones"`, `"zeros"`, `"ones"`.
-        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: Optional.
-        renorm, renorm_clipping, renorm_momentum: Keras' batch renormalization options,
-            kept in the config; only `renorm=False` (the default) is supported.
+        beta_initializer: Defaults to `"zeros"`.
+        gamma_initializer: Defaults to `"ones"`.
+        moving_mean_initializer: Defaults to `"zeros"`.
+        moving_variance_initializer: Defaults to `"ones"`.
+        beta_regularizer: Optional regularizer. Defaults to `None`.
+        gamma_regularizer: Optional regularizer. Defaults to `None`.
+        beta_constraint: Optional constraint. Defaults to `None`.
+        gamma_constraint: Optional constraint. Defaults to `None`.
+        renorm: Keras' batch renormalization; kept in the config, only `False` (the default) is supported.
+        renorm_clipping: Kept in the config. Defaults to `None`.
+        renorm_momentum: Kept in the config. Defaults to `0.99`.
         synchronized: Accepted for compatibility. Defaults to `False`.
 
     Weights: `gamma, beta, moving_mean, moving_variance`, each of shape `(features,)`.
@@ -37,8 +43,8 @@ class BatchNormalization(Layer):
     >>> bn = layers.BatchNormalization()
     >>> tuple(bn(torch.randn(8, 4), training=True).shape)
     (8, 4)
-    >>> [w.shape for w in bn.get_weights()]
-    [(4,), (4,), (4,), (4,)]
+    >>> tuple(w.shape for w in bn.get_weights())
+    ((4,), (4,), (4,), (4,))
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
