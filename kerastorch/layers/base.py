@@ -245,9 +245,19 @@ class Layer(torch.nn.Module):
 
     @property
     def non_trainable_weights(self):
-        """The weights the optimizer does not update (frozen ones and moving statistics)."""
-        trainable_ids = {id(w) for w in self.trainable_weights}
-        return [w for w in self.weights if id(w) not in trainable_ids]
+        """The weights the optimizer does not update (frozen ones and moving statistics).
+
+        Matched by slot, not by tensor identity: a weight stored in another layout (a Conv
+        kernel) is a fresh view each time it is read.
+        """
+        if not self.trainable:
+            return self.weights
+        out = []
+        for owner, n in self._weight_slots():
+            value = getattr(owner, n)
+            if not (isinstance(value, torch.nn.Parameter) and value.requires_grad):
+                out.append(owner._keras_value(n))
+        return out
 
     def _sublayers(self):
         """Direct child Layers (for composite layers such as Bidirectional)."""

@@ -3,7 +3,7 @@
 import torch
 
 from kerastorch.layers.base import Layer, format_shape
-from kerastorch.layers.rnn.base import RNN, _non_trainable_by_slot
+from kerastorch.layers.rnn.base import RNN
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -90,11 +90,6 @@ class Bidirectional(Layer):
         if self._batch_input_shape is None and layer._batch_input_shape is not None:
             self._batch_input_shape = layer._batch_input_shape
         self._initial_weights = weights
-
-    @property
-    def non_trainable_weights(self):
-        # By slot: the recurrent kernels are stored in torch's layout, read back as fresh views.
-        return _non_trainable_by_slot(self)
 
     def build(self, input_shape):
         self.forward_layer._build_wrapper(input_shape)

@@ -51,9 +51,8 @@ def print_summary(model, rows, line_length=None, print_fn=None):
             lines.append("├" + "┼".join("─" * w for w in widths) + "┤")
     lines.append("└" + "┴".join("─" * w for w in widths) + "┘")
     trainable = model.trainable_weights if model.built else []
-    every = model.weights if model.built else []
-    trainable_ids = {id(w) for w in trainable}
-    non_trainable = [w for w in every if id(w) not in trainable_ids]
+    non_trainable = model.non_trainable_weights if model.built else []
+    every = list(trainable) + list(non_trainable)
     total_count = sum(int(np.prod(w.shape)) for w in every)
     tr_count = sum(int(np.prod(w.shape)) for w in trainable)
     nt_count = total_count - tr_count

@@ -241,3 +241,17 @@ def test_fit_places_model_and_data_on_cuda():
     model.fit(np.random.rand(32, 3), np.random.rand(32, 1), verbose=0)
     assert next(model.parameters()).is_cuda
     assert model.predict(np.random.rand(4, 3), verbose=0).shape == (4, 1)
+
+
+def test_trainable_and_non_trainable_weights_partition_every_weight():
+    model = kerastorch.Sequential([layers.Input(shape=(6, 6, 2)), layers.Conv2D(3, 3),
+                                   layers.BatchNormalization(), layers.Flatten(), layers.Dense(2)])
+    conv = model.layers[0]
+    # The conv kernel is stored in torch's layout and read back as a fresh view: still trainable.
+    assert [tuple(w.shape) for w in conv.non_trainable_weights] == []
+    assert [tuple(w.shape) for w in model.non_trainable_weights] == [(3,), (3,)]   # moving stats
+    n_trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert n_trainable == (3 * 3 * 2 * 3 + 3) + (3 + 3) + (4 * 4 * 3 * 2 + 2)
+    conv.trainable = False
+    assert [tuple(w.shape) for w in conv.non_trainable_weights] == [(3, 3, 2, 3), (3,)]
+    assert model.count_params() == n_trainable + 6

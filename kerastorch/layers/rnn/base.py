@@ -80,22 +80,6 @@ def _bias_layout(order):
     return (lambda b: _reorder_blocks(b, order, -1)), (lambda b: _reorder_blocks(b, order, -1))
 
 
-def _non_trainable_by_slot(layer):
-    """Non-trainable weights in Keras' layout, matched by slot rather than by tensor identity.
-
-    A weight stored in another layout is returned as a fresh view each time, so the
-    identity test of `Layer.non_trainable_weights` would count every such weight.
-    """
-    if not layer.trainable:
-        return layer.weights
-    out = []
-    for owner, n in layer._weight_slots():
-        value = getattr(owner, n)
-        if not (isinstance(value, torch.nn.Parameter) and owner.trainable):
-            out.append(owner._keras_value(n))
-    return out
-
-
 class RNNCellBase(Layer):
     """Common part of `SimpleRNNCell`, `LSTMCell` and `GRUCell` (one time step).
 
@@ -153,10 +137,6 @@ class RNNCellBase(Layer):
             self._generator = torch.Generator(device=self.kernel.device)
             self._generator.manual_seed(int(self.seed))
         return self._generator
-
-    @property
-    def non_trainable_weights(self):
-        return _non_trainable_by_slot(self)
 
     def _build_kernels(self, input_dim):
         # Shapes and initializers in Keras' layout; stored transposed (torch's weight_ih/weight_hh).
@@ -371,10 +351,6 @@ class RNN(Layer):
         # Tests turn this off to run the Python loop on a configuration the fused kernel covers.
         self._fast_path_enabled = True
         self._last_path = None
-
-    @property
-    def non_trainable_weights(self):
-        return _non_trainable_by_slot(self)
 
     # ------------------------------------------------------------------ shapes
     def _check_input_shape(self, shape):
