@@ -88,7 +88,9 @@ class _ShardedState:
             return
         weights = {}
         for owner, name in model._weight_slots():
-            value = _base_keras_value(owner, name)
+            # The stored tensor is gathered, in its own layout; `_keras_value` converts the full
+            # tensor afterwards (converting the sharded one would redistribute it unevenly).
+            value = getattr(owner, name)
             if is_sharded(value):
                 weights[(id(owner), name)] = value.full_tensor().detach().cpu()
         opt = getattr(model, "optimizer", None)
@@ -124,11 +126,13 @@ class _Readable:
     _kerastorch_readable = True
 
     def _keras_value(self, name):
-        value = _base_keras_value(self, name)
+        stored = getattr(self, name)
         state = _state_of(self)
-        if state is not None and is_sharded(value):
-            return state.read(self, name, value)
-        return value
+        if state is not None and is_sharded(stored):
+            full = state.read(self, name, stored)
+            layout = self._weight_layouts.get(name)
+            return layout[1](full) if layout else full
+        return _base_keras_value(self, name)
 
     def set_weights(self, weights):
         state = _state_of(self)

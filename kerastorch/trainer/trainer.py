@@ -118,11 +118,16 @@ class Trainer:
                 callables. `"accuracy"` is resolved from the shapes of the targets and
                 predictions, as Keras does.
             weighted_metrics: Metrics that also take `sample_weight` into account.
-            run_eagerly: Accepted for compatibility (kerastorch always runs eagerly unless
-                `jit_compile=True`).
+            run_eagerly: Accepted for compatibility (kerastorch runs eagerly unless
+                `jit_compile` asks for `torch.compile`).
             steps_per_execution: Accepted for compatibility.
-            jit_compile: Accepted for compatibility; `"auto"` means eager.
-            auto_scale_loss: Accepted for compatibility.
+            jit_compile: `True` runs the train, test and predict steps through
+                `torch.compile` (inductor); a string names another `torch.compile` backend
+                (e.g. `"aot_eager"`). Compilation that fails falls back to eager with a
+                warning. Defaults to `"auto"`, which is eager: compiling costs tens of
+                seconds, which rarely pays off for small models.
+            auto_scale_loss: Accepted for compatibility (float16 loss scaling follows the
+                `mixed_precision` policy).
 
         Example:
         >>> import kerastorch
@@ -132,6 +137,10 @@ class Trainer:
         """
         from kerastorch import losses, optimizers
 
+        if jit_compile not in (True, False, "auto") and not isinstance(jit_compile, str):
+            raise ValueError(
+                f"`jit_compile` must be True, False, 'auto' or a torch.compile backend name, got {jit_compile!r}."
+            )
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._loss_fn = None if loss is None else losses.get(loss)
@@ -148,10 +157,6 @@ class Trainer:
                                     metrics=metrics, weighted_metrics=weighted_metrics,
                                     run_eagerly=run_eagerly, steps_per_execution=steps_per_execution,
                                     jit_compile=jit_compile)
-        if jit_compile not in (True, False, "auto") and not isinstance(jit_compile, str):
-            raise ValueError(
-                f"`jit_compile` must be True, False, 'auto' or a torch.compile backend name, got {jit_compile!r}."
-            )
         # "auto" means eager: torch.compile's start-up cost rarely pays off for the models Keras
         # scripts train; jit_compile=True (or a backend name such as "aot_eager") opts in.
         self._jit_compile = jit_compile if jit_compile not in ("auto", False) else None
@@ -170,7 +175,7 @@ class Trainer:
 
     @property
     def metrics(self):
-        """The loss tracker and the compiled metrics (built at the first batch)."""
+        """The loss tracker and the compiled metrics (`"accuracy"` picks its kind at the first batch)."""
         return [self._loss_tracker] + list(self._compile_metrics or [])
 
     @property

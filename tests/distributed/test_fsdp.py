@@ -108,9 +108,12 @@ def test_each_rank_stores_about_half_of_every_parameter_and_slot(run):
             for i, total in enumerate(full):
                 for k in range(per_param):
                     assert sum(s[i * per_param + k] for s in slots) == total
-    # The biggest parameter (the first kernel) is split in two equal halves.
-    assert [info[r]["a_sizes"][0]["params"][0] for r in range(WORLD)] == [10, 10]
-    assert [info[r]["b_sizes"][0]["params"][0] for r in range(WORLD)] == [12, 12]
+    # The first kernel is cut along its first stored axis: ceil(d/2) rows, then the rest.
+    for key, model in (("a_sizes", _worker.regression_model()), ("b_sizes", _worker.classifier())):
+        first = next(model.parameters())
+        rows, row_size = first.shape[0], first.numel() // first.shape[0]
+        expected = [-(-rows // WORLD) * row_size, (rows - -(-rows // WORLD)) * row_size]
+        assert [info[r][key][0]["params"][0] for r in range(WORLD)] == expected
 
 
 def test_sharded_model_keeps_its_class_names_and_checkpoints_on_rank_0(run):

@@ -55,7 +55,7 @@ def test_model_without_input_is_built_from_the_first_data():
         model.count_params()
     model.compile(optimizer="sgd", loss="mse")
     model.fit(np.zeros((8, 5)), np.zeros((8, 2)), epochs=1, verbose=0)
-    assert model.built and model.layers[0].kernel.shape == (5, 3)
+    assert model.built and model.layers[0].get_weights()[0].shape == (5, 3)
     assert model.output_shape == (None, 2)
 
 

@@ -114,5 +114,5 @@ def test_unbuilt_model_builds_from_the_first_batch_of_a_loader():
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x),
                                                                         torch.from_numpy(y)), batch_size=8)
     history = model.fit(loader, epochs=1, verbose=0)
-    assert model.built and model.layers[0].kernel.shape == (4, 3)
+    assert model.built and model.layers[0].get_weights()[0].shape == (4, 3)
     assert history.params["steps"] == 5
