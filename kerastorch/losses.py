@@ -1467,6 +1467,23 @@ def _log_bounds():
     return _LOG_BOUNDS[eps]
 
 
+_LOGIT_BOUNDS = {}
+
+
+def _logit_bounds():
+    """The logits whose sigmoid is Keras' clip bounds, float32(eps) and float32(1 - eps).
+
+    sigmoid is monotonic, so clipping the probability to [lo, hi] is clamping the logit to
+    [logit(lo), logit(hi)]: same values, same zero gradient outside.
+    """
+    eps = config.epsilon()
+    if eps not in _LOGIT_BOUNDS:
+        lo = float(torch.tensor(eps, dtype=torch.float32))
+        hi = float(torch.tensor(1.0 - eps, dtype=torch.float32))
+        _LOGIT_BOUNDS[eps] = (float(np.log(lo / (1.0 - lo))), float(np.log(hi / (1.0 - hi))))
+    return _LOGIT_BOUNDS[eps]
+
+
 class _FusedLogitsLoss(Loss):
     """A crossentropy computed from logits that equals the base loss on softmax/sigmoid outputs."""
 
@@ -1481,10 +1498,10 @@ class _FusedLogitsLoss(Loss):
             y_true, logits = squeeze_or_expand_to_same_rank(y_true, logits)
             if base.label_smoothing:
                 y_true = y_true * (1.0 - base.label_smoothing) + 0.5 * base.label_smoothing
-            log_p = torch.clamp(F.logsigmoid(logits), log_lo, log_hi)
-            log_1mp = torch.clamp(F.logsigmoid(-logits), log_1m_lo, log_1m_hi)
-            # F.binary_cross_entropy clamps each log at -100; the clip above is tighter.
-            return torch.mean(-(y_true * log_p + (1.0 - y_true) * log_1mp), dim=base.axis)
+            z_lo, z_hi = _logit_bounds()
+            values = F.binary_cross_entropy_with_logits(torch.clamp(logits, z_lo, z_hi), y_true,
+                                                        reduction="none")
+            return torch.mean(values, dim=base.axis)
         log_p = torch.clamp(F.log_softmax(logits, dim=-1), log_lo, log_hi)
         if isinstance(base, SparseCategoricalCrossentropy):
             target = y_true
@@ -1504,6 +1521,18 @@ class _FusedLogitsLoss(Loss):
             y_true = y_true * (1.0 - base.label_smoothing) + base.label_smoothing / y_true.shape[-1]
         return -torch.sum(y_true * log_p, dim=-1)
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        base = self.base
+        if (self.activation == "sigmoid" and sample_weight is None and self.reduction == "sum_over_batch_size"
+                and not base.label_smoothing and type(y_true) is torch.Tensor
+                and y_true.shape == y_pred.shape and getattr(y_pred, "_keras_mask", None) is None):
+            # The training hot path: the mean over every element is the mean of the per-sample
+            # means (all rows have the same length), in one fused kernel.
+            z_lo, z_hi = _logit_bounds()
+            return F.binary_cross_entropy_with_logits(torch.clamp(y_pred, z_lo, z_hi),
+                                                      y_true.to(y_pred.dtype))
+        return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+
     def check_targets(self, y_true, y_pred):
         self.base.check_targets(y_true, y_pred)
 
@@ -1520,9 +1549,11 @@ def fused_from_logits(loss_obj, activation_name):
     `BinaryCrossentropy` after `"sigmoid"`, all with `from_logits=False`, on the last axis;
     for anything else it returns `None` (keep the activation and the loss as they are).
 
-    Keras' clip of probabilities to `[1e-7, 1 - 1e-7]` is reproduced in log space
-    (`log(clip(p)) == clip(log(p))`, bounds rounded to float32 as `torch.clip` does), so
-    saturated logits give Keras' plateau values (and zero gradients) too. The values agree
+    Keras' clip of probabilities to `[1e-7, 1 - 1e-7]` is reproduced exactly: in log space
+    for softmax (`log(clip(p)) == clip(log(p))`), and as a clamp of the logits for sigmoid
+    (`clip(sigmoid(z)) == sigmoid(clamp(z, logit(lo), logit(hi)))`), bounds rounded to
+    float32 as `torch.clip` does, so saturated logits give Keras' plateau values (and zero
+    gradients) too. The values agree
     with Keras to 1e-6 for softmax everywhere and for sigmoid while `|logit| <~ 5`; beyond
     that Keras computes `1 - sigmoid(z)` in float32 and loses digits to cancellation (about
     1e-3 relative at `|z| = 10`), whereas the logits path stays exact. The metrics must then

@@ -287,7 +287,7 @@ class Sequential(Model):
         return self.forward(inputs, training=training)
 
     def _final_activation(self):
-        """`"softmax"` when the stack ends in a softmax the trainer may fuse into the loss."""
+        """`"softmax"`/`"sigmoid"` when the stack ends in one the trainer may fuse into the loss."""
         from kerastorch import activations
         from kerastorch.layers.core import Activation, Dense
 
@@ -295,7 +295,7 @@ class Sequential(Model):
         if self._uses_masks or type(last) not in (Dense, Activation):
             return None
         name = activations.serialize(last.activation)
-        return name if name == "softmax" else None
+        return name if name in ("softmax", "sigmoid") else None
 
     def _call_with_masks(self, x, training):
         mask = None

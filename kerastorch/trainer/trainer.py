@@ -260,9 +260,10 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self.optimizer.zero_grad(set_to_none=True)
         if self._fused_loss is not None and y is not None:
-            # softmax + crossentropy computed from the logits: one stable kernel, Keras' values.
+            # softmax/sigmoid + crossentropy computed from the logits: stable, fewer kernels, Keras' values.
             logits = self._train_forward(x, training=True, return_logits=True)
-            y_pred = logits.detach().softmax(-1) if (self._compile_metrics or not self._targets_checked) else None
+            y_pred = (self._fused_activation(logits.detach())
+                      if (self._compile_metrics or not self._targets_checked) else None)
             if not self._targets_checked:
                 self._check_targets_once(y, y_pred)
             loss = self._fused_loss(y, logits, sample_weight=sample_weight)
@@ -342,6 +343,8 @@ class Trainer:
             activation = final()
             if activation is not None:
                 self._fused_loss = losses.fused_from_logits(self._loss_fn, activation)
+                self._fused_activation = (torch.sigmoid if activation == "sigmoid"
+                                          else lambda t: torch.softmax(t, dim=-1))
         self._trainable_params = [p for p in self.parameters() if p.requires_grad]
         if policy.autocast_dtype is None and jit is None:
             self._step_fns = None

@@ -103,3 +103,37 @@ def test_softmax_crossentropy_trains_through_the_fused_logits_path_with_the_same
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(fused_h["loss"], plain_h["loss"], rtol=1e-6)
     np.testing.assert_allclose(fused_h["accuracy"], plain_h["accuracy"])
+
+
+def test_sigmoid_binary_crossentropy_trains_through_logits_with_keras_values():
+    def train(final_activation):
+        kerastorch.utils.set_random_seed(0)
+        model = kerastorch.Sequential([layers.Input(shape=(6,)), layers.Dense(16, activation="relu"),
+                                       layers.Dense(1, activation=final_activation)])
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+        rng = np.random.RandomState(0)
+        x = rng.normal(size=(64, 6)).astype("float32")
+        y = (x[:, :1] > 0).astype("float32")
+        history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+        return model.get_weights(), history.history
+
+    fused_w, fused_h = train("sigmoid")
+    plain_w, plain_h = train(lambda t: torch.sigmoid(t))   # not recognised: the probability path
+    for a, b in zip(fused_w, plain_w):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fused_h["loss"], plain_h["loss"], rtol=1e-5)
+    np.testing.assert_allclose(fused_h["accuracy"], plain_h["accuracy"])
+
+
+def test_fused_sigmoid_crossentropy_keeps_keras_clip_plateau():
+    plain = losses.BinaryCrossentropy()
+    fused = losses.fused_from_logits(plain, "sigmoid")
+    # Saturated logits: Keras clips p to [1e-7, 1 - 1e-7]; so does the logit clamp.
+    z = torch.tensor([[40.0], [-40.0], [40.0], [-40.0]], requires_grad=True)
+    y = torch.tensor([[0.0], [1.0], [1.0], [0.0]])
+    torch.testing.assert_close(fused(y, z), plain(y, torch.sigmoid(z)))
+    (grad,) = torch.autograd.grad(fused(y, z), z)
+    assert torch.count_nonzero(grad) == 0      # Keras' clip stops the gradient there too
+    z = torch.randn(128, 1) * 3
+    y = torch.randint(0, 2, (128, 1)).float()
+    torch.testing.assert_close(fused(y, z), plain(y, torch.sigmoid(z)), rtol=1e-5, atol=1e-6)
