@@ -1523,9 +1523,24 @@ class _FusedLogitsLoss(Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         base = self.base
-        if (self.activation == "sigmoid" and sample_weight is None and self.reduction == "sum_over_batch_size"
-                and not base.label_smoothing and type(y_true) is torch.Tensor
-                and y_true.shape == y_pred.shape and getattr(y_pred, "_keras_mask", None) is None):
+        plain = (sample_weight is None and self.reduction == "sum_over_batch_size"
+                 and type(y_true) is torch.Tensor and getattr(y_pred, "_keras_mask", None) is None
+                 and y_pred.dim() == 2)
+        if (plain and self.activation == "softmax" and type(base) is CategoricalCrossentropy
+                and not base.label_smoothing and y_true.shape == y_pred.shape):
+            # The training hot path: sum over samples and classes / samples, the same value as
+            # the per-sample sums' mean, with two autograd nodes fewer.
+            log_lo, log_hi = _log_bounds()[:2]
+            log_p = torch.clamp(F.log_softmax(y_pred, dim=-1), log_lo, log_hi)
+            return -(y_true.to(log_p.dtype) * log_p).sum() / y_pred.shape[0]
+        if (plain and self.activation == "softmax" and type(base) is SparseCategoricalCrossentropy
+                and base.ignore_class is None and not y_true.is_floating_point()
+                and y_true.shape[0] == y_pred.shape[0] and y_true.numel() == y_pred.shape[0]):
+            log_lo, log_hi = _log_bounds()[:2]
+            log_p = torch.clamp(F.log_softmax(y_pred, dim=-1), log_lo, log_hi)
+            return F.nll_loss(log_p, y_true.reshape(-1).long())
+        if (plain and self.activation == "sigmoid"
+                and not base.label_smoothing and y_true.shape == y_pred.shape):
             # The training hot path: the mean over every element is the mean of the per-sample
             # means (all rows have the same length), in one fused kernel.
             z_lo, z_hi = _logit_bounds()

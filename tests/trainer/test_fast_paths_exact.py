@@ -137,3 +137,18 @@ def test_fused_sigmoid_crossentropy_keeps_keras_clip_plateau():
     z = torch.randn(128, 1) * 3
     y = torch.randint(0, 2, (128, 1)).float()
     torch.testing.assert_close(fused(y, z), plain(y, torch.sigmoid(z)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_fused_softmax_fast_path_equals_the_per_sample_path(sparse):
+    base = losses.SparseCategoricalCrossentropy() if sparse else losses.CategoricalCrossentropy()
+    fused = losses.fused_from_logits(base, "softmax")
+    z = (torch.randn(64, 5) * 8).requires_grad_()     # some probabilities hit Keras' clip bounds
+    ids = torch.randint(0, 5, (64,))
+    y = ids if sparse else torch.nn.functional.one_hot(ids, 5).float()
+    fast = fused(y, z)                                   # the hot path
+    reference = fused(y, z, sample_weight=torch.ones(64))   # the general path, per-sample values
+    torch.testing.assert_close(fast, reference, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(torch.autograd.grad(fast, z)[0], torch.autograd.grad(reference, z)[0],
+                               rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(fast, base(y, torch.softmax(z, -1)), rtol=1e-5, atol=1e-6)
