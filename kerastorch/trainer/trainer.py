@@ -262,11 +262,10 @@ class Trainer:
         if self._fused_loss is not None and y is not None:
             # softmax/sigmoid + crossentropy computed from the logits: stable, fewer kernels, Keras' values.
             logits = self._train_forward(x, training=True, return_logits=True)
-            y_pred = (self._fused_activation(logits.detach())
-                      if (self._compile_metrics or not self._targets_checked) else None)
-            if not self._targets_checked:
-                self._check_targets_once(y, y_pred)
-            loss = self._fused_loss(y, logits, sample_weight=sample_weight)
+            if not self._targets_checked:   # before the loss, which would fail inside torch
+                self._check_targets_once(y, self._fused_activation(logits.detach()))
+            loss, y_pred = self._fused_loss.loss_and_probabilities(
+                y, logits, sample_weight=sample_weight, need_probabilities=bool(self._compile_metrics))
             if self._has_penalties:
                 loss = loss + self._penalty()
         elif self._step_fns is None:

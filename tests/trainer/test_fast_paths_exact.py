@@ -152,3 +152,14 @@ def test_fused_softmax_fast_path_equals_the_per_sample_path(sparse):
     torch.testing.assert_close(torch.autograd.grad(fast, z)[0], torch.autograd.grad(reference, z)[0],
                                rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(fast, base(y, torch.softmax(z, -1)), rtol=1e-5, atol=1e-6)
+
+
+def test_probabilities_for_the_metrics_come_from_the_loss_log_softmax():
+    fused = losses.fused_from_logits(losses.CategoricalCrossentropy(), "softmax")
+    z = torch.randn(64, 7) * 4
+    y = torch.nn.functional.one_hot(torch.randint(0, 7, (64,)), 7).float()
+    loss, probs = fused.loss_and_probabilities(y, z)
+    torch.testing.assert_close(loss, fused(y, z))
+    torch.testing.assert_close(probs, torch.softmax(z, -1), rtol=0, atol=2e-7)   # within an ulp or so
+    assert torch.equal(probs.argmax(-1), torch.softmax(z, -1).argmax(-1))
+    assert fused.loss_and_probabilities(y, z, need_probabilities=False)[1] is None
