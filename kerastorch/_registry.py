@@ -77,3 +77,36 @@ def deserialize(config, kind, get, find, custom_objects=None):
         return fn
     cls = (custom_objects or {}).get(name) or find(name)
     return cls.from_config(dict(config.get("config") or {}))
+
+
+def get(identifier, kind, base_cls, find, deserialize, accepted, convert=None):
+    """Resolves an identifier the way Keras' `get` functions do.
+
+    Args:
+        identifier: `None`, a name, a config dict, a class, an instance or a callable.
+        kind: What is resolved, for the message (`"constraint"`).
+        base_cls: The base class; a subclass given as `identifier` is instantiated.
+        find: Function from a name to the class (raising for unknown names).
+        deserialize: The module's `deserialize`, for config dicts.
+        accepted: Words for the message, listing what is accepted.
+        convert: Optional function trying one more kind of identifier (e.g. a tensor);
+            it returns `None` for identifiers it does not handle.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        return find(identifier)()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, base_cls):
+        return identifier()
+    if convert is not None:
+        converted = convert(identifier)
+        if converted is not None:
+            return converted
+    if callable(identifier):
+        return identifier
+    raise TypeError(
+        f"Could not interpret {kind} identifier: expected {accepted}, got "
+        f"{identifier!r} of type {type(identifier).__name__}."
+    )

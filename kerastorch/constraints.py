@@ -198,21 +198,8 @@ def get(identifier):
     >>> get("max_norm")
     MaxNorm(max_value=2, axis=0)
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        "Could not interpret constraint identifier: expected None, a constraint name "
-        "(e.g. 'max_norm'), a Keras config dict or a callable, got "
-        f"{identifier!r} of type {type(identifier).__name__}."
-    )
+    return _registry.get(identifier, "constraint", Constraint, _lookup, deserialize,
+                         "None, a constraint name (e.g. 'max_norm'), a Keras config dict or a callable")
 
 
 def serialize(constraint):

@@ -588,24 +588,15 @@ def get(identifier):
     >>> get("uniform")
     RandomUniform(seed=None, minval=-0.05, maxval=0.05)
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
+    return _registry.get(identifier, "initializer", Initializer, _lookup, deserialize,
+                         "an initializer name (e.g. 'glorot_uniform'), a Keras config dict, an Initializer, a callable (shape, dtype=None), a tensor or None", convert=_tensor_or_none)
+
+
+def _tensor_or_none(identifier):
+    """A tensor or array given as initializer: an initializer returning a copy of it."""
     if isinstance(identifier, (torch.Tensor, np.ndarray, np.generic)):
         return _tensor_initializer(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        "Could not interpret initializer identifier: expected an initializer name "
-        "(e.g. 'glorot_uniform'), a Keras config dict, an Initializer, a callable "
-        f"(shape, dtype=None), a tensor or None, got {identifier!r} of type "
-        f"{type(identifier).__name__}."
-    )
+    return None
 
 
 def _tensor_initializer(value):

@@ -234,21 +234,8 @@ def get(identifier):
     >>> get("l2")
     L2(l2=0.01)
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        "Could not interpret regularizer identifier: expected None, a regularizer name "
-        "(e.g. 'l2'), a Keras config dict or a callable, got "
-        f"{identifier!r} of type {type(identifier).__name__}."
-    )
+    return _registry.get(identifier, "regularizer", Regularizer, _lookup, deserialize,
+                         "None, a regularizer name (e.g. 'l2'), a Keras config dict or a callable")
 
 
 def serialize(regularizer):
