@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from kerastorch import distribution
-from kerastorch.callbacks.callback import Callback
+from kerastorch.callbacks.callback import Callback, SavesEveryNBatches
 
 _FORMAT = "kerastorch.BackupAndRestore"
 _VERSION = 1
@@ -39,7 +39,7 @@ def _set_rng_state(state):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-class BackupAndRestore(Callback):
+class BackupAndRestore(SavesEveryNBatches, Callback):
     """Backs up the training state so that an interrupted `fit` resumes where it stopped.
 
     At the end of every epoch (or every `save_freq` batches) it writes the model's
@@ -161,18 +161,6 @@ class BackupAndRestore(Callback):
         self._last_batch_seen = 0
         if self.save_freq == "epoch":
             self._save()
-
-    def _should_save_on_batch(self, batch):
-        if batch <= self._last_batch_seen:  # a new epoch
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
 
     def _save(self):
         if not distribution.is_chief():   # under torchrun, rank 0 alone writes; every rank reads it back

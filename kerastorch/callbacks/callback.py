@@ -81,6 +81,27 @@ class Callback:
         """Called at the end of prediction."""
 
 
+class SavesEveryNBatches:
+    """Keras' integer `save_freq` for callbacks that write files: True every `save_freq` batches.
+
+    Counts batches across epochs (batch indices restart at 0 each epoch). The callback keeps
+    `save_freq`, `_last_batch_seen` (`None` or the last batch index) and
+    `_batches_seen_since_last_saving`.
+    """
+
+    def _should_save_on_batch(self, batch):
+        if self.save_freq == "epoch":
+            return False
+        last = self._last_batch_seen
+        added = batch + 1 if last is None or batch <= last else batch - last   # a new epoch: from 0
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+
 _BATCH_HOOKS = {
     "train": ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"),
     "test": ("on_test_batch_begin", "on_test_batch_end"),

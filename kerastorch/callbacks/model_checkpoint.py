@@ -4,10 +4,11 @@ import os
 import warnings
 
 from kerastorch import distribution
+from kerastorch.callbacks.callback import SavesEveryNBatches
 from kerastorch.callbacks.monitor_callback import MonitorCallback
 
 
-class ModelCheckpoint(MonitorCallback):
+class ModelCheckpoint(SavesEveryNBatches, MonitorCallback):
     """Saves the model (`model.save`) or its weights (`model.save_weights`) during training.
 
     `filepath` may hold `str.format` fields filled from the epoch (1-based, as in Keras),
@@ -80,33 +81,18 @@ class ModelCheckpoint(MonitorCallback):
                 f"{_with_suffix(self.filepath, '.keras')!r}, or pass save_weights_only=True with a "
                 "`.weights.h5` path."
             )
+        if save_freq != "epoch":
+            # Batch hooks make fit() read the logs after each batch: add them only when needed.
+            self.__class__ = _BatchModelCheckpoint
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self._should_save_on_batch(batch):
-            self._save_model(self._current_epoch, batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
             self._set_monitor_op()
         if self.save_freq == "epoch":
             self._save_model(epoch, None, logs)
-
-    def _should_save_on_batch(self, batch):
-        if self.save_freq == "epoch":
-            return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            added = batch + 1  # a new epoch: batches count from 0
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
 
     def _get_file_path(self, epoch, batch, logs):
         logs = dict(logs or {})
@@ -177,3 +163,15 @@ def _with_suffix(path, suffix):
         if path.endswith(old):
             return path[: -len(old)] + suffix
     return path + suffix
+
+
+class _BatchModelCheckpoint(ModelCheckpoint):
+    """`ModelCheckpoint` with an integer `save_freq`: also listens to training batches.
+
+    A separate class, because a batch hook makes `fit` read the logs back from the device
+    after every batch; with `save_freq="epoch"` there is none.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save_model(self._current_epoch, batch, logs)

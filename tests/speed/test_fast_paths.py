@@ -124,3 +124,15 @@ def test_fit_on_arrays_cuts_batches_by_index_without_a_dataloader(monkeypatch):
     _model().fit(x, y, batch_size=8, epochs=2, verbose=0)
     _model().fit(torch.from_numpy(x), torch.from_numpy(y), batch_size=8, epochs=1, verbose=0)
     assert made == [] and fetched == []
+
+
+def test_epoch_checkpoints_add_no_batch_hook(tmp_path):
+    """A ModelCheckpoint saving per epoch must not make fit read the logs after every batch."""
+    from kerastorch import callbacks
+    from kerastorch.callbacks.callback import CallbackList
+
+    per_epoch = callbacks.ModelCheckpoint(str(tmp_path / "m.weights.h5"), save_weights_only=True)
+    per_batch = callbacks.ModelCheckpoint(str(tmp_path / "b.weights.h5"), save_weights_only=True, save_freq=3)
+    listeners = CallbackList([per_epoch, per_batch]).batch_listeners("train", "batch_end")
+    assert listeners == [per_batch]
+    assert type(per_batch).__name__ != "ModelCheckpoint" and isinstance(per_batch, callbacks.ModelCheckpoint)
