@@ -14,6 +14,7 @@ What the trainer asks of a distribution, and why it is done this way:
   computes the logs from the sums: every rank sees the same numbers.
 """
 
+import atexit
 import datetime
 import inspect
 import os
@@ -161,6 +162,9 @@ class DataParallel:
                 kwargs["device_id"] = device
             dist.init_process_group(backend=backend, rank=self.rank, world_size=self.world_size,
                                     timeout=datetime.timedelta(seconds=self.timeout_seconds), **kwargs)
+            # A group left alive at exit lets the backend's threads die with the interpreter,
+            # which aborts the process ("terminate called without an active exception").
+            atexit.register(_destroy_process_group)
             _align_seeds(self)
         self._device = device
         return device
@@ -461,3 +465,25 @@ def _weighted_allreduce_hook(state, bucket):
         return (total[:-1] / total[-1].clamp_min(1)).to(buffer.dtype)
 
     return work.get_future().then(finish)
+
+
+def _destroy_process_group():
+    """Shuts the process group down at exit, every rank together.
+
+    Ranks first meet at a barrier bounded to a few seconds (gloo's `monitored_barrier`), so
+    no rank tears its threads down while a peer still talks to it; a peer that is gone
+    only costs that bound. Then the group is destroyed while the interpreter is still whole.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=5))
+        else:
+            dist.barrier()
+    except Exception:   # a peer already gone: tear down anyway
+        pass
+    try:
+        dist.destroy_process_group()
+    except Exception:
+        pass
