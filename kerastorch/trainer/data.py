@@ -157,9 +157,7 @@ class ArrayBatches:
         total = sum(t.numel() * t.element_size() for t in tensors if t is not None)
         free = torch.cuda.mem_get_info(self.device)[0] if self.device.type == "cuda" else 0
         if total <= _GPU_RESIDENT_FRACTION * free or self.device.type != "cuda":
-            self.on_device = True
             return tuple(None if t is None else t.to(self.device, non_blocking=True) for t in tensors)
-        self.on_device = False
         return tuple(None if t is None else (t if t.is_pinned() else t.pin_memory()) for t in tensors)
 
     def __len__(self):

@@ -310,8 +310,8 @@ class Trainer:
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         else:
             y_pred, loss = self._step_fns["test"](x, y, sample_weight)
-        if not self._targets_checked:
-            self._check_targets_once(y, y_pred)
+            if not self._targets_checked:
+                self._check_targets_once(y, y_pred)
         self._loss_tracker.update_state(loss, sample_weight=x.shape[0])
         self._update_metrics(y, y_pred, sample_weight)
         return None
@@ -372,7 +372,7 @@ class Trainer:
         self._step_fns = fns
 
     # ------------------------------------------------------------------ logs
-    def _read_logs(self, prefix=""):
+    def _read_logs(self):
         """Reads the metric values (one device sync), sorted by name as Keras' History is."""
         results = {m.name: m.result() for m in self.metrics}
         if len(results) > 1:
@@ -380,7 +380,7 @@ class Trainer:
                                    for v in results.values()]).cpu().tolist()
         else:
             stacked = [float(v) for v in results.values()]
-        return {prefix + k: float(v) for k, v in sorted(zip(results, stacked))}
+        return {k: float(v) for k, v in sorted(zip(results, stacked))}
 
     def _loss_tracker_device(self):
         total = self._loss_tracker.total
