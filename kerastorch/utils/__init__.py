@@ -78,15 +78,20 @@ def set_random_seed(seed):
     torch.manual_seed(int(seed))
 
 
-def clear_session():
+def clear_session(free_memory=True):
     """Resets kerastorch's global state: layer auto-names start again at `dense`, `dense_1`, ...
+
+    The same as `kerastorch.backend.clear_session`.
+
+    Args:
+        free_memory: Whether to also collect garbage and release cached CUDA memory. Defaults to `True`.
 
     Example:
     >>> clear_session()
     """
-    from kerastorch.layers.base import reset_name_counts
+    from kerastorch import backend
 
-    reset_name_counts()
+    backend.clear_session(free_memory=free_memory)
 
 
 __all__ = ["Progbar", "PyDataset", "clear_session", "normalize", "set_random_seed", "to_categorical"]

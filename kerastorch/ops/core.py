@@ -1,0 +1,3 @@
+"""Keras' `keras.ops` core functions on torch tensors."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Keras' `keras.ops` einops functions on torch tensors."""
+
+__all__ = []

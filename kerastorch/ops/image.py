@@ -1,0 +1,3 @@
+"""Keras' `keras.ops` image functions on torch tensors."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Keras' `keras.ops` linalg functions on torch tensors."""
+
+__all__ = []

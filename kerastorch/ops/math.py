@@ -1,0 +1,3 @@
+"""Keras' `keras.ops` math functions on torch tensors."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Keras' `keras.ops` nn functions on torch tensors."""
+
+__all__ = []
