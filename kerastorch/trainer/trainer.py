@@ -862,12 +862,17 @@ class _CompiledOrEager:
 
 
 class _GracefulInterrupt:
-    """During fit, Ctrl-C asks training to stop after the current batch (a second Ctrl-C stops at once)."""
+    """During fit, Ctrl-C asks training to stop after the current batch (a second Ctrl-C stops at once).
+
+    Only Python's own Ctrl-C handler is replaced: a process that ignores SIGINT (started with
+    `trap '' INT`, or `nohup`) keeps ignoring it, and a handler the user installed stays in charge.
+    """
 
     def __init__(self):
         self.requested = False
         self._previous = None
-        if threading.current_thread() is threading.main_thread():
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
             self._previous = signal.signal(signal.SIGINT, self._handle)
 
     def _handle(self, signum, frame):

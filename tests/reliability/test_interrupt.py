@@ -29,8 +29,17 @@ def _model():
     return model
 
 
+@pytest.fixture
+def interactive_sigint():
+    """Python's own Ctrl-C handler, as in an interactive process (a test run started with SIGINT
+    ignored has SIG_IGN, which fit leaves alone)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="needs POSIX signals")
-def test_ctrl_c_keeps_the_backup_so_the_next_fit_resumes(tmp_path, capsys):
+def test_ctrl_c_keeps_the_backup_so_the_next_fit_resumes(tmp_path, capsys, interactive_sigint):
     x, y = np.random.rand(80, 3), np.random.rand(80, 1)
     backup_dir = tmp_path / "backup"
     model = _model()

@@ -30,12 +30,43 @@ def test_ctrl_c_stops_after_the_current_batch_and_returns_the_history():
 
     model = _model()
     cb = InterruptInEpochTwo()
-    history = model.fit(np.random.rand(80, 3), np.random.rand(80, 1), epochs=5, batch_size=8,
-                        callbacks=[cb], verbose=0)
+    # An interactive process: Python's own Ctrl-C handler is in place (a test run started with
+    # SIGINT ignored has SIG_IGN instead, which fit must leave alone: see the next test).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        history = model.fit(np.random.rand(80, 3), np.random.rand(80, 1), epochs=5, batch_size=8,
+                            callbacks=[cb], verbose=0)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert history.epoch == [0]                      # only the completed epoch is recorded
     assert cb.batches_after_signal == 0             # stopped right after the batch it arrived in
     assert model.predict(np.zeros((2, 3)), verbose=0).shape == (2, 1)   # the model is usable
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="needs POSIX signals")
+@pytest.mark.parametrize("handler", ["ignore", "custom"])
+def test_fit_leaves_an_ignored_or_custom_sigint_handler_in_place(handler):
+    received = []
+    installed = signal.SIG_IGN if handler == "ignore" else (lambda signum, frame: received.append(signum))
+
+    class SendSigint(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.seen = signal.getsignal(signal.SIGINT)
+            if batch == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, installed)
+    try:
+        cb = SendSigint()
+        history = _model().fit(np.random.rand(40, 3), np.random.rand(40, 1), epochs=3, batch_size=8,
+                               callbacks=[cb], verbose=0)
+        assert cb.seen is installed                  # fit did not swap the handler
+        assert signal.getsignal(signal.SIGINT) is installed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert history.epoch == [0, 1, 2]                # the signal did not stop training
+    assert received == ([] if handler == "ignore" else [signal.SIGINT] * 3)   # one per epoch
 
 
 def test_nan_checks_name_the_batch_with_bad_inputs():
