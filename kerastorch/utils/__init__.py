@@ -97,3 +97,5 @@ def clear_session(free_memory=True):
 __all__ = ["Progbar", "PyDataset", "clear_session", "normalize", "set_random_seed", "to_categorical"]
 from kerastorch.utils.image_dataset import image_dataset_from_directory
 from kerastorch.utils.plotting import plot_history, plot_model
+from kerastorch.utils.file_utils import get_file
+from kerastorch.utils.sequence_utils import pad_sequences
