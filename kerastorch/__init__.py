@@ -7,6 +7,7 @@ Every model is a `torch.nn.Module`; any `torch.nn.Module` can be trained with
 
 from kerastorch import config
 from kerastorch import backend
+from kerastorch import random
 from kerastorch import mixed_precision
 from kerastorch import activations, constraints, initializers, regularizers
 from kerastorch import layers
@@ -16,6 +17,7 @@ from kerastorch import models
 from kerastorch import saving
 from kerastorch import utils
 from kerastorch import datasets
+from kerastorch import preprocessing
 from kerastorch import applications
 from kerastorch.layers import Input, KerasTensor, Layer
 from kerastorch.models import Model, Sequential
@@ -24,4 +26,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "applications", "backend", "callbacks", "config",
            "constraints", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "optimizers",
-           "regularizers", "saving", "utils"]
+           "random", "regularizers", "saving", "utils"]

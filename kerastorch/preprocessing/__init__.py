@@ -7,3 +7,8 @@ Everything here is also in `kerastorch.utils`; the names exist so Keras 2-era co
 from kerastorch.preprocessing import sequence
 
 __all__ = ["sequence"]
+from kerastorch.utils.image_dataset import image_dataset_from_directory
+from kerastorch.utils.text_dataset import text_dataset_from_directory
+from kerastorch.utils.timeseries_dataset import timeseries_dataset_from_array
+
+__all__ += ["image_dataset_from_directory", "text_dataset_from_directory", "timeseries_dataset_from_array"]

@@ -62,8 +62,9 @@ def normalize(x, axis=-1, order=2):
 def set_random_seed(seed):
     """Seeds Python's `random`, numpy and torch (CPU and every GPU) at once.
 
-    Two runs with the same seed initialise and shuffle identically, so on the CPU they
-    train to bit-identical weights.
+    It also resets the global `kerastorch.random.SeedGenerator` behind `seed=None`, which is
+    recreated from Python's `random` on its next use, as in Keras. Two runs with the same seed
+    initialise and shuffle identically, so on the CPU they train to bit-identical weights.
 
     Args:
         seed: Integer seed.
@@ -76,6 +77,9 @@ def set_random_seed(seed):
     random.seed(int(seed))
     np.random.seed(int(seed) % (2 ** 32))
     torch.manual_seed(int(seed))
+    from kerastorch import random as _random
+
+    _random.reset_global_seed_generator()
 
 
 def clear_session(free_memory=True):
@@ -99,3 +103,6 @@ from kerastorch.utils.image_dataset import image_dataset_from_directory
 from kerastorch.utils.plotting import plot_history, plot_model
 from kerastorch.utils.file_utils import get_file
 from kerastorch.utils.sequence_utils import pad_sequences
+from kerastorch.utils.dataset_utils import split_dataset
+from kerastorch.utils.text_dataset import text_dataset_from_directory
+from kerastorch.utils.timeseries_dataset import timeseries_dataset_from_array
