@@ -13,7 +13,7 @@ from kerastorch import layers
 
 @pytest.fixture(autouse=True)
 def _fresh_names():
-    kerastorch.utils.clear_session()
+    kerastorch.utils.clear_session(free_memory=False)
 
 
 def test_auto_names_follow_keras():

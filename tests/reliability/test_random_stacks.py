@@ -236,7 +236,7 @@ def _check_stack(input_shape, specs, integer):
 @SETTINGS
 @given(stacks())
 def test_random_stack_builds_with_exact_shapes_or_fails_cleanly_at_construction(stack):
-    kerastorch.utils.clear_session()
+    kerastorch.utils.clear_session(free_memory=False)
     _check_stack(*stack)
 
 
@@ -248,7 +248,7 @@ def test_the_generator_produces_both_outcomes():
               suppress_health_check=list(HealthCheck))
     @given(stacks())
     def collect(stack):
-        kerastorch.utils.clear_session()
+        kerastorch.utils.clear_session(free_memory=False)
         try:
             outcomes.append(_check_stack(*stack))
         except AssertionError:
