@@ -106,3 +106,4 @@ from kerastorch.utils.sequence_utils import pad_sequences
 from kerastorch.utils.dataset_utils import split_dataset
 from kerastorch.utils.text_dataset import text_dataset_from_directory
 from kerastorch.utils.timeseries_dataset import timeseries_dataset_from_array
+from kerastorch.utils.image_utils import array_to_img, img_to_array, load_img, save_img
