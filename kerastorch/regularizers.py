@@ -205,11 +205,13 @@ def _snake(name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-# Keras' names (`keras/src/regularizers/__init__.py`): class names and their snake_case
-# ("l1l2", not "l1_l2"); "l1_l2" is accepted too, as the Python alias is spelled so.
+# Keras' names (`keras/src/regularizers/__init__.py`): class names and their snake_case,
+# with "l1l2" for L1L2. The string "l1_l2" is refused, as Keras refuses it (only the Python
+# alias `regularizers.l1_l2` is spelled so).
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({_snake(cls.__name__): cls for cls in _CLASSES})
-_BY_NAME.update({"l1l2": L1L2, "l1_l2": L1L2})
+_BY_NAME.pop("l1_l2", None)
+_BY_NAME["l1l2"] = L1L2
 
 
 def _lookup(name):

@@ -444,6 +444,10 @@ class Layer(torch.nn.Module):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_name}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:     # as Keras' Layer.get_config writes it
+            from kerastorch import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

@@ -146,9 +146,12 @@ class BaseConv(Layer):
         self.groups = groups
         self._setup_activation_and_bias(activation, use_bias, bias_initializer, bias_regularizer,
                                         bias_constraint, activity_regularizer)
+        from kerastorch import constraints, regularizers
+
+        # Resolved here, as Keras does: an unknown name fails now, and get_config() writes Keras' dicts.
         self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.kernel_constraint = kernel_constraint
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     # Padding modes each family accepts ("causal" only for the 1-D forward convolutions).
     def _allowed_paddings(self):
@@ -173,10 +176,11 @@ class BaseConv(Layer):
         self._linear_activation = activations.serialize(self.activation) == "linear"
         self.use_bias = bool(use_bias)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = bias_regularizer
-        self.bias_constraint = bias_constraint
+        from kerastorch import constraints, regularizers
+
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
         if activity_regularizer is not None:
-            from kerastorch import regularizers
             self.activity_regularizer = regularizers.get(activity_regularizer)
 
     def _add_bias(self, size):
@@ -580,8 +584,10 @@ class _DepthwiseBase(BaseConv):
         self.depth_multiplier = depth_multiplier
         self._setup_geometry(kernel_size, strides, padding, data_format, dilation_rate)
         self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = depthwise_regularizer
-        self.depthwise_constraint = depthwise_constraint
+        from kerastorch import constraints, regularizers
+
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def _add_depthwise(self, in_channels, name):
         to_internal, to_keras = _depthwise_layout(self.rank)
@@ -675,8 +681,10 @@ class SeparableConv(_DepthwiseBase):
         self._setup_activation_and_bias(activation, use_bias, bias_initializer, bias_regularizer,
                                         bias_constraint, activity_regularizer)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = pointwise_regularizer
-        self.pointwise_constraint = pointwise_constraint
+        from kerastorch import constraints, regularizers
+
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
         self.groups = 1
 
     def build(self, input_shape):

@@ -147,12 +147,14 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        from kerastorch import constraints, regularizers
+
+        # Resolved here, as Keras does: an unknown name fails now, and get_config() writes Keras' dicts.
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         if activity_regularizer is not None:
-            from kerastorch import regularizers
             self.activity_regularizer = regularizers.get(activity_regularizer)
         self._linear_activation = activations.serialize(self.activation) == "linear"
 
