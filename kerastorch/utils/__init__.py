@@ -107,3 +107,26 @@ from kerastorch.utils.dataset_utils import split_dataset
 from kerastorch.utils.text_dataset import text_dataset_from_directory
 from kerastorch.utils.timeseries_dataset import timeseries_dataset_from_array
 from kerastorch.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from kerastorch.utils import bounding_boxes, legacy
+from kerastorch.utils.audio_dataset import audio_dataset_from_directory
+from kerastorch.utils.config_utils import Config
+from kerastorch.utils.data_utils import get_source_inputs, pack_x_y_sample_weight, unpack_x_y_sample_weight
+from kerastorch.utils.feature_space import FeatureSpace
+from kerastorch.utils.model_visualization import model_to_dot
+from kerastorch.utils.object_registration import (CustomObjectScope, custom_object_scope, deserialize_keras_object,
+                                                  get_custom_objects, get_registered_name, get_registered_object,
+                                                  register_keras_serializable, serialize_keras_object)
+from kerastorch.backend import is_keras_tensor, standardize_dtype
+
+_FROM_CONFIG = ("disable_interactive_logging", "enable_interactive_logging", "is_interactive_logging_enabled")
+
+
+def __getattr__(name):
+    # Keras' logging switches live in kerastorch.config; read them from there at first use.
+    if name in _FROM_CONFIG:
+        from kerastorch import config
+
+        return getattr(config, name)
+    raise AttributeError(f"module 'kerastorch.utils' has no attribute {name!r}")
+
+Sequence = PyDataset   # Keras 3 keeps `Sequence` as another name of `PyDataset`
