@@ -313,8 +313,9 @@ class Normalization(Layer):
     """Shifts and scales inputs to zero mean and unit variance: `(x - mean) / sqrt(variance)`.
 
     Give `mean` and `variance`, or call `adapt(data)` before training to compute them from
-    data. They are stored as non-trainable weights `mean`, `variance` (and `count`, the number
-    of samples adapted on), so they are saved with the model and move to its device.
+    data. Adapted statistics are non-trainable weights `mean`, `variance` (and an int32
+    `count` that Keras keeps at 0), saved with the model; given ones are constants of the
+    config, as in Keras (no weights). Both move to the model's device.
 
     Args:
         axis: Integer, tuple of integers or `None`: the axes that keep separate statistics
@@ -340,6 +341,14 @@ class Normalization(Layer):
                              f"(and call adapt()); got mean={mean!r}, variance={variance!r}.")
         self.axis = (axis,) if isinstance(axis, int) else (tuple(axis) if axis is not None else ())
         self.input_mean, self.input_variance, self.invert = mean, variance, invert
+        if mean is not None:
+            if np.shape(mean) != np.shape(variance):
+                raise ValueError(f"Normalization '{self.name}': `mean` and `variance` must have the same "
+                                 f"shape, got {np.shape(mean)} and {np.shape(variance)}.")
+            if len(np.shape(mean)) > len(self.axis):
+                raise ValueError(f"Normalization '{self.name}': `mean` has rank {len(np.shape(mean))}, "
+                                 f"more than the {len(self.axis)} kept axes (axis={self.axis}). Give one "
+                                 "value per kept position, or a scalar.")
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -355,13 +364,18 @@ class Normalization(Layer):
         self._reduce = [a for a in range(rank) if a not in keep]
         shape = tuple(int(input_shape[a]) for a in keep)
         self._broadcast = [int(input_shape[a]) if a in keep else 1 for a in range(rank)]
-        mean = 0.0 if self.input_mean is None else self.input_mean
-        var = 1.0 if self.input_variance is None else self.input_variance
-        self.add_weight(shape=shape, initializer=lambda s, dtype=None: torch.zeros(s) + torch.as_tensor(
-            np.asarray(mean, dtype=np.float32)), trainable=False, name="mean")
-        self.add_weight(shape=shape, initializer=lambda s, dtype=None: torch.zeros(s) + torch.as_tensor(
-            np.asarray(var, dtype=np.float32)), trainable=False, name="variance")
-        self.add_weight(shape=(), initializer="zeros", dtype="int64", trainable=False, name="count")
+        if self.input_mean is None:
+            # Keras' weights, in its order and dtypes: mean, variance and an int32 `count`
+            # (kept for old files; Keras leaves it at 0).
+            self.add_weight(shape=shape, initializer="zeros", trainable=False, name="mean")
+            self.add_weight(shape=shape, initializer="ones", trainable=False, name="variance")
+            self.add_weight(shape=(), initializer="zeros", dtype="int32", trainable=False, name="count")
+        else:
+            # Given statistics are constants of the config, not weights (as in Keras): buffers
+            # that move with the model but are neither saved nor counted.
+            for name, value in (("mean", self.input_mean), ("variance", self.input_variance)):
+                tensor = torch.zeros(shape) + torch.as_tensor(np.asarray(value, dtype=np.float32))
+                self.register_buffer(name, tensor, persistent=False)
         self.built = True
 
     def adapt(self, data, batch_size=None, steps=None):
@@ -374,6 +388,10 @@ class Normalization(Layer):
                 Defaults to the whole array in one pass.
             steps: Optional number of batches to read from an iterable.
         """
+        if self.input_mean is not None:
+            raise ValueError(f"Normalization '{self.name}' was given `mean` and `variance`, so it has "
+                             "nothing to adapt. Make it without them (Normalization(axis=...)) to "
+                             "compute them with adapt().")
         if isinstance(data, (np.ndarray, torch.Tensor, list)):
             array = data if isinstance(data, torch.Tensor) else torch.as_tensor(np.asarray(data))
             size = batch_size or max(len(array), 1)
@@ -409,7 +427,6 @@ class Normalization(Layer):
         with torch.no_grad():
             self.mean.copy_(mean.to(self.mean.dtype))
             self.variance.copy_((m2 / count).to(self.variance.dtype))
-            self.count.fill_(count)
 
     def call(self, inputs):
         x = inputs if inputs.is_floating_point() else inputs.to(torch.float32)
@@ -426,8 +443,8 @@ class Normalization(Layer):
     def get_config(self):
         def plain(v):
             return np.asarray(v).tolist() if v is not None else None
-        return {**super().get_config(), "axis": self.axis[0] if len(self.axis) == 1 else list(self.axis),
-                "mean": plain(self.input_mean), "variance": plain(self.input_variance), "invert": self.invert}
+        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
+                "mean": plain(self.input_mean), "variance": plain(self.input_variance)}
 
 
 # ---------------------------------------------------------------------------- random layers

@@ -68,7 +68,9 @@ class _SpatialDropout(_NoiseLayer):
         return inputs * keep / (1 - self.rate)
 
     def get_config(self):
-        config_ = {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        # Keras' own short config: no `trainable`, the dtype as a name (its SpatialDropout
+        # constructors take only rate, seed, name, dtype and data_format).
+        config_ = {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype}
         if self.rank > 1:
             config_["data_format"] = self.data_format
         return config_

@@ -240,7 +240,7 @@ def assign(plan):
                 continue
             stored = getattr(owner, n)
             layout = owner._weight_layouts.get(n)
-            value = torch.as_tensor(np.ascontiguousarray(arr))
+            value = torch.as_tensor(np.array(arr, copy=True))    # keeps 0-d arrays 0-d
             value = layout[0](value) if layout else value
             stored.copy_(value.to(dtype=stored.dtype, device=stored.device))
 
