@@ -311,7 +311,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         download = False
 
     if download:
-        if _offline():
+        if _offline() and urllib.parse.urlsplit(origin).scheme != "file":   # a file:// URL is not the network
             raise _unavailable(origin, target, None, file_hash if stale else None)
         try:
             _download(origin, target)
