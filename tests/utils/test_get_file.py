@@ -115,12 +115,15 @@ def test_offline_error_names_url_cache_path_and_what_to_do(tmp_path, monkeypatch
     urls, _ = origins
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("KERASTORCH_OFFLINE", "1")
+    url = "https://example.invalid/data/notes.txt"
     with pytest.raises(OSError) as info:
-        utils.get_file("notes.txt", origin=urls["notes.txt"], cache_subdir="mine")
+        utils.get_file("notes.txt", origin=url, cache_subdir="mine")
     message = str(info.value)
-    assert urls["notes.txt"] in message
+    assert url in message
     assert os.path.join(str(tmp_path / "home"), "mine", "notes.txt") in message
     assert "KERASTORCH_OFFLINE" in message and "put it at" in message
+    # a file:// origin is no network access: it is read even offline
+    assert open(utils.get_file("notes.txt", origin=urls["notes.txt"], cache_subdir="mine")).read() == "hello"
 
 
 def test_archive_members_outside_the_folder_are_skipped(tmp_path):
