@@ -68,11 +68,18 @@ class _Ordered(torch.utils.data.Sampler):
         return iter(range(self.n))
 
 
+def _as_is(batch):
+    return batch
+
+
 def batched_loader(dataset, batch_size, sampler):
-    """A `DataLoader` whose dataset is indexed with a list of indices per batch (one gather per batch)."""
+    """A `DataLoader` whose dataset is indexed with a list of indices per batch (one gather per batch).
+
+    Batches come out exactly as the dataset builds them (no conversion of tuples to lists).
+    """
     if batch_size is not None:
         sampler = torch.utils.data.BatchSampler(sampler, int(batch_size), drop_last=False)
-    return torch.utils.data.DataLoader(dataset, batch_size=None, sampler=sampler)
+    return torch.utils.data.DataLoader(dataset, batch_size=None, sampler=sampler, collate_fn=_as_is)
 
 
 def ordered(n):
