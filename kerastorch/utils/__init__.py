@@ -130,3 +130,14 @@ def __getattr__(name):
     raise AttributeError(f"module 'kerastorch.utils' has no attribute {name!r}")
 
 Sequence = PyDataset   # Keras 3 keeps `Sequence` as another name of `PyDataset`
+
+__all__ += ["Config", "CustomObjectScope", "FeatureSpace", "Sequence", "array_to_img", "audio_dataset_from_directory",
+            "bounding_boxes", "custom_object_scope", "deserialize_keras_object", "get_custom_objects", "get_file",
+            "get_registered_name", "get_registered_object", "get_source_inputs", "image_dataset_from_directory",
+            "img_to_array", "is_keras_tensor", "legacy", "load_img", "model_to_dot", "pack_x_y_sample_weight",
+            "pad_sequences", "plot_history", "plot_model", "register_keras_serializable", "save_img",
+            "serialize_keras_object", "split_dataset", "standardize_dtype", "text_dataset_from_directory",
+            "timeseries_dataset_from_array", "unpack_x_y_sample_weight"]
+from kerastorch import config as _config  # noqa: E402
+
+__all__ += [name for name in _FROM_CONFIG if hasattr(_config, name)]
