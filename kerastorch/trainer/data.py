@@ -106,10 +106,20 @@ def split_validation(tensors, validation_split):
     return train, val
 
 
-def class_weight_to_sample_weight(y, class_weight, sample_weight):
-    """Per-sample weights from `class_weight` ({class id: weight}), times `sample_weight` if given."""
+def check_class_weight(class_weight, sample_weight):
+    """Refuses what Keras refuses: a `class_weight` that is not a dict, or one with `sample_weight`."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"`class_weight` must be a dict mapping class ids to weights, got {class_weight!r}.")
+    if sample_weight is not None:
+        raise ValueError(
+            "You cannot `class_weight` and `sample_weight` at the same time (as in Keras): give one of "
+            "them. To combine both, multiply them yourself: sample_weight * class_weight[class of y]."
+        )
+
+
+def class_weight_to_sample_weight(y, class_weight, sample_weight):
+    """Per-sample weights from `class_weight` ({class id: weight}); refused together with `sample_weight`."""
+    check_class_weight(class_weight, sample_weight)
     if y is None:
         raise ValueError("`class_weight` needs targets `y` to look the classes up in.")
     if y.dim() > 1 and y.shape[-1] > 1:
@@ -122,8 +132,7 @@ def class_weight_to_sample_weight(y, class_weight, sample_weight):
     table = torch.ones(size, dtype=torch.float32)
     for k, v in class_weight.items():
         table[int(k)] = float(v)
-    weights = table[ids.long().cpu()].to(ids.device)
-    return weights if sample_weight is None else sample_weight * weights
+    return table[ids.long().cpu()].to(ids.device)
 
 
 class ArrayBatches:

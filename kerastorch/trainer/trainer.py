@@ -17,6 +17,7 @@ from kerastorch import config
 from kerastorch.callbacks.callback import CallbackList
 from kerastorch.callbacks.progbar_logger import ProgbarLogger
 from kerastorch.layers.base import format_shape
+from kerastorch.trainer import compile_utils
 from kerastorch.trainer import data as data_lib
 
 
@@ -100,6 +101,7 @@ class Trainer:
         self._fused_loss = None
         self._constrained_layers = []
         self._has_penalties = False
+        self._loss_weight = None     # compile(loss_weights=...) on the single output; None is 1
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -113,7 +115,9 @@ class Trainer:
                 `"rmsprop"`, as in Keras.
             loss: Loss name (`"categorical_crossentropy"`, `"mse"`, ...), a
                 `kerastorch.losses.Loss`, or any callable `loss(y_true, y_pred)` on tensors.
-            loss_weights: Accepted for compatibility; single-output models ignore it.
+            loss_weights: Optional factor on the compiled loss (not on the regularization
+                penalties), as Keras: a float, or a list/tuple/dict holding one float for the
+                single output. Defaults to `None` (1).
             metrics: List of metric names (`"accuracy"`, `"mae"`, ...), `Metric` objects or
                 callables. `"accuracy"` is resolved from the shapes of the targets and
                 predictions, as Keras does.
@@ -141,7 +145,9 @@ class Trainer:
             raise ValueError(
                 f"`jit_compile` must be True, False, 'auto' or a torch.compile backend name, got {jit_compile!r}."
             )
+        loss_weight = compile_utils.single_loss_weight(loss_weights)
         self.optimizer = optimizers.get(optimizer)
+        self._loss_weight = loss_weight
         self.loss = loss
         self._loss_fn = None if loss is None else losses.get(loss)
         if metrics is None:
@@ -181,7 +187,18 @@ class Trainer:
     @property
     def metrics_names(self):
         """Names of the values `evaluate()` returns: `["loss", ...metrics]`."""
-        return [m.name for m in self.metrics]
+        return self._metric_names()
+
+    def _metric_names(self):
+        """The log name of each of `self.metrics`: compiled metrics named as Keras' CompileMetrics
+        names them (`mse`, `mse_1`; `weighted_mae` for a weighted twin of `mae`)."""
+        metrics = self.metrics
+        compiled = self._compile_metrics or []
+        if len(compiled) < 2:
+            return [m.name for m in metrics]
+        unique = compile_utils.metric_result_names([m.name for m in compiled], self._weighted_from)
+        renamed = {id(m): name for m, name in zip(compiled, unique)}
+        return [renamed.get(id(m), m.name) for m in metrics]
 
     def _require_compiled(self, what):
         if not self.compiled:
@@ -208,6 +225,8 @@ class Trainer:
             training: Whether this is a training step.
         """
         loss = self._loss_fn(y, y_pred, sample_weight=sample_weight) if self._loss_fn is not None else 0.0
+        if self._loss_weight is not None:
+            loss = loss * self._loss_weight
         if self._has_penalties:
             loss = loss + self._penalty()
         return loss
@@ -266,6 +285,8 @@ class Trainer:
                 self._check_targets_once(y, self._fused_activation(logits.detach()))
             loss, y_pred = self._fused_loss.loss_and_probabilities(
                 y, logits, sample_weight=sample_weight, need_probabilities=bool(self._compile_metrics))
+            if self._loss_weight is not None:
+                loss = loss * self._loss_weight
             if self._has_penalties:
                 loss = loss + self._penalty()
         elif self._step_fns is None:
@@ -374,7 +395,7 @@ class Trainer:
     # ------------------------------------------------------------------ logs
     def _read_logs(self):
         """Reads the metric values (one device sync), sorted by name as Keras' History is."""
-        results = {m.name: m.result() for m in self.metrics}
+        results = {name: m.result() for name, m in zip(self._metric_names(), self.metrics)}
         if len(results) > 1:
             stacked = torch.stack([torch.as_tensor(v, dtype=torch.float32).to(self._loss_tracker_device())
                                    for v in results.values()]).cpu().tolist()
@@ -481,7 +502,8 @@ class Trainer:
             steps_per_epoch: Optional cap on batches per epoch.
             validation_steps: Optional cap on validation batches.
             validation_batch_size: Batch size for validation. Defaults to `batch_size`.
-            validation_freq: Validate every this many epochs. Defaults to `1`.
+            validation_freq: An int (validate every this many epochs) or a list of the
+                1-based epochs to validate after (`[1, 3]`), as Keras. Defaults to `1`.
 
         Returns:
             A `History` whose `.history` maps `loss`, each metric and their `val_`
@@ -497,6 +519,7 @@ class Trainer:
         2
         """
         self._require_compiled("fit")
+        compile_utils.check_validation_freq(validation_freq)
         if batch_size is None:
             batch_size = 32
         _check_batch_size(batch_size, "batch_size")
@@ -543,11 +566,15 @@ class Trainer:
             return iterable, None
         x_t, y_t, sw_t = self._prepare_arrays(x, y, sample_weight, what)
         if class_weight is not None:
-            sw_t = data_lib.class_weight_to_sample_weight(y_t, class_weight, sw_t)
+            data_lib.check_class_weight(class_weight, sw_t)
         self._prepare_for_run(tuple(x_t.shape))
         shard = self._shard() if what != "predict" else None
+        val = None
         if split_off:
             (x_t, y_t, sw_t), val = data_lib.split_validation((x_t, y_t, sw_t), validation_split)
+        if class_weight is not None:   # the training samples only: Keras' val_loss is unweighted
+            sw_t = data_lib.class_weight_to_sample_weight(y_t, class_weight, sw_t)
+        if val is not None:
             return (data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps, shard),
                     data_lib.ArrayBatches(val, batch_size, False, device, None, shard)), y_t
         return data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps, shard), y_t
@@ -649,7 +676,7 @@ class Trainer:
                     "which restart every epoch.", stacklevel=2)
                 break
             logs = self._epoch_logs(step_logs)
-            if val_batches is not None and (epoch + 1) % validation_freq == 0:
+            if val_batches is not None and compile_utils.should_validate(epoch, validation_freq):
                 val_logs = self._evaluate_loop(val_batches, val_cbs)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
                 logs = dict(sorted(logs.items()))
@@ -714,7 +741,7 @@ class Trainer:
         logs = self._evaluate_loop(batches, cbs)
         if return_dict:
             return logs
-        ordered = [logs[m.name] for m in self.metrics]
+        ordered = [logs[name] for name in self._metric_names()]
         return ordered[0] if len(ordered) == 1 else ordered
 
     def _evaluate_loop(self, batches, cbs):
@@ -930,7 +957,7 @@ def _as_keras_batch(batch):
 
 
 def _ordered(model, logs):
-    values = [logs[m.name] for m in model.metrics]
+    values = [logs[name] for name in model._metric_names()]
     return values[0] if len(values) == 1 else values
 
 

@@ -1,0 +1,98 @@
+"""What `compile` and `fit` arguments mean, as Keras 3 reads them: loss weights, metric names,
+validation frequency. Plain functions, so the trainer's hot loop stays free of them."""
+
+
+def _flatten(value):
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        out = []
+        for item in value:
+            out.extend(_flatten(item))
+        return out
+    return [value]
+
+
+def single_loss_weight(loss_weights):
+    """The factor `compile(loss_weights=...)` puts on a single-output model's loss, or `None` for 1.
+
+    As Keras: a float, or a list, tuple or dict holding exactly one float (a dict's key is
+    not checked for a single output). A falsy value other than `0.0` is `None`; Keras refuses
+    other types (ints other than 0 included), so this does too.
+
+    Example:
+    >>> single_loss_weight([2.0])
+    2.0
+    """
+    if loss_weights is None:
+        return None
+    if not isinstance(loss_weights, (list, tuple, dict, float)) and loss_weights:
+        raise ValueError(
+            "Expected `loss_weights` argument to be a float (single output case) or a list, tuple, or "
+            f"dict (multiple output case). Received instead: loss_weights={loss_weights!r} of type "
+            f"{type(loss_weights)}. For a single output, pass a float, e.g. loss_weights=2.0."
+        )
+    flat = _flatten(loss_weights)
+    if len(flat) != 1:
+        raise ValueError(
+            f"`loss_weights` must match the number of losses, got 1 losses and {len(flat)} weights "
+            f"(loss_weights={loss_weights!r}). This model has one output: give one weight, e.g. "
+            "loss_weights=2.0."
+        )
+    weight = flat[0]
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise ValueError(f"`loss_weights` must hold numbers, got {weight!r} in loss_weights={loss_weights!r}.")
+    return None if weight == 1 else float(weight)
+
+
+def metric_result_names(names, weighted_from):
+    """History names for the compiled metrics, in order, as Keras' CompileMetrics names them.
+
+    A repeated name gets `_1`, `_2`, ...; a weighted metric whose name an unweighted one
+    already uses is called `weighted_<name>` (then `weighted_<name>_1`, ...).
+
+    Args:
+        names: Each compiled metric's own name, unweighted ones first.
+        weighted_from: Index of the first weighted metric in `names`.
+
+    Example:
+    >>> metric_result_names(["mse", "mse", "mae", "mae"], 3)
+    ['mse', 'mse_1', 'mae', 'weighted_mae']
+    """
+    counters, out = {}, []
+    for i, name in enumerate(names):
+        if name not in counters:
+            counters[name] = 1
+        elif i < weighted_from:
+            index = counters[name]
+            counters[name] += 1
+            name = f"{name}_{index}"
+        else:
+            name = f"weighted_{name}"
+            if name not in counters:
+                counters[name] = 1
+            else:
+                index = counters[name]
+                counters[name] += 1
+                name = f"{name}_{index}"
+        out.append(name)
+    return out
+
+
+def check_validation_freq(validation_freq):
+    """Refuses a `fit(validation_freq=...)` Keras would not read: an int >= 1 or a list of epochs."""
+    if isinstance(validation_freq, bool) or not isinstance(validation_freq, (int, list)):
+        raise ValueError(
+            "Expected `validation_freq` to be a list or int. Received: "
+            f"validation_freq={validation_freq!r} of the type {type(validation_freq)}. Pass an int "
+            "(validate every N epochs) or a list of 1-based epoch numbers, e.g. [1, 3]."
+        )
+    if isinstance(validation_freq, int) and validation_freq < 1:
+        raise ValueError(f"`validation_freq` must be at least 1 (validate every N epochs), got {validation_freq}.")
+
+
+def should_validate(epoch, validation_freq):
+    """Whether `fit` validates after the 0-based `epoch` (`validation_freq` epochs are 1-based)."""
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq
