@@ -19,7 +19,7 @@ from tests.ops.harness import (Case, assert_every_name_has_a_case, bools, check,
 
 import kerastorch  # noqa: E402
 from kerastorch import ops  # noqa: E402
-from kerastorch.ops import _tree, core  # noqa: E402
+from kerastorch.ops import _control_flow, _tree, core  # noqa: E402
 
 F23, F5, F54 = floats(2, 3), floats(5), floats(5, 4)
 F64 = floats(2, 3, dtype="float64")
@@ -317,5 +317,6 @@ def test_bad_input_names_the_op_and_the_shapes(fn, error, message):
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(core, optionflags=doctest.ELLIPSIS).failed == 0
-    assert doctest.testmod(_tree).failed == 0
+    for module in (core, _control_flow, _tree):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0

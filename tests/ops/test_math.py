@@ -19,6 +19,7 @@ from tests.ops.harness import (Case, assert_every_name_has_a_case, bools, check,
 
 import kerastorch  # noqa: E402
 from kerastorch import ops  # noqa: E402
+from kerastorch.ops import _spectral  # noqa: E402
 from kerastorch.ops import math as math_ops  # noqa: E402
 
 F63, F6 = floats(6, 3), floats(6)
@@ -215,4 +216,6 @@ def test_bad_input_names_the_op_and_the_shapes(fn, error, message):
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(math_ops, optionflags=doctest.ELLIPSIS).failed == 0
+    for module in (math_ops, _spectral):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0
