@@ -1,3 +1,0 @@
-"""Keras' `keras.ops` image functions on torch tensors."""
-
-__all__ = []
