@@ -170,25 +170,25 @@ class CallbackList:
             getattr(cb, hook)(*args)
 
     def on_train_begin(self, logs=None):
-        self._call("on_train_begin", logs)
+        self._call("on_train_begin", {} if logs is None else logs)   # Keras passes a dict
 
     def on_train_end(self, logs=None):
         self._call("on_train_end", logs)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._call("on_epoch_begin", epoch, logs)
+        self._call("on_epoch_begin", epoch, {} if logs is None else logs)   # Keras passes a dict
 
     def on_epoch_end(self, epoch, logs=None):
         self._call("on_epoch_end", epoch, logs)
 
     def on_test_begin(self, logs=None):
-        self._call("on_test_begin", logs)
+        self._call("on_test_begin", {} if logs is None else logs)   # Keras passes a dict
 
     def on_test_end(self, logs=None):
         self._call("on_test_end", logs)
 
     def on_predict_begin(self, logs=None):
-        self._call("on_predict_begin", logs)
+        self._call("on_predict_begin", {} if logs is None else logs)   # Keras passes a dict
 
     def on_predict_end(self, logs=None):
-        self._call("on_predict_end", logs)
+        self._call("on_predict_end", {} if logs is None else logs)   # Keras passes a dict

@@ -648,8 +648,10 @@ class Trainer:
             ran = False
             for step, batch in enumerate(train_batches):
                 ran = True
-                for cb in begin_listeners:
-                    cb.on_train_batch_begin(step)
+                if begin_listeners:
+                    begin_logs = {}      # Keras passes an empty dict, by keyword
+                    for cb in begin_listeners:
+                        cb.on_train_batch_begin(step, logs=begin_logs)
                 if nan_checks:
                     _check_finite_batch(batch, epoch, step)
                 step_logs = self.train_step(_as_keras_batch(batch))
@@ -658,7 +660,7 @@ class Trainer:
                 if eager:
                     batch_logs = self._logs_from_step(step_logs)
                     for cb in eager:
-                        cb.on_train_batch_end(step, batch_logs)
+                        cb.on_train_batch_end(step, logs=batch_logs)
                 for cb in lazy:
                     cb.on_train_batch_end(step, lambda sl=step_logs: self._logs_from_step(sl))
                 if self.stop_training or interrupt.requested:
@@ -749,14 +751,19 @@ class Trainer:
         self.eval()
         self._reset_metrics()
         listeners = cbs.batch_listeners("test", "batch_end")
+        begin_listeners = cbs.batch_listeners("test", "batch_begin")
         cbs.on_test_begin()
         step_logs = None
         # no_grad, not inference_mode: metric states first created here must stay usable in training.
         with torch.no_grad():
             for step, batch in enumerate(batches):
+                if begin_listeners:
+                    begin_logs = {}
+                    for cb in begin_listeners:
+                        cb.on_test_batch_begin(step, logs=begin_logs)
                 step_logs = self.test_step(_as_keras_batch(batch))
                 for cb in listeners:
-                    cb.on_test_batch_end(step, (lambda sl=step_logs: self._logs_from_step(sl))
+                    cb.on_test_batch_end(step, logs=(lambda sl=step_logs: self._logs_from_step(sl))
                                          if isinstance(cb, ProgbarLogger) else self._logs_from_step(step_logs))
         logs = self._epoch_logs(step_logs)
         cbs.on_test_end(logs)
@@ -797,6 +804,7 @@ class Trainer:
         cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
                            steps=batches.num_batches)
         listeners = cbs.batch_listeners("predict", "batch_end")
+        begin_listeners = cbs.batch_listeners("predict", "batch_begin")
         was_training = self.training
         self.eval()
         cbs.on_predict_begin()
@@ -805,6 +813,10 @@ class Trainer:
         chunks = []   # outputs of sources of unknown size; arrays fill one preallocated array
         with torch.inference_mode():
             for step, batch in enumerate(batches):
+                if begin_listeners:
+                    begin_logs = {}
+                    for cb in begin_listeners:
+                        cb.on_predict_batch_begin(step, logs=begin_logs)
                 y_pred = self.predict_step(_as_keras_batch(batch))
                 if not isinstance(batches, data_lib.ArrayBatches):
                     chunks.append(y_pred.to("cpu"))
@@ -817,7 +829,7 @@ class Trainer:
                     out[filled:filled + y_pred.shape[0]].copy_(y_pred, non_blocking=y_pred.is_cuda)
                     filled += y_pred.shape[0]
                 for cb in listeners:
-                    cb.on_predict_batch_end(step, None if isinstance(cb, ProgbarLogger) else {"outputs": y_pred})
+                    cb.on_predict_batch_end(step, logs=None if isinstance(cb, ProgbarLogger) else {"outputs": y_pred})
         if out is not None and out.is_pinned():
             torch.cuda.synchronize(device)
         cbs.on_predict_end()
