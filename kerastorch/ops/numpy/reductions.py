@@ -2,7 +2,8 @@
 
 `axis` is `None` (all axes), an int or a tuple/list of ints (negative ones count from the end) and
 `keepdims=True` keeps each reduced axis with size 1, as numpy does, also for `axis=None` (where
-Keras' torch backend returns a 0-d tensor for `sum`, `prod`, `max`, `min`, `amax`, `amin` and `ptp`).
+Keras' torch backend returns a 0-d tensor for `sum`, `prod`, `max`, `min`, `amax`, `amin` and `ptp`);
+`axis=()` reduces nothing, as in numpy (Keras' torch backend reduces every axis in `std`).
 Result dtypes are Keras': `sum` of bool/int8/int16/uint8 is int32, `mean` of ints is float32 (and
 float16 means are computed in float32), `argmax` is int32, `prod` and `cumsum` follow Keras'
 32-bit `result_type` (an int64 or float64 input gives int32 or float32).
@@ -348,6 +349,9 @@ def std(x, axis=None, keepdims=False):
     x = tensor(x)
     if not (x.is_floating_point() or x.is_complex()):
         x = x.to(torch.float32)     # float32 whatever floatx is, as Keras does
+    if _no_axes(axis):
+        # numpy reduces nothing (zeros, as `ops.var` gives); Keras' torch backend reduces every axis.
+        return torch.zeros_like(x.real if x.is_complex() else x)
     return torch.std(x, dim=axis_tuple(axis), keepdim=keepdims, correction=0)
 
 
