@@ -14,6 +14,7 @@ Example:
 
 import builtins
 import functools
+import operator
 
 import numpy as np
 import torch
@@ -138,15 +139,27 @@ def saturate_cast(x, dtype):
     >>> saturate_cast([-1.0, 3.5, 256.0], "uint8")
     tensor([  0,   3, 255], dtype=torch.uint8)
     """
-    out_name = standardize_dtype(dtype)
     x = tensor(x)
-    in_name = standardize_dtype(x.dtype)
-    if in_name != "bool" and not x.is_complex():
-        low, high = _saturation_limits(in_name, out_name)
-        in_min, in_max = _dtype_range(in_name)
-        if low > in_min or high < in_max:
-            x = torch.clamp(x, low, high)
-    return x.to(to_torch_dtype(out_name))
+    try:
+        bounds, torch_out = _saturate_plan(x.dtype, dtype)
+    except TypeError:                      # an unhashable dtype spelling: no cache
+        bounds, torch_out = _saturate_plan.__wrapped__(x.dtype, dtype)
+    if bounds is not None:
+        x = torch.clamp(x, *bounds)
+    return x.to(torch_out)
+
+
+@functools.lru_cache(maxsize=256)
+def _saturate_plan(in_dtype, dtype):
+    """`(clip bounds or None, torch output dtype)` for a cast from `in_dtype` to `dtype`."""
+    out_name = standardize_dtype(dtype)
+    in_name = standardize_dtype(in_dtype)
+    torch_out = to_torch_dtype(out_name)
+    if in_name == "bool" or in_dtype.is_complex:
+        return None, torch_out
+    low, high = _saturation_limits(in_name, out_name)
+    in_min, in_max = _dtype_range(in_name)
+    return ((low, high) if low > in_min or high < in_max else None), torch_out
 
 
 @keras_op
@@ -212,19 +225,25 @@ def slice(inputs, start_indices, shape):
             [5, 6]], dtype=torch.int32)
     """
     inputs = tensor(inputs)
-    starts = _as_index_list("slice", "start_indices", start_indices)
-    sizes = _as_index_list("slice", "shape", shape)
-    if len(starts) != inputs.ndim or len(sizes) != inputs.ndim:
+    starts = start_indices if type(start_indices) in (list, tuple) else _as_index_list(
+        "slice", "start_indices", start_indices)
+    sizes = shape if type(shape) in (list, tuple) else _as_index_list("slice", "shape", shape)
+    dims = inputs.shape
+    if len(starts) != len(dims) or len(sizes) != len(dims):
         raise ValueError(f"ops.slice: `start_indices` ({len(starts)} values) and `shape` ({len(sizes)} "
-                         f"values) need one entry per axis of inputs (inputs.shape="
-                         f"{tuple(inputs.shape)}).")
+                         f"values) need one entry per axis of inputs (inputs.shape={tuple(dims)}).")
     index = []
-    for axis, (start, size, dim) in enumerate(zip(starts, sizes, inputs.shape)):
+    for start, size, dim in zip(starts, sizes, dims):
+        try:
+            start, size = operator.index(start), operator.index(size)
+        except TypeError:
+            raise TypeError(f"ops.slice: `start_indices` and `shape` must hold integers, got "
+                            f"start_indices={start_indices!r}, shape={shape!r}.") from None
         stop = dim if size == -1 else start + size
         if start < 0 or size < -1 or stop > dim:
-            raise ValueError(f"ops.slice: the slice [{start}:{stop}] on axis {axis} does not fit in "
-                             f"inputs.shape={tuple(inputs.shape)} (start_indices={starts}, "
-                             f"shape={sizes}).")
+            raise ValueError(f"ops.slice: the slice [{start}:{stop}] on axis {len(index)} does not fit in "
+                             f"inputs.shape={tuple(dims)} (start_indices={list(starts)}, "
+                             f"shape={list(sizes)}).")
         index.append(builtins.slice(start, stop))
     return inputs[tuple(index)]
 

@@ -104,16 +104,34 @@ def rearrange(tensor, pattern, **axes_lengths):
             [2, 5]])
     """
     x = _to_tensor(tensor)
+    key = (pattern, tuple(x.shape), tuple(sorted(axes_lengths.items())))
+    try:
+        split_shape, order, out_shape = _plan(*key)
+    except TypeError:                                  # unhashable sizes: plan without the cache
+        split_shape, order, out_shape = _plan.__wrapped__(*key)
+    if split_shape is not None:
+        x = x.reshape(split_shape)
+    if order is not None:
+        x = x.permute(order)
+    if out_shape is not None:
+        x = x.reshape(out_shape)
+    return x
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(pattern, shape, lengths):
+    """`(split shape, permutation, output shape)` for a pattern and an input shape (None: skip)."""
+    axes_lengths = dict(lengths)
     inputs, outputs, in_names, out_names = _parse(pattern)
-    if len(inputs) != x.ndim:
+    if len(inputs) != len(shape):
         raise ValueError(f"ops.rearrange: the pattern {pattern!r} names {len(inputs)} input axes but "
-                         f"the tensor has {x.ndim} (shape {tuple(x.shape)}).")
+                         f"the tensor has {len(shape)} (shape {shape}).")
     unknown = sorted(set(axes_lengths) - set(in_names))
     if unknown:
         raise ValueError(f"ops.rearrange: axes_lengths {unknown} are not axes of the input side of "
                          f"{pattern!r}.")
     sizes = {}
-    for group, dim in zip(inputs, x.shape):
+    for group, dim in zip(inputs, shape):
         known = [n for n in group if n in axes_lengths]
         free = [n for n in group if n not in axes_lengths]
         product = math.prod(int(axes_lengths[n]) for n in known)
@@ -128,17 +146,12 @@ def rearrange(tensor, pattern, **axes_lengths):
             sizes[free[0]] = dim // product
         elif product != dim:
             raise ValueError(f"ops.rearrange: the group ({' '.join(group)}) has size {product} from "
-                             f"axes_lengths but the axis has size {dim} (shape {tuple(x.shape)}).")
+                             f"axes_lengths but the axis has size {dim} (shape {shape}).")
         for n in known:
             sizes[n] = int(axes_lengths[n])
-    split_shape = [sizes[n] for n in in_names]
-    if len(split_shape) != x.ndim:
-        x = x.reshape(split_shape)
-    order = [in_names.index(n) for n in out_names]
-    if order != sorted(order):
-        x = x.permute(order)
-    out_shape = [math.prod(sizes[n] for n in group) for group in outputs]
-    if len(out_shape) != x.ndim or list(x.shape) != out_shape:
-        x = x.reshape(out_shape)
-    return x
-
+    split_shape = tuple(sizes[n] for n in in_names)
+    order = tuple(in_names.index(n) for n in out_names)
+    out_shape = tuple(math.prod(sizes[n] for n in group) for group in outputs)
+    return (split_shape if split_shape != shape else None,
+            order if order != tuple(range(len(order))) else None,
+            out_shape if out_shape != tuple(sizes[n] for n in out_names) else None)

@@ -247,6 +247,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
     tensor(5.)
     """
     x = tensor(x)
+    if ord is None and axis is None and not keepdims and x.dtype == torch.float32:  # common case
+        return torch.linalg.norm(x)
     if isinstance(ord, str) and ord not in ("fro", "nuc"):
         raise ValueError(f"ops.norm: a string `ord` must be 'fro' or 'nuc', got ord={ord!r}.")
     dims = (axis,) if isinstance(axis, int) else (None if axis is None else tuple(axis))

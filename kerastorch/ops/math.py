@@ -60,17 +60,18 @@ def _segment(name, reduce, data, segment_ids, num_segments):
         # The output size depends on the data: one host read, as in Keras.
         num_segments = int(ids.max()) + 1 if ids.numel() else 0
     num_segments = int(num_segments)
-    # Ids outside [0, num_segments) go to an extra row that is dropped at the end.
-    ids = torch.where((ids >= 0) & (ids < num_segments), ids, num_segments)
+    # Ids outside [0, num_segments) go to an extra row, dropped at the end: clamping to
+    # [-1, n] and taking the remainder modulo n + 1 sends -1 and n there (two kernels, no sync).
+    ids = torch.remainder(torch.clamp(ids, -1, num_segments), num_segments + 1)
     compute = data if data.dtype in _NATIVE_SEGMENT_DTYPES else data.float()
     rest = tuple(data.shape[1:])
     out = torch.full((num_segments + 1,) + rest, _segment_identity(reduce, compute.dtype),
                      dtype=compute.dtype, device=data.device)
     if reduce == "sum":
-        out = out.index_add(0, ids, compute)
+        out.index_add_(0, ids, compute)
     else:
         index = ids.reshape((-1,) + (1,) * len(rest)).expand(compute.shape)
-        out = out.scatter_reduce(0, index, compute, reduce, include_self=True)
+        out.scatter_reduce_(0, index, compute, reduce, include_self=True)
     out = out[:num_segments]
     return out if out.dtype == data.dtype else out.to(data.dtype)
 

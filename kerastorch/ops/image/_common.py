@@ -12,7 +12,6 @@ import operator
 import torch
 
 from kerastorch import config
-from kerastorch.backend.dtypes import standardize_dtype
 from kerastorch.ops._utils import tensor
 
 INTERPOLATIONS = ("nearest", "bilinear")       # affine / perspective / elastic
@@ -200,7 +199,3 @@ def sample_pixels(images, rows, cols, order, fill_mode, fill_value):
     out = sample(images, (rows, cols), order, fill_mode, fill_value_for(images.dtype, fill_value),
                  gather)
     return round_back(out, images.dtype)
-
-
-def describe_dtype(x):
-    return standardize_dtype(x.dtype)
