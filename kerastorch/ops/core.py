@@ -30,6 +30,7 @@ __all__ = ["associative_scan", "cast", "cond", "convert_to_numpy", "convert_to_t
            "scatter", "scatter_update", "shape", "slice", "slice_update", "stop_gradient", "switch",
            "unstack", "vectorized_map", "while_loop"]
 
+
 def _as_index_list(name, what, value):
     """`value` (a list/tuple of ints, an array or a tensor) as a list of Python ints."""
     if isinstance(value, torch.Tensor):

@@ -274,7 +274,8 @@ BAD_INPUTS = [
     (lambda: ops.scatter_update(torch.zeros(3), [[0]], [1.0], reduction="sum"),
      ValueError, r"ops.scatter_update: invalid reduction='sum'"),
     (lambda: ops.scatter_update(torch.zeros(3, 2), [[5]], torch.ones(1, 2), reduction="max"),
-     ValueError, r"ops.scatter_update: the inputs do not fit together \(inputs \(3, 2\), \[\[5\]\], \(1, 2\)\): index 5 is out of bounds"),
+     ValueError, r"ops.scatter_update: the inputs do not fit together \(inputs \(3, 2\), \[\[5\]\], "
+                 r"\(1, 2\)\): index 5 is out of bounds"),
     (lambda: ops.scatter_update(torch.zeros(3), [0, 1], [1.0, 2.0]),
      ValueError, r"indices must have shape \(N, k\).*got indices.shape=\(2,\)"),
     (lambda: ops.slice(torch.zeros(3, 4), [0], [1, 1]),
