@@ -78,10 +78,12 @@ class Case:
                 return f"{a.dtype}{list(a.shape)}"
             if isinstance(a, (list, tuple)):
                 return "[" + ",".join(describe(x) for x in a) + "]"
+            if callable(a):                 # no memory addresses in test ids
+                return getattr(a, "__name__", type(a).__name__)
             return repr(a)
         text = f"{self.name}({','.join(describe(a) for a in self.args)}"
         if self.kwargs:
-            text += "," + ",".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+            text += "," + ",".join(f"{k}={describe(v)}" for k, v in self.kwargs.items())
         return text + ")" + (f"[{self.label}]" if self.label else "")
 
 
