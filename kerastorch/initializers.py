@@ -44,14 +44,12 @@ _TRUNCATED_STDDEV = 0.87962566103423978
 
 
 def _torch_dtype(dtype):
-    if dtype is None:
-        dtype = config.floatx()
+    """The torch dtype for a Keras dtype (a name, torch or numpy dtype); `None` is `floatx()`."""
     if isinstance(dtype, torch.dtype):
         return dtype
-    resolved = getattr(torch, str(dtype), None)
-    if not isinstance(resolved, torch.dtype):
-        raise ValueError(f"Unknown dtype {dtype!r}: expected e.g. 'float32' or torch.float32.")
-    return resolved
+    from kerastorch.backend import dtypes
+
+    return dtypes.to_torch_dtype(config.floatx() if dtype is None else dtype)
 
 
 def _shape(shape):

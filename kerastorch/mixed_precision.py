@@ -1,85 +1,260 @@
-"""Mixed precision in Keras' way: a global dtype policy, run with `torch.autocast`.
+"""Dtype policies in Keras' way: the dtype a layer computes in and the dtype its weights are stored in.
 
-`set_global_policy("mixed_bfloat16")` computes the layers in bfloat16 while the weights stay in
-float32; `"mixed_float16"` does the same in float16 and scales the loss dynamically so small
-gradients survive (Keras' `LossScaleOptimizer`). The trainer applies the policy in
-`fit`/`evaluate`/`predict`; the model's weights and the optimizer's state stay float32.
+Every layer has a `DTypePolicy`, from its `dtype=` argument or, by default, the global policy
+(`kerastorch.config.dtype_policy()`, which is `DTypePolicy(floatx())` until
+`set_dtype_policy` sets one). `"float64"` makes float64 weights and float64 computations;
+`"mixed_bfloat16"` computes in bfloat16 while the weights stay float32; `"mixed_float16"` does
+the same in float16 and `fit` scales the loss dynamically so small gradients survive (Keras'
+`LossScaleOptimizer`). Mixed computation runs under `torch.autocast`.
+
+This module is the one home of the global policy: `kerastorch.config.dtype_policy` /
+`set_dtype_policy` and `mixed_precision.global_policy` / `set_global_policy` all read and
+write it.
+
+Example:
+>>> from kerastorch import mixed_precision
+>>> mixed_precision.DTypePolicy("mixed_bfloat16").compute_dtype
+'bfloat16'
 """
+
+import difflib
 
 import torch
 
-_POLICIES = {
-    "float32": (None, "float32"),
-    "mixed_bfloat16": (torch.bfloat16, "bfloat16"),
-    "mixed_float16": (torch.float16, "float16"),
-    "bfloat16": (torch.bfloat16, "bfloat16"),
-    "float16": (torch.float16, "float16"),
-}
+from kerastorch import config
+from kerastorch.backend import dtypes as _dt
+
+_MIXED = {"mixed_float16": ("float16", "float32"), "mixed_bfloat16": ("bfloat16", "float32")}
+
+
+def _parse_name(name):
+    if name in _MIXED:
+        return _MIXED[name]
+    try:
+        dtype = _dt.standardize_dtype(name)
+    except ValueError:
+        close = difflib.get_close_matches(name, [*_MIXED, *_dt.FLOAT_TYPES], n=2)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(
+            f"Unknown dtype policy {name!r}.{hint} Valid policies are 'mixed_float16', 'mixed_bfloat16' "
+            "and the name of any dtype such as 'float32' or 'float64'."
+        ) from None
+    return dtype, dtype
 
 
 class DTypePolicy:
-    """A dtype policy: the dtype layers compute in and the dtype their weights are stored in.
+    """A dtype policy: the dtype a layer computes in and the dtype of its weights.
 
     Args:
-        name: `"float32"` (default), `"mixed_bfloat16"` or `"mixed_float16"`.
+        name: A dtype name (`"float32"`, `"float64"`, `"bfloat16"`, ...; compute and weights
+            both in it), or `"mixed_float16"` / `"mixed_bfloat16"` (compute in the half type,
+            weights in float32). Defaults to `None`: the global policy's name.
+
+    Raises:
+        TypeError: if `name` is not a string.
+        ValueError: for an unknown name (the message lists close matches).
 
     Example:
-    >>> DTypePolicy("mixed_bfloat16").compute_dtype
-    'bfloat16'
-    >>> DTypePolicy("mixed_bfloat16").variable_dtype
-    'float32'
+    >>> policy = DTypePolicy("mixed_bfloat16")
+    >>> policy.compute_dtype, policy.variable_dtype
+    ('bfloat16', 'float32')
     """
 
-    def __init__(self, name="float32"):
-        if name not in _POLICIES:
-            raise ValueError(
-                f"Unknown dtype policy {name!r}. Known: {', '.join(sorted(_POLICIES))} "
-                "(use 'mixed_bfloat16' or 'mixed_float16' for mixed precision)."
-            )
-        self.name = name
-        self.autocast_dtype, self.compute_dtype = _POLICIES[name]
-        self.variable_dtype = "float32" if name.startswith("mixed_") or name == "float32" else name
+    def __init__(self, name=None):
+        if name is None:
+            name = dtype_policy().name
+        if not isinstance(name, str):
+            raise TypeError(f"DTypePolicy: `name` must be a string, such as 'mixed_float16', got "
+                            f"name={name!r} (of type {type(name).__name__}).")
+        self._name = name
+        self._compute_dtype, self._variable_dtype = _parse_name(name)
+        self._quantization_mode = None
+
+    @property
+    def name(self):
+        """The policy's name, e.g. `"mixed_bfloat16"`."""
+        return self._name
+
+    @property
+    def compute_dtype(self):
+        """The dtype layers compute in (and cast floating inputs to)."""
+        return self._compute_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layers' weights."""
+        return self._variable_dtype
+
+    @property
+    def quantization_mode(self):
+        """`None`: kerastorch has no quantized policies."""
+        return self._quantization_mode
+
+    @property
+    def autocast_dtype(self):
+        """The `torch.dtype` for `torch.autocast` when compute and weights differ (mixed), else `None`."""
+        if self._compute_dtype == self._variable_dtype or not _dt.is_float_dtype(self._compute_dtype):
+            return None
+        return _dt.to_torch_dtype(self._compute_dtype)
 
     @property
     def needs_loss_scaling(self):
-        """Whether gradients need dynamic loss scaling (float16 compute)."""
-        return self.autocast_dtype is torch.float16
+        """Whether training scales the loss dynamically (`"mixed_float16"`, as Keras does)."""
+        return self._name == "mixed_float16"
+
+    def convert_input(self, x, autocast, dtype):
+        """Casts a floating tensor `x` to `dtype` when `autocast` is true; other inputs pass unchanged.
+
+        Args:
+            x: A tensor or array.
+            autocast: Whether to cast floating inputs.
+            dtype: The target dtype.
+
+        Returns:
+            A tensor (arrays are converted).
+        """
+        from kerastorch.backend import tensors
+
+        dtype = _dt.standardize_dtype(dtype)
+        if not isinstance(x, torch.Tensor):
+            if not hasattr(x, "__array__") and not hasattr(x, "shape"):
+                return x
+            x = tensors.convert_to_tensor(x)
+        if autocast and x.is_floating_point() and _dt.standardize_dtype(x.dtype) != dtype:
+            x = x.to(_dt.to_torch_dtype(dtype))
+        return x
+
+    def get_config(self):
+        """Returns `{"name": <name>}`."""
+        return {"name": self._name}
+
+    @classmethod
+    def from_config(cls, config):
+        """Creates a policy from `get_config()`'s dict."""
+        return cls(**config)
 
     def __repr__(self):
-        return f'<DTypePolicy "{self.name}">'
+        return f'<DTypePolicy "{self._name}">'
+
+    def __eq__(self, other):
+        return isinstance(other, DTypePolicy) and other._name == self._name
+
+    def __hash__(self):
+        return hash(self._name)
 
 
 Policy = DTypePolicy
-_GLOBAL = DTypePolicy("float32")
+FloatDTypePolicy = DTypePolicy
+_GLOBAL = None     # None: not set, so the global policy follows floatx()
 
 
-def set_global_policy(policy):
-    """Sets the dtype policy every model trains with.
+def set_dtype_policy(policy):
+    """Sets the global dtype policy, used by every layer created afterwards without a `dtype=`.
 
     Args:
-        policy: A policy name (`"float32"`, `"mixed_bfloat16"`, `"mixed_float16"`) or a `DTypePolicy`.
+        policy: A policy name (`"float32"`, `"float64"`, `"mixed_bfloat16"`, `"mixed_float16"`,
+            ...) or a `DTypePolicy`.
+
+    Raises:
+        ValueError: for an unknown name or another kind of object.
 
     Example:
-    >>> set_global_policy("mixed_bfloat16")
-    >>> global_policy().name
-    'mixed_bfloat16'
-    >>> set_global_policy("float32")
+    >>> set_dtype_policy("mixed_bfloat16")
+    >>> dtype_policy()
+    <DTypePolicy "mixed_bfloat16">
+    >>> set_dtype_policy("float32")
     """
     global _GLOBAL
-    _GLOBAL = policy if isinstance(policy, DTypePolicy) else DTypePolicy(policy)
+    if isinstance(policy, str):
+        policy = DTypePolicy(policy)
+    elif not isinstance(policy, DTypePolicy):
+        raise ValueError(
+            "set_dtype_policy: expected the name of a policy (such as 'mixed_float16') or a DTypePolicy, "
+            f"got {policy!r} (of type {type(policy).__name__})."
+        )
+    _GLOBAL = policy
 
 
-def global_policy():
-    """Returns the global `DTypePolicy`."""
-    return _GLOBAL
+def dtype_policy():
+    """Returns the global `DTypePolicy`: the one set by `set_dtype_policy`, else `DTypePolicy(floatx())`.
+
+    Example:
+    >>> dtype_policy().name
+    'float32'
+    """
+    if _GLOBAL is not None:
+        return _GLOBAL
+    return DTypePolicy(config.floatx())
+
+
+set_global_policy = set_dtype_policy
+global_policy = dtype_policy
+
+
+def get(identifier):
+    """Returns the `DTypePolicy` for a layer's `dtype=` argument, as Keras' `dtype_policies.get`.
+
+    Args:
+        identifier: `None` (the global policy), a policy name or dtype name, a `DTypePolicy`,
+            a Keras policy config (`{"class_name": "DTypePolicy", "config": {"name": ...}}`),
+            or a torch/numpy dtype.
+
+    Returns:
+        A `DTypePolicy`.
+
+    Raises:
+        ValueError: for anything that names no policy.
+
+    Example:
+    >>> get("float64")
+    <DTypePolicy "float64">
+    """
+    if identifier is None:
+        return dtype_policy()
+    if isinstance(identifier, DTypePolicy):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        return DTypePolicy(identifier)
+    try:
+        return DTypePolicy(_dt.standardize_dtype(identifier))
+    except (ValueError, TypeError):
+        raise ValueError("Cannot interpret `dtype` argument: expected a dtype or policy name (e.g. 'float32', "
+                         f"'mixed_bfloat16') or a DTypePolicy, got dtype={identifier!r}.") from None
+
+
+def serialize(policy):
+    """Keras' config dict for a policy, as `.keras` files hold it.
+
+    Example:
+    >>> serialize(DTypePolicy("float32"))
+    {'module': 'keras', 'class_name': 'DTypePolicy', 'config': {'name': 'float32'}, 'registered_name': None}
+    """
+    return {"module": "keras", "class_name": "DTypePolicy", "config": policy.get_config(),
+            "registered_name": None}
+
+
+def deserialize(config, custom_objects=None):
+    """Builds a `DTypePolicy` from `serialize()`'s dict (Keras' `DTypePolicy`/`FloatDTypePolicy` configs).
+
+    Raises:
+        ValueError: for quantized or unknown policy classes.
+    """
+    name = config.get("class_name")
+    if name not in ("DTypePolicy", "FloatDTypePolicy", "Policy"):
+        raise ValueError(f"Cannot load dtype policy of class {name!r}: kerastorch has DTypePolicy only "
+                         "(quantized policies need Keras' quantization, which kerastorch does not have).")
+    return DTypePolicy.from_config(config.get("config") or {})
 
 
 def autocast(device):
-    """The `torch.autocast` context for the global policy on `device` (a no-op for float32)."""
-    policy = _GLOBAL
-    if policy.autocast_dtype is None:
-        return torch.autocast(device_type=torch.device(device).type, enabled=False)
-    return torch.autocast(device_type=torch.device(device).type, dtype=policy.autocast_dtype)
+    """The `torch.autocast` context for the global policy on `device` (a no-op unless mixed)."""
+    dtype = dtype_policy().autocast_dtype
+    device_type = torch.device(device).type
+    if dtype is None:
+        return torch.autocast(device_type=device_type, enabled=False)
+    return torch.autocast(device_type=device_type, dtype=dtype)
 
 
 class LossScaler:
@@ -124,4 +299,5 @@ class LossScaler:
         return finite
 
 
-__all__ = ["DTypePolicy", "LossScaler", "Policy", "global_policy", "set_global_policy"]
+__all__ = ["DTypePolicy", "LossScaler", "Policy", "dtype_policy", "global_policy", "set_dtype_policy",
+           "set_global_policy"]

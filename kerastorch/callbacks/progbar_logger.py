@@ -2,6 +2,7 @@
 
 from kerastorch.callbacks.callback import Callback
 from kerastorch.utils.progbar import Progbar
+from kerastorch.utils.io_utils import print_msg
 
 
 class ProgbarLogger(Callback):
@@ -32,7 +33,7 @@ class ProgbarLogger(Callback):
         self._new_bar(self.params.get("steps"))
         self._seen = 0
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}")
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update(batch + 1, logs)

@@ -5,8 +5,14 @@ import math
 import torch
 import torch.nn.functional as F
 
-from kerastorch import activations, config, initializers
+from kerastorch import activations, config, initializers, random
 from kerastorch.layers.base import KerasTensor, Layer, format_shape, get_activation
+
+
+def _standardize_dtype(dtype):
+    from kerastorch.backend import standardize_dtype
+
+    return standardize_dtype(dtype)
 
 
 def _check_positive_int(layer, arg, value):
@@ -38,7 +44,7 @@ class InputLayer(Layer):
     Args:
         shape: Shape of ONE sample, without the batch axis, e.g. `(784,)` or `(28, 28, 3)`.
         batch_size: Optional fixed batch size.
-        dtype: Dtype of the input. Defaults to `"float32"`.
+        dtype: Dtype of the input. Defaults to `None` (`kerastorch.config.floatx()`).
         batch_shape: Alternatively, the full shape with the batch axis first.
         name: Optional name.
 
@@ -60,7 +66,7 @@ class InputLayer(Layer):
                 f"Input '{self.name}': give the shape of one sample, e.g. Input(shape=(784,)), "
                 "or batch_shape=(None, 784)."
             )
-        self.input_dtype = str(dtype or "float32")
+        self.input_dtype = config.floatx() if dtype is None else _standardize_dtype(dtype)
         self.built = True
 
     def call(self, inputs):
@@ -85,7 +91,7 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
         shape: Shape of one sample, e.g. `(784,)` for vectors or `(28, 28, 3)` for
             channels-last images. Do NOT include the batch size.
         batch_size: Optional fixed batch size.
-        dtype: Dtype of the input data. Defaults to `"float32"`.
+        dtype: Dtype of the input data. Defaults to `None` (`kerastorch.config.floatx()`).
         batch_shape: Alternatively, the full shape, batch axis first.
         name: Optional name.
 
@@ -238,13 +244,17 @@ class Activation(Layer):
 class Dropout(Layer):
     """Sets a fraction `rate` of inputs to 0 in training, scaling the rest by `1 / (1 - rate)`.
 
-    Inactive outside training (`evaluate`, `predict`, `model.eval()`).
+    Inactive outside training (`evaluate`, `predict`, `model.eval()`). Without `seed` and
+    `noise_shape` it is torch's fused dropout on torch's global generator (as Keras' torch
+    backend). With a `seed`, the masks come from the layer's `seed_generator`
+    (`kerastorch.random.SeedGenerator(seed)`): two layers made with the same seed drop the
+    same values, call after call.
 
     Args:
-        rate: Float in [0, 1), the fraction of inputs to drop.
+        rate: Float in [0, 1], the fraction of inputs to drop (`1` drops everything).
         noise_shape: Optional shape of the binary mask, broadcast over the input
-            (`None` axes take the input's size), e.g. `(None, 1, features)`.
-        seed: Optional int seed.
+            (`None` axes take the input's size), e.g. `(None, 1, features)`. Defaults to `None`.
+        seed: Optional int seed. Defaults to `None`.
 
     Example:
     >>> import torch
@@ -256,23 +266,26 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
             raise ValueError(
-                f"Dropout layer '{self.name}': `rate` must be a float in [0, 1), got rate={rate!r}."
+                f"Dropout layer '{self.name}': `rate` must be a float in [0, 1], got rate={rate!r}."
             )
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
         self.supports_masking = True
+        if self.rate > 0:    # as Keras: a generator only for a layer that drops
+            self.seed_generator = random.SeedGenerator(seed)
+        # Torch's fused kernel serves the unseeded case; the rest takes the seeded path.
+        self._fused = seed is None and self.noise_shape is None
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        if self.noise_shape is None:
+        if self._fused:
             return F.dropout(inputs, self.rate, True)
-        shape = [inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
-        keep = torch.empty(shape, device=inputs.device, dtype=inputs.dtype).bernoulli_(1 - self.rate)
-        return inputs * keep / (1 - self.rate)
+        return random._dropout(inputs, self.rate, self.noise_shape, self.seed_generator,
+                               f"Dropout layer '{self.name}'")
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

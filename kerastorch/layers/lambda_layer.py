@@ -91,14 +91,19 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config, safe_mode=True):
+    def from_config(cls, config, safe_mode=None):
         """Rebuilds a Lambda from `get_config()`.
 
         Args:
             config: The config dict.
             safe_mode: Loading a function from bytecode runs arbitrary code, so it is
-                refused unless `safe_mode=False` (Keras' rule). Defaults to `True`.
+                refused unless `safe_mode=False` (Keras' rule). Defaults to `None`: safe,
+                unless `kerastorch.config.enable_unsafe_deserialization()` was called.
         """
+        if safe_mode is None:
+            from kerastorch._config_flags import _effective_safe_mode
+
+            safe_mode = _effective_safe_mode(True)
         config = dict(config)
         function = config.pop("function")
         if isinstance(function, dict):

@@ -11,10 +11,12 @@ They run inside the model, on the model's device, batch by batch: put them first
   output shape is the same in both modes.
 
 Images are `(batch, height, width, channels)` (a single `(height, width, channels)` image also
-works); integer images are converted to float32. Geometric transforms sample with
-`torch.nn.functional.grid_sample` in torch's channels-first layout and return channels-last.
-Random layers take a `seed`: with one, the layer draws from its own `torch.Generator`, so a
-seeded layer repeats its sequence of draws; without one, from torch's global RNG.
+works), or `(batch, channels, height, width)` with `data_format="channels_first"`; the default
+is `kerastorch.config.image_data_format()` when the layer is made, as in Keras. Integer images
+are converted to float32. Geometric transforms sample with `torch.nn.functional.grid_sample`.
+Random layers hold a `kerastorch.random.SeedGenerator(seed)`: two layers made with the same
+seed draw the same transforms on the same input, call after call; with `seed=None` its seed
+comes from Python's `random` when the layer is made (`kerastorch.utils.set_random_seed`).
 """
 
 import math
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 from kerastorch._lazy import LazyModule
 TF = LazyModule("torchvision.transforms.v2.functional")
 
+from kerastorch import config, random
 from kerastorch.layers.base import Layer
 
 _INTERPOLATIONS = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
@@ -45,7 +48,23 @@ def _as_images(inputs, layer):
     if not inputs.is_floating_point():
         inputs = inputs.to(torch.float32)
     unbatched = inputs.ndim == 3
-    return (inputs[None] if unbatched else inputs), unbatched
+    images = inputs[None] if unbatched else inputs
+    if layer.data_format == "channels_first":    # the layers compute channels-last
+        images = images.permute(0, 2, 3, 1)
+    return images, unbatched
+
+
+def _restore(nhwc, layer, unbatched):
+    """The layer's output from a channels-last batch: its own layout, without an added batch axis."""
+    out = nhwc.permute(0, 3, 1, 2) if layer.data_format == "channels_first" else nhwc
+    return out[0] if unbatched else out
+
+
+def _resized_shape(layer, input_shape, height, width):
+    """Output shape of a layer that makes `(height, width)` images, in the layer's layout."""
+    if layer.data_format == "channels_first":
+        return (*input_shape[:-3], input_shape[-3], height, width)
+    return (*input_shape[:-3], height, width, input_shape[-1])
 
 
 def _check_interpolation(value, layer_name, allowed=tuple(_INTERPOLATIONS)):
@@ -108,28 +127,35 @@ def _parse_factor(factor, name, layer_name, symmetric=True, bound=None):
 class _RandomLayer(Layer):
     """Base of the random layers: a seeded generator, and identity outside training."""
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
+        self.data_format = config.standardize_data_format(data_format)
+        self.seed_generator = random.SeedGenerator(seed)
         self._generator = None
-        if seed is not None:
-            self._generator = torch.Generator().manual_seed(int(seed))
 
     def _uniform(self, shape, low, high, device):
-        # Drawn on the CPU (so a seeded generator works for every device), then moved without a sync.
+        # Drawn on the CPU (so one generator serves every device), then moved without a sync.
         values = torch.rand(shape, generator=self._generator) * (high - low) + low
         return values.to(device, non_blocking=True)
 
+    def _draw_generator(self):
+        """A CPU generator for this call's draws; the layer's SeedGenerator advances once per call."""
+        self._generator = random.torch_generator(self.seed_generator, "cpu")
+        return self._generator
+
     def call(self, inputs, training=None):
         images, unbatched = _as_images(inputs, self)
-        out = self._augment(images) if training else images
-        return out[0] if unbatched else out
+        if training:
+            self._draw_generator()
+            images = self._augment(images)
+        return _restore(images, self, unbatched)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
+        return {**super().get_config(), "seed": self.seed, "data_format": self.data_format}
 
 
 def _affine(nhwc, matrix, interpolation, fill_mode, fill_value):
@@ -212,6 +238,8 @@ class Resizing(Layer):
             ratio instead. Defaults to `False`.
         fill_value: Padding value for `pad_to_aspect_ratio`. Defaults to `0.0`.
         antialias: Whether to antialias when downsampling (bilinear/bicubic). Defaults to `False`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: `(batch, height, width, C)`.
 
@@ -226,9 +254,7 @@ class Resizing(Layer):
                  data_format=None, **kwargs):
         super().__init__(**kwargs)
         _check_size(height, width, self)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"Resizing '{self.name}': only data_format='channels_last' is supported, "
-                             f"got {data_format!r}.")
+        self.data_format = config.standardize_data_format(data_format)
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError(f"Resizing '{self.name}': choose crop_to_aspect_ratio or pad_to_aspect_ratio, not both.")
         self.height, self.width = int(height), int(width)
@@ -249,16 +275,16 @@ class Resizing(Layer):
             # Keras pads the same amount on both sides (F.pad's order: C, then W, then H from the end).
             images = F.pad(images, (0, 0, left, left, top, top), value=float(self.fill_value))
         out = _resize(images, (self.height, self.width), self.interpolation, self.antialias)
-        return out[0] if unbatched else out
+        return _restore(out, self, unbatched)
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape[:-3], self.height, self.width, input_shape[-1])
+        return _resized_shape(self, input_shape, self.height, self.width)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,
                 "interpolation": self.interpolation, "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
                 "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value, "antialias": self.antialias}
+                "fill_value": self.fill_value, "antialias": self.antialias, "data_format": self.data_format}
 
 
 def _check_size(height, width, layer):
@@ -277,6 +303,8 @@ class CenterCrop(Layer):
     Args:
         height: Integer, output height.
         width: Integer, output width.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: `(batch, height, width, C)`.
 
@@ -291,6 +319,7 @@ class CenterCrop(Layer):
         super().__init__(**kwargs)
         _check_size(height, width, self)
         self.height, self.width = int(height), int(width)
+        self.data_format = config.standardize_data_format(data_format)
 
     def call(self, inputs):
         images, unbatched = _as_images(inputs, self)
@@ -300,13 +329,14 @@ class CenterCrop(Layer):
             out = images[:, h0:h0 + self.height, w0:w0 + self.width, :]
         else:
             out = _smart_resize(images, self.height, self.width)
-        return out[0] if unbatched else out
+        return _restore(out, self, unbatched)
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape[:-3], self.height, self.width, input_shape[-1])
+        return _resized_shape(self, input_shape, self.height, self.width)
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "data_format": self.data_format}
 
 
 class Normalization(Layer):
@@ -458,7 +488,9 @@ class RandomCrop(_RandomLayer):
     Args:
         height: Integer, output height.
         width: Integer, output width.
-        seed: Optional integer seed. Defaults to `None` (torch's global RNG).
+        seed: Optional integer seed. Defaults to `None`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: `(batch, height, width, C)`.
 
@@ -469,7 +501,7 @@ class RandomCrop(_RandomLayer):
     """
 
     def __init__(self, height, width, seed=None, data_format=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
         _check_size(height, width, self)
         self.height, self.width = int(height), int(width)
 
@@ -477,6 +509,7 @@ class RandomCrop(_RandomLayer):
         images, unbatched = _as_images(inputs, self)
         h, w = images.shape[1], images.shape[2]
         if training and h > self.height and w > self.width:
+            self._draw_generator()
             h0 = int(torch.randint(0, h - self.height + 1, (), generator=self._generator))
             w0 = int(torch.randint(0, w - self.width + 1, (), generator=self._generator))
             out = images[:, h0:h0 + self.height, w0:w0 + self.width, :]
@@ -484,10 +517,10 @@ class RandomCrop(_RandomLayer):
             out = images
         else:
             out = _smart_resize(images, self.height, self.width)
-        return out[0] if unbatched else out
+        return _restore(out, self, unbatched)
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape[:-3], self.height, self.width, input_shape[-1])
+        return _resized_shape(self, input_shape, self.height, self.width)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width}
@@ -501,6 +534,8 @@ class RandomFlip(_RandomLayer):
             `"horizontal_and_vertical"` (each decided independently). Defaults to
             `"horizontal_and_vertical"`.
         seed: Optional integer seed. Defaults to `None`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: same as the input.
 
@@ -515,7 +550,7 @@ class RandomFlip(_RandomLayer):
     _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
         if mode not in self._MODES:
             raise ValueError(f"RandomFlip '{self.name}': `mode` must be one of {', '.join(self._MODES)}, "
                              f"got mode={mode!r}.")
@@ -566,6 +601,8 @@ class RandomRotation(_AffineLayer):
             `"constant"` or `"nearest"`. Defaults to `"reflect"`.
         interpolation: `"bilinear"` or `"nearest"`. Defaults to `"bilinear"`.
         seed: Optional integer seed. Defaults to `None`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
         fill_value: Value outside the image with `fill_mode="constant"`. Defaults to `0.0`.
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: same as the input.
@@ -581,7 +618,7 @@ class RandomRotation(_AffineLayer):
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
                  data_format=None, **kwargs):
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
-                         **kwargs)
+                         data_format=data_format, **kwargs)
         self.factor = factor
         self._range = _parse_factor(factor, "factor", f"RandomRotation '{self.name}'")
 
@@ -610,6 +647,8 @@ class RandomZoom(_AffineLayer):
         fill_mode: `"reflect"`, `"wrap"`, `"constant"` or `"nearest"`. Defaults to `"reflect"`.
         interpolation: `"bilinear"` or `"nearest"`. Defaults to `"bilinear"`.
         seed: Optional integer seed. Defaults to `None`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
         fill_value: Value outside the image with `fill_mode="constant"`. Defaults to `0.0`.
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: same as the input.
@@ -625,7 +664,7 @@ class RandomZoom(_AffineLayer):
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear",
                  seed=None, fill_value=0.0, data_format=None, **kwargs):
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
-                         **kwargs)
+                         data_format=data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
         self._h = _parse_factor(height_factor, "height_factor", f"RandomZoom '{self.name}'", bound=(-1, math.inf))
         self._w = (None if width_factor is None else
@@ -654,6 +693,8 @@ class RandomTranslation(_AffineLayer):
         fill_mode: `"reflect"`, `"wrap"`, `"constant"` or `"nearest"`. Defaults to `"reflect"`.
         interpolation: `"bilinear"` or `"nearest"`. Defaults to `"bilinear"`.
         seed: Optional integer seed. Defaults to `None`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
         fill_value: Value outside the image with `fill_mode="constant"`. Defaults to `0.0`.
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: same as the input.
@@ -668,7 +709,7 @@ class RandomTranslation(_AffineLayer):
     def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear",
                  seed=None, fill_value=0.0, data_format=None, **kwargs):
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
-                         **kwargs)
+                         data_format=data_format, **kwargs)
         self.height_factor, self.width_factor = height_factor, width_factor
         self._h = _parse_factor(height_factor, "height_factor", f"RandomTranslation '{self.name}'")
         self._w = _parse_factor(width_factor, "width_factor", f"RandomTranslation '{self.name}'")
@@ -693,6 +734,8 @@ class RandomContrast(_RandomLayer):
         factor: A float `f` in [0, 1] (`c` in `[1 - f, 1 + f]`) or a pair `(lower, upper)`.
         value_range: `(min, max)` of the pixel values. Defaults to `(0, 255)`.
         seed: Optional integer seed. Defaults to `None`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: same as the input.
 
@@ -703,8 +746,8 @@ class RandomContrast(_RandomLayer):
     [25.0, 75.0]
     """
 
-    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor, self.value_range = factor, tuple(value_range)
         if isinstance(factor, (tuple, list)) and len(factor) == 2:
             lower, upper = float(factor[0]), float(factor[1])
@@ -741,6 +784,8 @@ class RandomBrightness(_RandomLayer):
             `(lower, upper)`.
         value_range: `(min, max)` of the pixel values. Defaults to `(0, 255)`.
         seed: Optional integer seed. Defaults to `None`.
+        data_format: `"channels_last"` or `"channels_first"`. Defaults to `None`
+            (`kerastorch.config.image_data_format()`).
 
     Input shape: `(batch, H, W, C)` or `(H, W, C)`. Output shape: same as the input.
 
@@ -751,8 +796,8 @@ class RandomBrightness(_RandomLayer):
     [0.6000000238418579, 0.6000000238418579]
     """
 
-    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
+    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor, self.value_range = factor, tuple(value_range)
         self._range = _parse_factor(factor, "factor", f"RandomBrightness '{self.name}'", bound=(-1, 1))
 

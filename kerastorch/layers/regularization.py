@@ -2,15 +2,17 @@
 `AlphaDropout` and `ActivityRegularization`.
 
 The noise layers act only in training (`fit`, or a call with `training=True`) and are the
-identity otherwise. Their random numbers come from torch's generator (seed it with
-`torch.manual_seed`), so the masks cannot equal Keras' bit for bit; the statistics do.
+identity otherwise. Each holds a `kerastorch.random.SeedGenerator` made from its `seed`, as in
+Keras: two layers made with the same seed draw the same noise on the same input, call after
+call; with `seed=None` the generator's seed comes from Python's `random` when the layer is
+made, so `kerastorch.utils.set_random_seed` before building the model makes runs repeat.
 """
 
 import math
 
 import torch
 
-from kerastorch import config, regularizers
+from kerastorch import config, random, regularizers
 from kerastorch.layers.base import Layer, format_shape
 
 
@@ -27,13 +29,19 @@ def _check_rate(layer, value, arg="rate", upper_open=True):
 
 
 class _NoiseLayer(Layer):
-    """Identity outside training; shape-preserving; passes masks on."""
+    """Identity outside training; shape-preserving; passes masks on; draws from its SeedGenerator."""
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
         self.supports_masking = True
         self.built = True
+
+    def _make_seed_generator(self, active):
+        # Keras makes the generator only for a layer that draws (rate or stddev above 0), so an
+        # inactive one leaves Python's `random` untouched, as there.
+        if active:
+            self.seed_generator = random.SeedGenerator(self.seed)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -46,8 +54,9 @@ class _SpatialDropout(_NoiseLayer):
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        self.rate = _check_rate(self, rate)
+        self.rate = _check_rate(self, rate, upper_open=False)
         self.data_format = config.standardize_data_format(data_format)
+        self._make_seed_generator(self.rate > 0)
 
     def _noise_shape(self, shape):
         ones = [1] * self.rank
@@ -63,9 +72,8 @@ class _SpatialDropout(_NoiseLayer):
             )
         if not training or self.rate == 0:
             return inputs
-        keep = torch.empty(self._noise_shape(inputs.shape), dtype=inputs.dtype,
-                           device=inputs.device).bernoulli_(1 - self.rate)
-        return inputs * keep / (1 - self.rate)
+        return random._dropout(inputs, self.rate, self._noise_shape(inputs.shape), self.seed_generator,
+                               f"{type(self).__name__} layer '{self.name}'")
 
     def get_config(self):
         # Keras' own short config: no `trainable`, the dtype as a name (its SpatialDropout
@@ -83,8 +91,8 @@ class SpatialDropout1D(_SpatialDropout):
     kept values are scaled by `1 / (1 - rate)`.
 
     Args:
-        rate: Float in [0, 1), the fraction of channels to drop.
-        seed: Optional int seed (recorded in the config; torch's generator is used).
+        rate: Float in [0, 1], the fraction of channels to drop.
+        seed: Optional int seed. Defaults to `None` (drawn from Python's `random`).
 
     Example:
     >>> import torch
@@ -104,9 +112,9 @@ class SpatialDropout2D(_SpatialDropout):
     """Dropout of whole feature maps of images, in training only.
 
     Args:
-        rate: Float in [0, 1), the fraction of channels to drop.
+        rate: Float in [0, 1], the fraction of channels to drop.
         data_format: `"channels_last"` (default, `(batch, h, w, channels)`) or `"channels_first"`.
-        seed: Optional int seed (recorded in the config; torch's generator is used).
+        seed: Optional int seed. Defaults to `None` (drawn from Python's `random`).
 
     Example:
     >>> import torch
@@ -125,9 +133,9 @@ class SpatialDropout3D(_SpatialDropout):
     """Dropout of whole feature maps of volumes, in training only.
 
     Args:
-        rate: Float in [0, 1), the fraction of channels to drop.
+        rate: Float in [0, 1], the fraction of channels to drop.
         data_format: `"channels_last"` (default) or `"channels_first"`.
-        seed: Optional int seed (recorded in the config; torch's generator is used).
+        seed: Optional int seed. Defaults to `None` (drawn from Python's `random`).
 
     Example:
     >>> import torch
@@ -147,7 +155,7 @@ class GaussianNoise(_NoiseLayer):
 
     Args:
         stddev: Float in [0, 1], the noise's standard deviation.
-        seed: Optional int seed (recorded in the config; torch's generator is used).
+        seed: Optional int seed. Defaults to `None` (drawn from Python's `random`).
 
     Example:
     >>> import torch
@@ -159,11 +167,13 @@ class GaussianNoise(_NoiseLayer):
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.stddev = _check_rate(self, stddev, "stddev", upper_open=False)
+        self._make_seed_generator(self.stddev > 0)
 
     def call(self, inputs, training=None):
         if not training or self.stddev == 0:
             return inputs
-        return inputs + torch.randn_like(inputs) * self.stddev
+        return inputs + random._normal(tuple(inputs.shape), 0.0, self.stddev, inputs.dtype, self.seed_generator,
+                                       inputs.device)
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
@@ -174,7 +184,7 @@ class GaussianDropout(_NoiseLayer):
 
     Args:
         rate: Float in [0, 1), the equivalent dropout probability.
-        seed: Optional int seed (recorded in the config; torch's generator is used).
+        seed: Optional int seed. Defaults to `None` (drawn from Python's `random`).
 
     Example:
     >>> import torch
@@ -186,12 +196,14 @@ class GaussianDropout(_NoiseLayer):
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = _check_rate(self, rate)
+        self._make_seed_generator(self.rate > 0)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        return inputs * (1.0 + torch.randn_like(inputs) * stddev)
+        return inputs * random._normal(tuple(inputs.shape), 1.0, stddev, inputs.dtype, self.seed_generator,
+                                       inputs.device)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -208,7 +220,7 @@ class AlphaDropout(_NoiseLayer):
         rate: Float in [0, 1), the drop probability.
         noise_shape: Optional mask shape broadcast over the input (`None` axes take the
             input's size). Defaults to `None` (the input's shape).
-        seed: Optional int seed (recorded in the config; torch's generator is used).
+        seed: Optional int seed. Defaults to `None` (drawn from Python's `random`).
 
     Example:
     >>> import torch
@@ -224,13 +236,16 @@ class AlphaDropout(_NoiseLayer):
         super().__init__(seed=seed, **kwargs)
         self.rate = _check_rate(self, rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self._make_seed_generator(self.rate > 0)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        shape = inputs.shape if self.noise_shape is None else [
-            inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape)]
-        keep = torch.empty(shape, dtype=inputs.dtype, device=inputs.device).bernoulli_(1 - self.rate)
+        shape = random._noise_shape(inputs, self.noise_shape, f"AlphaDropout layer '{self.name}'")
+        # Keras keeps a value where a uniform draw is at least `rate`.
+        draws = random._uniform(shape, 0.0, 1.0, random._float_dtype(None, 'AlphaDropout'), self.seed_generator,
+                                 inputs.device)
+        keep = (draws >= self.rate).to(inputs.dtype)
         alpha_p = -self._ALPHA * self._SCALE
         a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
         b = -a * alpha_p * self.rate

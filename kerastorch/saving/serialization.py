@@ -15,6 +15,8 @@ import json
 import threading
 import warnings
 
+from kerastorch import _config_flags as _config
+
 _GLOBAL_CUSTOM_OBJECTS = {}   # "package>name" -> object
 _GLOBAL_CUSTOM_NAMES = {}     # object -> "package>name"
 _SCOPE = threading.local()
@@ -182,7 +184,8 @@ def _refuse_unsafe(config, where, safe_mode):
                 raise _UnsafeContentError(
                     f"{where} holds {what}{f' ({layer!r})' if layer else ''}, whose Python code would "
                     "run when loaded, and safe_mode=True refuses it. Only if you trust the source of "
-                    "this file, load it with safe_mode=False."
+                    "this file, load it with safe_mode=False (or call "
+                    "kerastorch.config.enable_unsafe_deserialization() first)."
                 )
             stack.extend(item.values())
         elif isinstance(item, (list, tuple)):
@@ -342,7 +345,8 @@ def deserialize_layer(config, custom_objects=None, safe_mode=True, where="config
     Args:
         config: Dict `{"class_name", "config", ("module", "registered_name")}`.
         custom_objects: Optional dict of name -> class or function.
-        safe_mode: Whether to refuse Lambda layers and serialized code. Defaults to `True`.
+        safe_mode: Whether to refuse Lambda layers and serialized code. Defaults to `True`;
+            `kerastorch.config.enable_unsafe_deserialization()` turns it off everywhere, as in Keras.
         where: Where the config came from (a file name), for error messages.
 
     Returns:
@@ -358,6 +362,7 @@ def deserialize_layer(config, custom_objects=None, safe_mode=True, where="config
     """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"{where}: expected a layer config dict with 'class_name' and 'config', got {config!r}.")
+    safe_mode = _config._effective_safe_mode(safe_mode)
     _refuse_unsafe(config, where, safe_mode)
     custom = _all_custom_objects(custom_objects)
     cls = layer_class(config["class_name"], config.get("registered_name"), custom, where)

@@ -5,6 +5,9 @@ import os
 import sys
 import time
 
+from kerastorch import config
+from kerastorch.utils import io_utils
+
 
 def _dynamic_display():
     return ((hasattr(sys.stdout, "isatty") and sys.stdout.isatty())
@@ -16,6 +19,10 @@ class Progbar:
 
     Values are shown as given (the trainer passes running means), as Keras'
     `ProgbarLogger` does.
+
+    With `kerastorch.config.disable_interactive_logging()`, each redraw becomes one plain
+    INFO record of the `"kerastorch"` logger instead of a line on stdout, as Keras sends
+    them to `absl.logging`.
 
     Args:
         target: Total number of steps, or `None` if unknown.
@@ -110,7 +117,10 @@ class Progbar:
                 timing = f" {now - self._start:.0f}s"
             info = timing + self._format_rate(per_step, self.unit_name) + self._format_values(self._values)
             line = bar + info
-            if self._dynamic:
+            if not config.is_interactive_logging_enabled():
+                # As Keras sends each redraw to absl.logging: one plain log record per redraw.
+                io_utils.logger.info(line)
+            elif self._dynamic:
                 pad = " " * max(self._prev_width - len(line), 0)
                 sys.stdout.write("\r" + shown + info + pad + ("\n" if finalize else ""))
                 self._prev_width = len(line)
@@ -123,6 +133,5 @@ class Progbar:
             digits = int(math.log10(self.target)) + 1
             line = (f"{current:{digits}d}/{self.target} - {now - self._start:.0f}s -"
                     f"{self._format_rate(per_step, self.unit_name)}" + self._format_values(self._values))
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            io_utils.print_msg(line)
         self._last_update = now
