@@ -1,8 +1,10 @@
 """Activation functions on torch tensors, with Keras 3's names, signatures and numerics.
 
 Each function is a thin call into `torch` / `torch.nn.functional` (no Python work per
-element), matching `keras.activations` on its torch backend. Layers resolve their
-`activation=` argument with `get()`, and write it to configs with `serialize()`.
+element), matching `keras.activations` on its torch backend; those Keras' ops also have
+(`relu`, `softmax`, `gelu`, ...) call `kerastorch.ops`, where they are implemented once.
+Layers resolve their `activation=` argument with `get()`, and write it to configs with
+`serialize()`.
 
 Example:
 >>> import torch
@@ -12,10 +14,14 @@ tensor([0., 2.])
 """
 
 import difflib
-import warnings
 
 import torch
 import torch.nn.functional as F
+
+# The activations Keras' ops also have are implemented once, in kerastorch.ops.nn (as Keras'
+# activations call its ops); this module adds the activation-only arguments and names.
+from kerastorch.ops._utils import tensor as _tensor
+from kerastorch.ops.nn import activations as _ops
 
 __all__ = [
     "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
@@ -45,20 +51,21 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     tensor([-5.0000, -2.5000,  0.0000,  5.0000,  5.0000])
     """
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return F.relu(x)  # the hot path
+        return _ops.relu(x)  # the hot path
+    x = _tensor(x)
     negative_part = None
     if negative_slope != 0.0:
         if max_value is None and threshold == 0:
-            return F.leaky_relu(x, negative_slope)
-        negative_part = F.relu(threshold - x) if threshold != 0 else F.relu(-x)
+            return _ops.leaky_relu(x, negative_slope)
+        negative_part = _ops.relu(threshold - x) if threshold != 0 else _ops.relu(-x)
     clip_max = max_value is not None
     if threshold != 0:
         x = torch.where(x > threshold, x, torch.zeros((), dtype=x.dtype, device=x.device))
     elif max_value == 6:
-        x = F.relu6(x)
+        x = _ops.relu6(x)
         clip_max = False
     else:
-        x = F.relu(x)
+        x = _ops.relu(x)
     if clip_max:
         x = torch.clamp(x, 0.0, max_value)
     if negative_part is not None:
@@ -79,7 +86,7 @@ def leaky_relu(x, negative_slope=0.2):
     >>> leaky_relu(torch.tensor([-1.0, 2.0]))
     tensor([-0.2000,  2.0000])
     """
-    return F.leaky_relu(x, negative_slope)
+    return _ops.leaky_relu(x, negative_slope)
 
 
 def relu6(x):
@@ -92,29 +99,7 @@ def relu6(x):
     >>> relu6(torch.tensor([-1.0, 3.0, 8.0]))
     tensor([0., 3., 6.])
     """
-    return F.relu6(x)
-
-
-def _softmax_like(fn, x, axis):
-    if axis is None:  # over every element, as numpy (torch would take the last axis)
-        return fn(x.reshape(-1), dim=-1).reshape(x.shape)
-    if isinstance(axis, (tuple, list)):
-        axes = [a % x.ndim for a in axis]
-        keep = [a for a in range(x.ndim) if a not in axes]
-        moved = x.permute(*keep, *axes)
-        out = fn(moved.reshape(*moved.shape[: len(keep)], -1), dim=-1).reshape(moved.shape)
-        inverse = [0] * x.ndim
-        for position, a in enumerate(keep + axes):
-            inverse[a] = position
-        return out.permute(*inverse)
-    if x.ndim and x.shape[axis] == 1:
-        warnings.warn(
-            f"You are using a softmax over axis {axis} of a tensor of shape "
-            f"{tuple(x.shape)}. This axis has size 1, so the output is always 1, "
-            "which is likely not what you intended. Did you mean to use a sigmoid instead?",
-            stacklevel=3,
-        )
-    return fn(x, dim=axis)
+    return _ops.relu6(x)
 
 
 def softmax(x, axis=-1):
@@ -129,9 +114,7 @@ def softmax(x, axis=-1):
     >>> softmax(torch.tensor([[0.0, 0.0, 0.0, 0.0]]))
     tensor([[0.2500, 0.2500, 0.2500, 0.2500]])
     """
-    if isinstance(axis, int) and x.ndim and x.shape[axis] != 1:
-        return F.softmax(x, dim=axis)  # the hot path
-    return _softmax_like(F.softmax, x, axis)
+    return _ops.softmax(x, axis)
 
 
 def log_softmax(x, axis=-1):
@@ -145,9 +128,7 @@ def log_softmax(x, axis=-1):
     >>> log_softmax(torch.tensor([0.0, 0.0])).exp()
     tensor([0.5000, 0.5000])
     """
-    if isinstance(axis, int) and x.ndim and x.shape[axis] != 1:
-        return F.log_softmax(x, dim=axis)
-    return _softmax_like(F.log_softmax, x, axis)
+    return _ops.log_softmax(x, axis)
 
 
 def elu(x, alpha=1.0):
@@ -161,7 +142,7 @@ def elu(x, alpha=1.0):
     >>> elu(torch.tensor([0.0, 1.0]))
     tensor([0., 1.])
     """
-    return F.elu(x, alpha)
+    return _ops.elu(x, alpha)
 
 
 def selu(x):
@@ -175,7 +156,7 @@ def selu(x):
     >>> selu(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 1.0507])
     """
-    return F.selu(x)
+    return _ops.selu(x)
 
 
 def softplus(x):
@@ -188,7 +169,7 @@ def softplus(x):
     >>> softplus(torch.tensor([0.0]))
     tensor([0.6931])
     """
-    return F.softplus(x)
+    return _ops.softplus(x)
 
 
 def softsign(x):
@@ -201,7 +182,7 @@ def softsign(x):
     >>> softsign(torch.tensor([-1.0, 3.0]))
     tensor([-0.5000,  0.7500])
     """
-    return F.softsign(x)
+    return _ops.softsign(x)
 
 
 def soft_shrink(x, threshold=0.5):
@@ -215,7 +196,7 @@ def soft_shrink(x, threshold=0.5):
     >>> soft_shrink(torch.tensor([-1.0, 0.2, 1.0]))
     tensor([-0.5000,  0.0000,  0.5000])
     """
-    return F.softshrink(x, threshold)
+    return _ops.soft_shrink(x, threshold)
 
 
 def sparse_plus(x):
@@ -228,7 +209,7 @@ def sparse_plus(x):
     >>> sparse_plus(torch.tensor([-2.0, 0.0, 2.0]))
     tensor([0.0000, 0.2500, 2.0000])
     """
-    return torch.where(x <= -1, torch.zeros_like(x), torch.where(x < 1, 0.25 * (x + 1) ** 2, x))
+    return _ops.sparse_plus(x)
 
 
 def silu(x):
@@ -241,7 +222,7 @@ def silu(x):
     >>> silu(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7311])
     """
-    return F.silu(x)
+    return _ops.silu(x)
 
 
 swish = silu
@@ -258,7 +239,7 @@ def squareplus(x, b=4):
     >>> squareplus(torch.tensor([0.0]))
     tensor([1.])
     """
-    return (x + torch.sqrt(x * x + b)) / 2
+    return _ops.squareplus(x, b)
 
 
 def gelu(x, approximate=False):
@@ -274,7 +255,7 @@ def gelu(x, approximate=False):
     >>> gelu(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.8413])
     """
-    return F.gelu(x, approximate="tanh" if approximate else "none")
+    return _ops.gelu(x, approximate)
 
 
 def celu(x, alpha=1.0):
@@ -288,7 +269,7 @@ def celu(x, alpha=1.0):
     >>> celu(torch.tensor([0.0, 1.0]))
     tensor([0., 1.])
     """
-    return F.celu(x, alpha)
+    return _ops.celu(x, alpha)
 
 
 def glu(x, axis=-1):
@@ -302,7 +283,7 @@ def glu(x, axis=-1):
     >>> glu(torch.tensor([[2.0, 0.0]]))
     tensor([[1.]])
     """
-    return F.glu(x, dim=axis)
+    return _ops.glu(x, axis)
 
 
 def tanh(x):
@@ -328,7 +309,7 @@ def tanh_shrink(x):
     >>> tanh_shrink(torch.tensor([0.0]))
     tensor([0.])
     """
-    return F.tanhshrink(x)
+    return _ops.tanh_shrink(x)
 
 
 def hard_tanh(x):
@@ -341,7 +322,7 @@ def hard_tanh(x):
     >>> hard_tanh(torch.tensor([-2.0, 0.5, 2.0]))
     tensor([-1.0000,  0.5000,  1.0000])
     """
-    return F.hardtanh(x, -1.0, 1.0)
+    return _ops.hard_tanh(x)
 
 
 def hard_shrink(x, threshold=0.5):
@@ -355,7 +336,7 @@ def hard_shrink(x, threshold=0.5):
     >>> hard_shrink(torch.tensor([-1.0, 0.2, 1.0]))
     tensor([-1.,  0.,  1.])
     """
-    return F.hardshrink(x, threshold)
+    return _ops.hard_shrink(x, threshold)
 
 
 def threshold(x, threshold, default_value):
@@ -373,7 +354,7 @@ def threshold(x, threshold, default_value):
     >>> threshold(torch.tensor([-1.0, 2.0]), 0.0, -5.0)
     tensor([-5.,  2.])
     """
-    return F.threshold(x, threshold, default_value)
+    return _ops.threshold(x, threshold, default_value)
 
 
 def sigmoid(x):
@@ -386,7 +367,7 @@ def sigmoid(x):
     >>> sigmoid(torch.tensor([0.0]))
     tensor([0.5000])
     """
-    return torch.sigmoid(x)
+    return _ops.sigmoid(x)
 
 
 def exponential(x):
@@ -414,7 +395,7 @@ def hard_sigmoid(x):
     >>> hard_sigmoid(torch.tensor([-4.0, 0.0, 1.5, 4.0]))
     tensor([0.0000, 0.5000, 0.7500, 1.0000])
     """
-    return F.hardsigmoid(x)
+    return _ops.hard_sigmoid(x)
 
 
 def log_sigmoid(x):
@@ -427,7 +408,7 @@ def log_sigmoid(x):
     >>> log_sigmoid(torch.tensor([0.0])).exp()
     tensor([0.5000])
     """
-    return F.logsigmoid(x)
+    return _ops.log_sigmoid(x)
 
 
 def sparse_sigmoid(x):
@@ -440,7 +421,7 @@ def sparse_sigmoid(x):
     >>> sparse_sigmoid(torch.tensor([-2.0, 0.0, 2.0]))
     tensor([0.0000, 0.5000, 1.0000])
     """
-    return torch.clamp(0.5 * (x + 1), 0.0, 1.0)
+    return _ops.sparse_sigmoid(x)
 
 
 def hard_silu(x):
@@ -453,7 +434,7 @@ def hard_silu(x):
     >>> hard_silu(torch.tensor([-4.0, 0.0, 4.0]))
     tensor([-0., 0., 4.])
     """
-    return F.hardswish(x)
+    return _ops.hard_silu(x)
 
 
 hard_swish = hard_silu
@@ -507,15 +488,7 @@ def sparsemax(x, axis=-1):
     >>> sparsemax(torch.tensor([0.5, 0.4, -1.0]))
     tensor([0.5500, 0.4500, 0.0000])
     """
-    z, _ = torch.sort(x, dim=axis, descending=True)
-    cumsum = torch.cumsum(z, dim=axis)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    r = torch.arange(1, x.shape[axis] + 1, device=x.device, dtype=x.dtype).view(shape)
-    support = (1 + r * z) > cumsum  # z_k > (cumsum_k - 1) / k; always true for k = 1
-    k = support.sum(dim=axis, keepdim=True)
-    tau = (torch.gather(cumsum, axis, k - 1) - 1) / k.to(x.dtype)
-    return torch.clamp(x - tau, min=0.0)
+    return _ops.sparsemax(x, axis)
 
 
 _ACTIVATIONS = {

@@ -24,6 +24,9 @@ import torch
 import torch.nn.functional as F
 
 from kerastorch import config
+# The crossentropies' numerics live in kerastorch.ops.nn (Keras' ops of the same names); the
+# functions here add label smoothing, ignore_class and the loss-specific checks.
+from kerastorch.ops.nn import losses as _nn_losses
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -460,13 +463,6 @@ def _warn_single_class(name, y_pred):
         )
 
 
-def _clipped_log_probs(y_pred, axis):
-    # Keras' torch backend: renormalise, then clip to [eps, 1 - eps] before the log.
-    eps = config.epsilon()
-    p = y_pred / torch.sum(y_pred, dim=axis, keepdim=True)
-    return torch.log(torch.clamp(p, eps, 1.0 - eps))
-
-
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Categorical crossentropy between one-hot targets and predicted probabilities.
 
@@ -500,8 +496,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
             f"y_true.shape={tuple(y_true.shape)} and y_pred.shape={tuple(y_pred.shape)}. For integer "
             "class ids use sparse_categorical_crossentropy."
         )
-    log_prob = F.log_softmax(y_pred, dim=axis) if from_logits else _clipped_log_probs(y_pred, axis)
-    return -torch.sum(y_true * log_prob, dim=axis)
+    return _nn_losses.categorical_values(y_true, y_pred, from_logits, axis)
 
 
 def categorical_focal_crossentropy(
@@ -563,17 +558,7 @@ def _sparse_cce(y_true, y_pred, from_logits, ignore_class, axis):
             f"the class axis, got y_true.shape={tuple(target.shape)} and "
             f"y_pred.shape={tuple(y_pred.shape)}. For one-hot targets use categorical_crossentropy."
         )
-    squeeze = y_pred.dim() == 1
-    if squeeze:
-        y_pred, target = y_pred.unsqueeze(0), target.unsqueeze(0)
-    elif axis % y_pred.dim() != 1:
-        y_pred = y_pred.movedim(axis % y_pred.dim(), 1)
-    if from_logits:
-        res = F.cross_entropy(y_pred, target, reduction="none")
-    else:
-        res = F.nll_loss(_clipped_log_probs(y_pred, 1), target, reduction="none")
-    if squeeze:
-        res = res.squeeze(0)
+    res = _nn_losses.sparse_values(target, y_pred, from_logits, axis)
     if valid is not None:
         valid = valid.reshape(res.shape)
         res = torch.where(valid, res, torch.zeros_like(res))
@@ -639,10 +624,7 @@ def _elementwise_bce(y_true, y_pred, from_logits):
             "binary_crossentropy: targets and predictions must have the same shape, got "
             f"y_true.shape={tuple(y_true.shape)} and y_pred.shape={tuple(y_pred.shape)}."
         )
-    if from_logits:
-        return F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
-    eps = config.epsilon()
-    return F.binary_cross_entropy(torch.clamp(y_pred, eps, 1.0 - eps), y_true, reduction="none")
+    return _nn_losses.binary_values(y_true, y_pred, from_logits)
 
 
 def binary_focal_crossentropy(

@@ -14,6 +14,9 @@ import torch.nn.functional as F
 
 from kerastorch import activations, config, initializers
 from kerastorch.layers.base import Layer, format_shape, get_activation
+# The padding geometry is shared with kerastorch.ops (pooling.py and reshaping.py import it from here).
+from kerastorch.ops.nn._spatial import (crop_transposed, pad_spatial, same_padding,  # noqa: F401
+                                        transpose_output_length)
 
 
 def normalize_tuple(value, rank, arg, layer):
@@ -43,14 +46,6 @@ def normalize_padding(value, layer, allowed=("valid", "same")):
             f"{', '.join(repr(a) for a in allowed)}, got padding={value!r}."
         )
     return padding
-
-
-def same_padding(size, kernel, stride, dilation=1):
-    """TensorFlow's "same" padding for one axis: (before, after), the odd pixel at the end."""
-    k_eff = (kernel - 1) * dilation + 1
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + k_eff - size, 0)
-    return total // 2, total - total // 2
 
 
 def conv_output_length(size, kernel, stride, padding, dilation=1):
@@ -109,14 +104,6 @@ def _rank_error(layer, input_shape):
         f"have shape {layout}. To fix it, put {hint} before this layer, or give the model "
         f"samples of that shape with Input(shape={layout})."
     )
-
-
-def pad_spatial(inputs, pads, value=0.0):
-    """Pads the spatial axes of an (N, C, *spatial) tensor by `pads` [(before, after), ...]."""
-    flat = []
-    for before, after in reversed(pads):
-        flat.extend((before, after))
-    return F.pad(inputs, flat, value=value)
 
 
 class BaseConv(Layer):
@@ -390,23 +377,6 @@ def _keras_to_torch_kernel(rank):
     return to_internal, to_keras
 
 
-def transpose_output_length(size, kernel, stride, padding, output_padding=None, dilation=1):
-    """Keras' (TensorFlow's) output length of a transposed convolution axis; `None` stays `None`.
-
-    `"valid"`: `(n - 1) * s + k_eff + op`, where `op` defaults to `max(k_eff, s) - k_eff`.
-    `"same"`: `n * s` by default, or `(n - 1) * s + k_eff % 2 + op` with an explicit `op`.
-    """
-    if size is None:
-        return None
-    k_eff = (kernel - 1) * dilation + 1
-    if padding == "valid":
-        op = max(k_eff, stride) - k_eff if output_padding is None else output_padding
-        return (size - 1) * stride + k_eff + op
-    if output_padding is None:
-        return size * stride
-    return (size - 1) * stride + k_eff % 2 + output_padding
-
-
 class BaseConvTranspose(BaseConv):
     """Shared machinery of `Conv1DTranspose`/`Conv2DTranspose`/`Conv3DTranspose`.
 
@@ -479,18 +449,8 @@ class BaseConvTranspose(BaseConv):
         spatial = tuple(x.shape[2:])
         targets = self._output_spatial(spatial)
         full = self._conv_t(x, self.kernel, None, self.strides, 0, 0, 1, self.dilation_rate)
-        for axis, (n, k, s, d, target) in enumerate(zip(spatial, self.kernel_size, self.strides,
-                                                        self.dilation_rate, targets)):
-            dim = axis + 2
-            k_eff = (k - 1) * d + 1
-            length = full.shape[dim]          # (n - 1) * s + k_eff
-            # Padding of the forward "same" convolution from `target` to `n` (TensorFlow's rule).
-            before = max((n - 1) * s + k_eff - target, 0) // 2 if self.padding == "same" else 0
-            keep = min(target, length - before)
-            full = full.narrow(dim, before, keep)
-            if keep < target:
-                pad = [0, 0] * (full.dim() - dim - 1) + [0, target - keep]
-                full = F.pad(full, pad)
+        full = crop_transposed(full, spatial, self.kernel_size, self.strides, self.dilation_rate,
+                               self.padding, targets)
         if self.bias is not None:
             full = full + self.bias.view(-1, *([1] * self.rank))
         return self._finish(full)

@@ -1,3 +1,0 @@
-"""Keras' `keras.ops` nn functions on torch tensors."""
-
-__all__ = []
