@@ -396,8 +396,12 @@ class Layer(torch.nn.Module):
 
     @property
     def losses(self):
-        """Regularization penalties of this layer's weights and its last activity, as tensors."""
-        out = [reg(self._keras_value(n)) for n, reg in self._regularizers.items()]
+        """Regularization penalties of this layer's trainable weights and its last activity, as tensors.
+
+        A frozen weight adds no penalty, as in Keras (it regularizes `trainable_weights` only).
+        """
+        out = [reg(self._keras_value(n)) for n, reg in self._regularizers.items()
+               if self.trainable and getattr(getattr(self, n), "requires_grad", False)]
         if self._activity_loss is not None:
             out.append(self._activity_loss)
         for child in self._sublayers():

@@ -298,7 +298,9 @@ class Trainer:
             y_pred, loss = self._step_fns["train"](x, y, sample_weight)
             if not self._targets_checked:
                 self._check_targets_once(y, y_pred.detach())
-        if self._loss_scaler is not None:
+        if not getattr(self, "_trainable_params", True):
+            pass   # a frozen model: Keras reports the loss and metrics and updates nothing
+        elif self._loss_scaler is not None:
             self._loss_scaler.backward(loss)
             if self._loss_scaler.unscale_and_check(self._trainable_params):
                 self.optimizer.step()
@@ -470,6 +472,10 @@ class Trainer:
 
     def _build_optimizer(self):
         self._loss_scaled = getattr(self.optimizer, "loss_scale_factor", None) is not None
+        if not any(p.requires_grad for p in self.parameters()):
+            warnings.warn("The model does not have any trainable weights: training computes the loss and "
+                          "metrics and changes no weight (as in Keras). Set `trainable = True` on the "
+                          "layers to train, then compile again.", stacklevel=3)
         if self._optimizer_built:
             return
         params = [p for p in self.parameters() if p.requires_grad]
