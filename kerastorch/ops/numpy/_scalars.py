@@ -15,7 +15,11 @@ from kerastorch.backend.dtypes import result_type, standardize_dtype, to_torch_d
 from kerastorch.backend.tensors import convert_to_tensor
 
 Tensor = torch.Tensor
-_FLOAT_SIZES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
+_HALF = frozenset((torch.float16, torch.bfloat16))
+# For each floatx: the tensor dtypes a Python float meets unrounded when Keras converts it to floatx.
+_FLOAT_RAW = {"float16": _HALF, "bfloat16": _HALF,
+              "float32": _HALF | {torch.float32, torch.complex64},
+              "float64": _HALF | {torch.float32, torch.float64, torch.complex64, torch.complex128}}
 
 
 def raw_scalar_ok(t, s):
@@ -28,12 +32,12 @@ def raw_scalar_ok(t, s):
     be rounded before it meets `t` (a float64 tensor while floatx is float32).
     """
     kind = type(s)
-    if kind is bool:
-        return t.dim() > 0
+    if kind is float:
+        return t.dtype in _FLOAT_RAW[config.floatx()] and t.dim() > 0
     if kind is int:
         return t.dtype is not torch.bool and t.dim() > 0
-    if kind is float:
-        return t.is_floating_point() and t.itemsize <= _FLOAT_SIZES[config.floatx()] and t.dim() > 0
+    if kind is bool:
+        return t.dim() > 0
     return False
 
 

@@ -122,6 +122,8 @@ def multiply(x1, x2):
 
 
 def _divide(x1, x2):
+    if type(x1) is Tensor and type(x2) is Tensor:
+        return torch.divide(x1, x2)
     # Keras' torch backend hands Python numbers to torch as they are here.
     if not isinstance(x1, _PY_NUMBERS):
         x1 = tensor(x1)

@@ -25,9 +25,13 @@ __all__ = ["abs", "absolute", "angle", "cbrt", "ceil", "conj", "conjugate", "exp
            "reciprocal", "round", "sign", "signbit", "sqrt", "square", "trunc"]
 
 
+_FLOATING = frozenset((torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64,
+                       torch.complex128))
+
+
 def _to_float(x):
     """Int and bool tensors in floatx (as Keras' torch backend does before `exp`-like ops)."""
-    if x.is_floating_point() or x.is_complex():
+    if x.dtype in _FLOATING:
         return x
     return x.to(floatx_torch())
 

@@ -29,6 +29,8 @@ __all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "average", "count_n
 
 # Integer dtypes Keras sums (and multiplies) in int32.
 _SMALL_INTS = frozenset((torch.bool, torch.uint8, torch.int8, torch.int16))
+_FLOATING = frozenset((torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64,
+                       torch.complex128))
 
 
 def _no_axes(axis):
@@ -53,11 +55,12 @@ def sum(x, axis=None, keepdims=False):
     tensor([3., 7.])
     """
     x = tensor(x)
-    if x.is_floating_point() and (axis is None or type(axis) is int):
+    floating = x.dtype in _FLOATING
+    if floating and (axis is None or type(axis) is int):
         return torch.sum(x) if axis is None and not keepdims else torch.sum(x, axis, keepdims)
     if _no_axes(axis):
         return x
-    if x.is_floating_point():
+    if floating:
         return torch.sum(x, axis_tuple(axis), keepdims)
     return torch.sum(x, dim=axis_tuple(axis), keepdim=keepdims,
                      dtype=torch.int32 if x.dtype in _SMALL_INTS else x.dtype)
