@@ -240,8 +240,6 @@ def test_attention_matches_a_numpy_softmax_attention_and_masks_like_keras():
 
 
 def test_attention_follows_the_flash_attention_setting(monkeypatch):
-    if not hasattr(config, "disable_flash_attention"):
-        pytest.skip("kerastorch.config has no flash attention switch in this checkout")
     import torch.nn.attention as attention
 
     used = []

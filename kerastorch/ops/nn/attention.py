@@ -28,8 +28,7 @@ def _large_negative(dtype):
 def _flash_choice(flash_attention):
     """`flash_attention`, or, when `None`, `kerastorch.config.is_flash_attention_enabled()`."""
     if flash_attention is None:
-        enabled = getattr(config, "is_flash_attention_enabled", None)
-        flash_attention = enabled() if enabled is not None else None
+        flash_attention = config.is_flash_attention_enabled()     # None (auto) or False
     if flash_attention not in (None, True, False):
         raise ValueError(f"ops.dot_product_attention: `flash_attention` must be None, True or False, "
                          f"got flash_attention={flash_attention!r}.")
