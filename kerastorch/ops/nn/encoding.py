@@ -49,7 +49,11 @@ def _encode(name, ids, num_classes, axis, dtype):
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """One-hot encodes integer class ids.
 
-    Ids outside `[0, num_classes)` (negative ones, for instance) give all-zero vectors.
+    Ids outside `[0, num_classes)` (negative ones, for instance) give all-zero vectors, as in
+    Keras' JAX and TensorFlow backends (its torch backend raises for ids `>= num_classes`). A
+    negative `axis` counts from the end of the result, as in JAX (Keras 3.15.1's torch backend
+    misplaces the axes for negative values other than -1: `axis=-2` on a `(2, 3)` input gives
+    shape `(4, 3, 2)` there, `(2, 4, 3)` here).
 
     Args:
         x: Integer tensor of class ids (float ids are truncated).
