@@ -461,9 +461,14 @@ class RNN(Layer):
             if mask.dim() == 3:
                 mask = mask[..., 0]
             mask = mask.to(torch.bool)
-            lengths = _right_padding_lengths(mask)
-            if lengths is not None and bool((lengths == steps).all()):
-                mask = lengths = None       # nothing is masked: the plain path is the same
+            if torch.compiler.is_exporting() or torch.jit.is_tracing():
+                # An exported program must hold for every padding: no look at the mask's values
+                # (that choice would be frozen to the example's); the step loop applies any mask.
+                lengths = None
+            else:
+                lengths = _right_padding_lengths(mask)
+                if lengths is not None and bool((lengths == steps).all()):
+                    mask = lengths = None       # nothing is masked: the plain path is the same
 
         if isinstance(cell, RNNCellBase):
             in_masks, rec_masks = cell._make_masks(sequences, states, training,
