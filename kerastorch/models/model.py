@@ -146,9 +146,12 @@ class Model(Trainer, Layer):
         exactly. The file is written atomically (a temporary file, then renamed).
 
         Args:
-            filepath: Path ending in `.keras`.
+            filepath: Path ending in `.keras`; a folder name with `zipped=False`; or a path
+                ending in `.h5` for Keras' legacy HDF5 format (with Keras' legacy warning).
             overwrite: Whether to replace an existing file. Defaults to `True`.
-            zipped: Accepted for compatibility; the archive is always zipped.
+            zipped: `False` writes Keras' unzipped folder instead of the zip. Defaults to
+                `None` (zipped).
+            **kwargs: `include_optimizer` (default `True`) and Keras' deprecated `save_format`.
 
         Example:
         >>> import os, tempfile, kerastorch

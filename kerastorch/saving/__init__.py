@@ -1,7 +1,7 @@
 """Saving and loading, in Keras 3's own formats, as in `keras.saving`.
 
 - `.keras` archives (`save_model`/`load_model`), readable by real Keras 3 and back;
-- `.weights.h5` weights files, and legacy Keras 2 `.h5` files (read);
+- `.weights.h5` weights files, and legacy Keras `.h5` files (read and written);
 - configs and JSON (`model.to_json()`, `model_from_json`), `clone_model`;
 - the custom-object registry (`register_keras_serializable`, `custom_objects=`);
 - `safe_mode=True` by default: Lambda layers and serialized code are refused.
@@ -38,35 +38,68 @@ def _suffix(filepath):
 
 
 def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=True, **kwargs):
-    """Saves a model to a `.keras` archive (Keras 3's format), atomically.
+    """Saves a model in Keras 3's format (a `.keras` archive or an unzipped folder), or legacy `.h5`.
 
     Args:
         model: The kerastorch model.
-        filepath: Path ending in `.keras`.
+        filepath: Path ending in `.keras`; with `zipped=False`, a folder name (not ending in
+            `.keras`); or a path ending in `.h5`/`.hdf5` for Keras' legacy HDF5 format (with
+            Keras' warning that it is legacy).
         overwrite: Whether to replace an existing file. Defaults to `True`.
-        zipped: Accepted for compatibility; the archive is always zipped.
+        zipped: `False` writes Keras' unzipped folder (`config.json`, `metadata.json`,
+            `model.weights.h5`, `assets/`) instead of the zip. Defaults to `None` (zipped).
         include_optimizer: Whether to save the optimizer's state. Defaults to `True`.
+        **kwargs: `save_format` only, which Keras 3 deprecated: accepted (with a warning)
+            when it agrees with the path's extension, refused otherwise.
 
     Raises:
-        ValueError: for another extension; `.h5` (legacy) saving is not supported, use `.keras`.
+        ValueError: for another extension, `zipped=False` with a `.keras` path, or other
+            arguments.
+
+    Example:
+    >>> import os, tempfile, kerastorch
+    >>> from kerastorch import layers
+    >>> model = kerastorch.Sequential([layers.Input(shape=(2,)), layers.Dense(1)])
+    >>> folder = os.path.join(tempfile.mkdtemp(), "model")
+    >>> save_model(model, folder, zipped=False)
+    >>> sorted(os.listdir(folder))
+    ['assets', 'config.json', 'metadata.json', 'model.weights.h5']
     """
-    from kerastorch.saving import keras_format
+    import warnings
+
+    from kerastorch.saving import keras_format, legacy_h5
 
     path = _suffix(filepath)
+    is_h5 = path.endswith((".h5", ".hdf5"))
+    save_format = kwargs.pop("save_format", None)
+    if save_format:
+        if not (is_h5 or path.endswith(".keras")):
+            raise ValueError("The `save_format` argument is deprecated in Keras 3. Please remove this "
+                             "argument and pass a file path with either `.keras` or `.h5` extension. "
+                             f"Received: save_format={save_format!r}")
+        warnings.warn("The `save_format` argument is deprecated in Keras 3. We recommend removing this "
+                      "argument as it can be inferred from the file path. "
+                      f"Received: save_format={save_format!r}", stacklevel=3)
     if kwargs:
-        raise TypeError(f"save_model: unexpected arguments {sorted(kwargs)}.")
+        raise ValueError(f"save_model: the following argument(s) are not supported: {sorted(kwargs)} "
+                         "(as in Keras). Accepted: overwrite, zipped, include_optimizer.")
+    if is_h5:
+        warnings.warn(legacy_h5.LEGACY_WARNING, UserWarning, stacklevel=3)
+    zipped = True if zipped is None else zipped
+    if not zipped:
+        if path.endswith(".keras"):
+            raise ValueError("When using `zipped=False`, the `filepath` argument should not end in "
+                             f"`.keras` (it names a folder). Received: filepath={os.fspath(filepath)!r}")
+        return keras_format.save_model(model, filepath, overwrite=overwrite,
+                                       include_optimizer=include_optimizer, zipped=False)
     if path.endswith(".keras"):
         return keras_format.save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
-    if path.endswith((".h5", ".hdf5")):
-        raise ValueError(
-            f"save_model({os.fspath(filepath)!r}): kerastorch writes Keras 3's format only; the "
-            "legacy .h5 model format can be read but not written. Save to a path ending in '.keras' "
-            "(or weights only with save_weights('....weights.h5'))."
-        )
+    if is_h5:
+        return legacy_h5.save_model(model, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
     raise ValueError(
-        f"save_model: the file name must end in '.keras', got {os.fspath(filepath)!r}. For weights "
-        "only use model.save_weights('name.weights.h5'); for a standalone PyTorch program, "
-        "model.export('name.pt2')."
+        f"save_model: the file name must end in '.keras' (or '.h5' for the legacy format), got "
+        f"{os.fspath(filepath)!r}. For Keras' unzipped folder pass zipped=False; for weights only use "
+        "model.save_weights('name.weights.h5'); for a standalone PyTorch program, model.export('name.pt2')."
     )
 
 
@@ -74,7 +107,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a model saved by kerastorch or real Keras 3 (`.keras`), or a legacy Keras `.h5`.
 
     Args:
-        filepath: Path to a `.keras` or `.h5` file.
+        filepath: Path to a `.keras` or `.h5` file, or a folder written by `save(..., zipped=False)`.
         custom_objects: Optional dict mapping names to custom classes or functions.
         compile: Whether to compile the model from its saved compile config, restoring
             the optimizer's state. Defaults to `True`.
@@ -91,6 +124,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     from kerastorch.saving import keras_format, legacy_h5
 
     path = _suffix(filepath)
+    if keras_format.is_model_folder(filepath):    # save(..., zipped=False)
+        return keras_format.load_model(filepath, custom_objects, compile, safe_mode)
     if path.endswith((".h5", ".hdf5")):
         return legacy_h5.load_model(filepath, custom_objects, compile, safe_mode)
     if path.endswith(".keras"):

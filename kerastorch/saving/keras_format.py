@@ -21,15 +21,7 @@ def model_config(model):
     return out
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
-    """Saves `model` to a `.keras` file that real Keras 3 can load, atomically.
-
-    Args:
-        model: A kerastorch `Sequential`.
-        filepath: Path ending in `.keras`.
-        overwrite: Whether to replace an existing file. Defaults to `True`.
-        include_optimizer: Whether to save the optimizer's state. Defaults to `True`.
-    """
+def _check_describable(model):
     if getattr(model, "_plain_module", lambda: False)():
         raise TypeError(
             f"Model '{model.name}' wraps a plain torch.nn.Module ({type(model.module).__name__}), whose "
@@ -37,19 +29,66 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             "model.save_weights('name.weights.h5') or torch.save(model.state_dict(), 'name.pt'), or "
             "a standalone program with model.export('name.pt2')."
         )
-    config = model_config(model)
-    weights = io.BytesIO()
+
+
+def _members(model, include_optimizer):
+    """The three members of a `.keras` archive (or unzipped folder), as bytes, by file name."""
     import h5py
 
+    _check_describable(model)
+    config = model_config(model)
+    weights = io.BytesIO()
     with h5py.File(weights, "w") as h5:
         weights_h5.write_model(h5, model, include_optimizer=include_optimizer)
     metadata = {"keras_version": _KERAS_VERSION,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    return {"metadata.json": json.dumps(metadata).encode(), "config.json": json.dumps(config).encode(),
+            "model.weights.h5": weights.getvalue()}
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True, zipped=True):
+    """Saves `model` in Keras 3's format, which real Keras 3 can load, atomically.
+
+    Args:
+        model: A kerastorch `Sequential`.
+        filepath: Path ending in `.keras` (zipped), or a folder name (unzipped).
+        overwrite: Whether to replace an existing file. Defaults to `True`.
+        include_optimizer: Whether to save the optimizer's state. Defaults to `True`.
+        zipped: `True` writes the `.keras` zip; `False` writes Keras' unzipped folder
+            (`config.json`, `metadata.json`, `model.weights.h5`, an empty `assets/`).
+            Defaults to `True`.
+    """
+    members = _members(model, include_optimizer)
+    if not zipped:
+        _save_folder(members, os.fspath(filepath), overwrite)
+        return
     with atomic_write(filepath, overwrite=overwrite) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("metadata.json", json.dumps(metadata))
-            zf.writestr("config.json", json.dumps(config))
-            zf.writestr("model.weights.h5", weights.getvalue(), compress_type=zipfile.ZIP_STORED)
+            for member in ("metadata.json", "config.json"):
+                zf.writestr(member, members[member])
+            zf.writestr("model.weights.h5", members["model.weights.h5"], compress_type=zipfile.ZIP_STORED)
+
+
+def _save_folder(members, folder, overwrite):
+    # Keras' `save(path, zipped=False)` layout: the archive's members as files of a folder.
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise FileExistsError(f"save(zipped=False) writes a folder, but {folder} is a file. Choose "
+                              "another path, or remove the file.")
+    if not overwrite and os.path.exists(os.path.join(folder, "config.json")):
+        raise FileExistsError(f"{folder} already holds a saved model and overwrite=False; pass "
+                              "overwrite=True to replace it, or choose another path.")
+    # Keras also makes an (empty) `assets/` folder beside the files (for absolute paths; a
+    # relative path sends it to a temporary folder instead, a quirk not copied).
+    os.makedirs(os.path.join(folder, "assets"), exist_ok=True)
+    for member, data in members.items():
+        with atomic_write(os.path.join(folder, member)) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(data)
+
+
+def is_model_folder(filepath):
+    """Whether `filepath` is a folder written by `save(..., zipped=False)` (it holds config.json)."""
+    return os.path.isdir(filepath) and os.path.isfile(os.path.join(filepath, "config.json"))
 
 
 def _open_archive(filepath):
@@ -74,8 +113,17 @@ def _open_archive(filepath):
 
 
 def read_archive(filepath):
-    """Returns `(config dict, weights bytes or None)` of a `.keras` archive, checked."""
+    """Returns `(config dict, weights bytes or None)` of a `.keras` archive (or unzipped folder), checked."""
     name = os.fspath(filepath)
+    if is_model_folder(filepath):
+        try:
+            with open(os.path.join(name, "config.json"), "rb") as f:
+                config = json.loads(f.read().decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError(f"{name}/config.json is not valid JSON: {e}") from None
+        weights_path = os.path.join(name, "model.weights.h5")
+        weights = open(weights_path, "rb").read() if os.path.exists(weights_path) else None
+        return config, weights
     with _open_archive(filepath) as zf:
         members = zf.namelist()
         if "config.json" not in members:
@@ -126,7 +174,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a `.keras` archive written by kerastorch or by real Keras 3.
 
     Args:
-        filepath: Path to the `.keras` file.
+        filepath: Path to the `.keras` file, or to a folder written by `save(..., zipped=False)`.
         custom_objects: Optional dict of name -> class or function.
         compile: Whether to compile the model from the saved compile config. Defaults to `True`.
         safe_mode: Whether to refuse Lambda layers. Defaults to `True`.

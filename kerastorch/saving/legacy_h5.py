@@ -167,3 +167,80 @@ def _load_optimizer(model, filepath, name):
     apply = weights_h5._plan_optimizer(values, model, name)
     if apply is not None:
         apply()
+
+
+LEGACY_WARNING = (
+    "You are saving your model as an HDF5 file via `model.save()` or "
+    "`keras.saving.save_model(model)`. This file format is considered legacy. We recommend using "
+    "instead the native Keras format, e.g. `model.save('my_model.keras')` or "
+    "`keras.saving.save_model(model, 'my_model.keras')`."
+)
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """Writes a whole model to a legacy `.h5` file, as Keras 3's `save("x.h5")` does, atomically.
+
+    Layout: root attributes `backend`, `keras_version`, `model_config` (JSON) and, when
+    compiled, `training_config`; `model_weights/<layer name>/<weight path>` with the ordered
+    `weight_names` of each layer and `layer_names` on `model_weights`; the optimizer's
+    variables under `optimizer_weights`, in Keras' order. The caller warns that the format is
+    legacy (Keras' message, `LEGACY_WARNING`).
+
+    Args:
+        model: The kerastorch model (its architecture must be describable, as for `.keras`).
+        filepath: Path ending in `.h5` or `.hdf5`.
+        overwrite: Whether to replace an existing file. Defaults to `True`.
+        include_optimizer: Whether to write the optimizer's state. Defaults to `True`.
+    """
+    import h5py
+
+    from kerastorch.saving import keras_format, serialization
+    from kerastorch.saving.atomic import atomic_write
+
+    keras_format._check_describable(model)
+    config = serialization.serialize_layer(model)
+    model_config = {"class_name": config["class_name"], "config": config["config"]}
+    training = serialization.serialize_compile_config(model)
+    if training is not None:
+        training = dict(training)
+        optimizer = training.pop("optimizer", None)
+        if isinstance(optimizer, dict):
+            training["optimizer_config"] = {"class_name": optimizer["class_name"],
+                                            "config": optimizer["config"]}
+    version = keras_format._KERAS_VERSION
+    with atomic_write(filepath, overwrite=overwrite) as tmp:
+        with h5py.File(tmp, "w") as h5:
+            h5.attrs["backend"] = "torch"
+            h5.attrs["keras_version"] = version
+            h5.attrs["model_config"] = json.dumps(model_config)
+            if training is not None:
+                h5.attrs["training_config"] = json.dumps(training)
+            root = h5.create_group("model_weights")
+            root.attrs["backend"] = "torch"
+            root.attrs["keras_version"] = version
+            layers = _model_layers(model)
+            root.attrs["layer_names"] = [layer.name.encode("utf8") for layer in layers]
+            for layer in layers:
+                group = root.create_group(layer.name)
+                paths = [w.path for w in layer.weights]
+                group.attrs["weight_names"] = [p.encode("utf8") for p in paths]
+                for path, value in zip(paths, layer.get_weights()):
+                    group.create_dataset(path, data=np.asarray(value))
+            root.create_group("top_level_model_weights").attrs["weight_names"] = np.zeros((0,))
+            values = weights_h5.optimizer_variables(model) if include_optimizer else None
+            if values:
+                group = h5.create_group("optimizer_weights")
+                names = _optimizer_weight_names(model.optimizer, len(values))
+                group.attrs["weight_names"] = [n.encode("utf8") for n in names]
+                for n, value in zip(names, values):
+                    group.create_dataset(n, data=value)
+
+
+def _optimizer_weight_names(optimizer, count):
+    # Keras names them `<optimizer>/iteration`, `<optimizer>/learning_rate`, then one per slot;
+    # readers (Keras' included) go by the order of `weight_names`, not by these names.
+    names = [f"{optimizer.name}/iteration"]
+    if count > 1 and isinstance(getattr(optimizer, "_learning_rate", None), __import__("torch").Tensor):
+        names.append(f"{optimizer.name}/learning_rate")
+    names += [f"{optimizer.name}/variable_{i}" for i in range(count - len(names))]
+    return names

@@ -543,7 +543,8 @@ def compile_from_config(model, compile_config, custom_objects=None, where="confi
 
     cfg = dict(compile_config)
     custom = _all_custom_objects(custom_objects)
-    opt = cfg.get("optimizer")
+    # Keras' compile(**config): a config without an optimizer compiles with the default, rmsprop.
+    opt = cfg.get("optimizer", "rmsprop")
     if opt is None:
         return False
     if isinstance(opt, dict):

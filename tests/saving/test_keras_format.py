@@ -207,8 +207,6 @@ def test_saving_refuses_other_extensions(tmp_path):
     model = _small()
     with pytest.raises(ValueError, match=r"must end in '\.keras'"):
         model.save(tmp_path / "m.zip")
-    with pytest.raises(ValueError, match=r"legacy \.h5 model format can be read but not written"):
-        model.save(tmp_path / "m.h5")
     with pytest.raises(ValueError, match=r"must end in '\.weights\.h5'"):
         model.save_weights(tmp_path / "w.h5")
     model.save(tmp_path / "m.keras")
