@@ -155,12 +155,9 @@ def test_bad_seed_is_rejected():
         initializers.RandomNormal(seed="1")
 
 
-_KERAS_NAMES_SKIPPED = {"STFT", "stft", "STFTInitializer"}  # STFT is not implemented
-
-
 def test_get_resolves_every_keras_name(keras):
     keras_dict = importlib.import_module("keras.src.initializers").ALL_OBJECTS_DICT
-    names = set(keras_dict) - _KERAS_NAMES_SKIPPED
+    names = set(keras_dict)
     assert set(initializers._BY_NAME) == names
     for name in names:
         ours = initializers.get(name)
@@ -238,9 +235,16 @@ def test_identity_gain_round_trips():
     assert init.gain == 2.0
 
 
+_MODULES = ["base", "constants", "random", "variance_scaling", "orthogonal_identity", "stft_initializer"]
+
+
 def test_docstring_examples_run():
-    result = doctest.testmod(initializers, extraglobs={"torch": torch}, verbose=False)
-    assert result.attempted > 20 and result.failed == 0
+    attempted = 0
+    for module in [initializers] + [importlib.import_module(f"kerastorch.initializers.{m}") for m in _MODULES]:
+        result = doctest.testmod(module, extraglobs={"torch": torch}, verbose=False)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted > 20
 
 
 def test_custom_function_serializes_like_keras_and_loads_with_custom_objects(keras):
@@ -254,3 +258,120 @@ def test_custom_function_serializes_like_keras_and_loads_with_custom_objects(ker
         initializers.deserialize(config)
     with pytest.raises(TypeError, match="expected an Initializer or a callable"):
         initializers.serialize(3)
+
+
+# ---------------------------------------------------------------- the whole namespace against Keras
+
+
+def _public(module):
+    return {n for n in dir(module) if not n.startswith("_")}
+
+
+def test_every_keras_initializer_name_exists_and_aliases_are_the_same_classes(keras):
+    k = keras.initializers
+    names = sorted(_public(k) - {"get", "serialize", "deserialize"})
+    assert len(names) == 36
+    for name in names:
+        ours = getattr(initializers, name)
+        assert isinstance(ours, type) and ours.__name__ == getattr(k, name).__name__, name
+    # Which names are one class in Keras is also one class here (glorot_uniform is GlorotUniform).
+    for a in names:
+        for b in names:
+            assert (getattr(k, a) is getattr(k, b)) == (getattr(initializers, a) is getattr(initializers, b)), (a, b)
+
+
+_DETERMINISTIC = [
+    ("Zeros", {}, (3, 4)), ("Ones", {}, (2, 5)), ("Constant", {}, (3,)), ("Constant", {"value": -1.5}, (2, 3)),
+    ("Constant", {"value": 7}, (4,)), ("Identity", {}, (4, 4)), ("Identity", {}, (3, 5)),
+    ("Identity", {"gain": 2.5}, (5, 2)),
+    ("STFT", {}, (16, 1, 9)), ("STFT", {"side": "imag"}, (16, 1, 9)),
+    ("STFT", {"window": "hamming", "scaling": "spectrum"}, (10, 1, 6)),
+    ("STFT", {"window": "hann", "periodic": True}, (32, 1, 17)),
+    ("STFT", {"window": "blackman", "periodic": True, "side": "imag"}, (12, 1, 7)),
+    ("STFT", {"window": "bartlett", "scaling": None}, (9, 1, 5)),
+    ("STFT", {"window": "boxcar"}, (8, 1, 5)), ("STFT", {"window": None}, (8, 1, 5)),
+    ("STFT", {"window": "cosine"}, (12, 1, 4)), ("STFT", {"window": (1.0, 0.5, 0.25)}, (3, 1, 4)),
+    ("STFT", {"window": [0.5, 1.0, 1.0, 0.5]}, (4, 1, 3)),
+    ("STFT", {"window": "hann", "scaling": "density", "periodic": False}, (1, 1, 2)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,shape", _DETERMINISTIC,
+                         ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(_DETERMINISTIC)])
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_deterministic_initializers_equal_keras_exactly(keras, name, kwargs, shape, dtype):
+    theirs = keras.ops.convert_to_numpy(getattr(keras.initializers, name)(**kwargs)(shape, dtype=dtype))
+    ours = getattr(initializers, name)(**kwargs)(shape, dtype=dtype)
+    assert ours.dtype == getattr(torch, theirs.dtype.name)
+    np.testing.assert_array_equal(ours.numpy(), theirs)
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (20, 5), (5, 20), (3, 3, 4, 8), (2, 3, 10)])
+def test_orthogonal_has_the_properties_of_keras_orthogonal(keras, shape):
+    # The draws differ (another generator); the structure is the same: the matrix view
+    # (prod(shape[:-1]), shape[-1]) has orthonormal rows or columns, scaled by the gain.
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    for gain in (1.0, 0.5):
+        theirs = keras.ops.convert_to_numpy(keras.initializers.Orthogonal(gain=gain, seed=1)(shape)).reshape(rows, cols)
+        ours = initializers.Orthogonal(gain=gain, seed=1)(shape).numpy().reshape(rows, cols)
+        gram = (lambda m: m.T @ m) if rows >= cols else (lambda m: m @ m.T)
+        np.testing.assert_allclose(gram(ours), gram(theirs), atol=2e-5)
+        np.testing.assert_allclose(gram(ours), gain**2 * np.eye(min(rows, cols)), atol=2e-5)
+
+
+_RANDOM = [
+    ("RandomNormal", {"mean": 0.5, "stddev": 2.0}), ("RandomUniform", {"minval": -1.0, "maxval": 3.0}),
+    ("TruncatedNormal", {"mean": -1.0, "stddev": 0.5}),
+    ("VarianceScaling", {"scale": 2.0, "mode": "fan_out", "distribution": "untruncated_normal"}),
+    ("VarianceScaling", {"scale": 0.5, "mode": "fan_avg", "distribution": "uniform"}),
+    ("GlorotUniform", {}), ("GlorotNormal", {}), ("HeUniform", {}), ("HeNormal", {}),
+    ("LecunUniform", {}), ("LecunNormal", {}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", _RANDOM, ids=[n for n, _ in _RANDOM])
+def test_random_initializers_draw_keras_distribution(keras, name, kwargs):
+    shape = (3, 3, 40, 60)   # 21,600 values; fans 360 / 540
+    theirs = keras.ops.convert_to_numpy(getattr(keras.initializers, name)(seed=3, **kwargs)(shape))
+    ours = getattr(initializers, name)(seed=3, **kwargs)(shape).numpy()
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    spread = theirs.std()
+    assert abs(ours.mean() - theirs.mean()) < 0.05 * spread
+    assert abs(ours.std() / spread - 1) < 0.03
+    # The support: truncated and uniform draws stay inside Keras' bounds, and reach near them.
+    lo, hi = theirs.min(), theirs.max()
+    width = hi - lo
+    assert ours.min() > lo - 0.05 * width and ours.max() < hi + 0.05 * width
+    assert ours.min() < lo + 0.1 * width and ours.max() > hi - 0.1 * width
+
+
+def test_stft_config_serialize_and_errors_match_keras(keras):
+    for kwargs in [{}, {"side": "imag", "window": "hamming", "scaling": None, "periodic": True},
+                   {"window": None, "scaling": "spectrum"}]:
+        ours, theirs = initializers.STFT(**kwargs), keras.initializers.STFT(**kwargs)
+        assert ours.get_config() == theirs.get_config()
+        assert initializers.serialize(ours) == keras.initializers.serialize(theirs)
+        rebuilt = initializers.deserialize(keras.initializers.serialize(theirs))
+        assert isinstance(rebuilt, initializers.STFT) and rebuilt.get_config() == theirs.get_config()
+    for bad, match in [({"side": "both"}, "`side` must be 'real' or 'imag'"),
+                       ({"scaling": "l2"}, "`scaling` must be None, 'density' or 'spectrum'"),
+                       ({"window": "no_such_window"}, "no_such_window")]:
+        with pytest.raises(ValueError, match=match):
+            initializers.STFT(**bad)
+        with pytest.raises(ValueError):
+            keras.initializers.STFT(**bad)
+    with pytest.raises(ValueError, match=r"expected a kernel shape \(frame_length, 1, fft_bins\)"):
+        initializers.STFT()((8, 5))
+    with pytest.raises(ValueError, match="the window must hold frame_length=8 values"):
+        initializers.STFT(window=[1.0, 2.0])((8, 1, 5))
+
+
+def test_native_windows_equal_scipy():
+    signal = pytest.importorskip("scipy.signal")
+    stft = importlib.import_module("kerastorch.initializers.stft_initializer")
+
+    for name in ["hann", "hamming", "blackman", "bartlett", "boxcar", "han", "rect", "blk"]:
+        for length in [1, 2, 7, 16]:
+            for periodic in [False, True]:
+                np.testing.assert_array_equal(stft._native_window(stft._window_name(name), length, periodic),
+                                              signal.get_window(name, length, periodic))
