@@ -118,23 +118,39 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Prints a table of the layers with their output shapes and parameter counts.
+        """Prints a table of the layers with their output shapes and parameter counts, as Keras.
 
         Args:
-            line_length: Total width of the table.
-            print_fn: Function to print each line with. Defaults to `print`.
+            line_length: Total width of the table. Defaults to 88 (100 with
+                `show_trainable`), at most the terminal's width less 4.
+            positions: Right edges of the columns as fractions of `line_length`. Defaults
+                to `[0.45, 0.80, 1.0]`.
+            print_fn: Function called once with the whole table (a string), as Keras calls
+                it. Defaults to `None` (printed).
+            expand_nested: Whether to list the layers of nested models under them.
+                Defaults to `False`.
+            show_trainable: Whether to add a "Trainable" column. Defaults to `False`.
+            layer_range: Optional pair of layer names (or regexes), the first and the last
+                layer to show. Defaults to `None` (all).
+
+        Example:
+        >>> import kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(2)])
+        >>> lines = []
+        >>> model.summary(print_fn=lines.append)
+        >>> "Total params: 8 (32.00 B)" in lines[0]
+        True
         """
         from kerastorch.models.summary import print_summary
 
-        rows = []
-        for layer in self.layers:
-            shape = layer._output_tensor.shape if layer._output_tensor is not None else None
-            params = layer.count_params() if layer.built else None
-            rows.append((layer.name, type(layer).__name__, shape, params))
+        extra = []
         if self._plain_module():
-            rows.append(("module", type(self.module).__name__, None,
-                         sum(p.numel() for p in self.module.parameters())))
-        print_summary(self, rows, line_length=line_length, print_fn=print_fn)
+            extra.append(("module", type(self.module).__name__, "?",
+                          f"{sum(p.numel() for p in self.module.parameters()):,}"))
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range, extra_rows=extra)
 
 
     # ------------------------------------------------------------------ saving
