@@ -7,6 +7,7 @@ Every model is a `torch.nn.Module`; any `torch.nn.Module` can be trained with
 
 from kerastorch import config
 from kerastorch import backend
+from kerastorch import random
 from kerastorch import mixed_precision
 from kerastorch import activations, constraints, initializers, regularizers
 from kerastorch import layers
@@ -25,4 +26,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "applications", "backend", "callbacks", "config",
            "constraints", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "optimizers",
-           "regularizers", "saving", "utils"]
+           "random", "regularizers", "saving", "utils"]

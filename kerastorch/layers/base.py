@@ -83,6 +83,12 @@ class KerasTensor:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse=False, name={self.name}>"
 
 
+def _to_torch_dtype(dtype):
+    from kerastorch.backend import dtypes
+
+    return dtypes.to_torch_dtype(dtype)
+
+
 def _call_arguments(cls):
     """The keyword arguments a layer's `call` accepts (cached per class)."""
     cached = cls.__dict__.get("_kt_call_args")
@@ -150,7 +156,7 @@ class Layer(torch.nn.Module):
         self._constraints = {}            # name -> constraint
         self.activity_regularizer = None
         self._activity_loss = None
-        self._dtype_name = str(dtype or "float32") if not isinstance(dtype, dict) else "float32"
+        self._set_dtype_policy(dtype)
         self._input_tensor = None
         self._output_tensor = None
         self.supports_masking = False
@@ -177,7 +183,8 @@ class Layer(torch.nn.Module):
             shape: Tuple of ints, in Keras' layout (Dense kernel `(in, out)`).
             initializer: Initializer name, object or callable `(shape, dtype) -> tensor`.
                 Defaults to `"glorot_uniform"`.
-            dtype: Dtype of the weight. Defaults to float32.
+            dtype: Dtype of the weight. Defaults to the layer's `variable_dtype` (from its
+                dtype policy: `floatx()` unless the layer or the global policy says otherwise).
             trainable: Whether the optimizer updates it. Defaults to `True`.
             regularizer: Optional regularizer; its penalty is added to the training loss.
             constraint: Optional constraint, applied after each optimizer step.
@@ -197,10 +204,11 @@ class Layer(torch.nn.Module):
         if name in self._keras_weights:
             raise ValueError(f"Layer '{self.name}': a weight named {name!r} already exists.")
         init = initializers.get(initializer)
-        value = init(shape, dtype=dtype or "float32") if dtype is None else init(shape, dtype=dtype)
-        value = torch.as_tensor(value)
-        if dtype is None and value.is_floating_point():
-            value = value.to(torch.float32)
+        dtype = self._dtype_policy.variable_dtype if dtype is None else dtype
+        torch_dtype = _to_torch_dtype(dtype)
+        value = torch.as_tensor(init(shape, dtype=dtype))
+        if value.dtype != torch_dtype:    # an initializer that ignores `dtype` (a lambda, a tensor)
+            value = value.to(torch_dtype)
         if layout is not None:
             value = layout[0](value)
             self._weight_layouts[name] = layout
@@ -377,7 +385,17 @@ class Layer(torch.nn.Module):
             kwargs["training"] = training
         if mask is not None and "mask" in accepted:
             kwargs["mask"] = mask
-        outputs = self.call(inputs, **kwargs)
+        # Keras casts floating inputs to the layer's compute dtype (a float32 batch into a float64
+        # layer); in the common case the dtypes already agree and this is one identity check.
+        if isinstance(inputs, torch.Tensor):
+            if inputs.dtype is not self._compute_torch_dtype and inputs.is_floating_point():
+                inputs = inputs.to(self._compute_torch_dtype)
+        elif isinstance(inputs, (list, tuple)):
+            inputs = type(inputs)(self._cast_input(x) for x in inputs)
+        if self._autocast_torch_dtype is None:
+            outputs = self.call(inputs, **kwargs)
+        else:
+            outputs = self._call_with_autocast(inputs, kwargs)
         if self.activity_regularizer is not None:
             self._activity_loss = self.activity_regularizer(outputs) / outputs.shape[0]
         return outputs
@@ -437,15 +455,69 @@ class Layer(torch.nn.Module):
             )
         return self._output_tensor
 
+    # ------------------------------------------------------------------ dtype policy
+    def _set_dtype_policy(self, dtype):
+        from kerastorch import mixed_precision
+
+        policy = mixed_precision.get(dtype)
+        self._dtype_policy = policy
+        self._dtype_name = policy.name
+        # What forward() needs per call, resolved once: the compute dtype floating inputs are
+        # cast to, and the torch.autocast dtype of a mixed policy (None when not mixed).
+        self._compute_torch_dtype = _to_torch_dtype(policy.compute_dtype)
+        self._autocast_torch_dtype = policy.autocast_dtype
+
+    @property
+    def dtype_policy(self):
+        """The layer's `DTypePolicy` (from `dtype=`, else the global policy). Settable, as in Keras."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._set_dtype_policy(value)
+
     @property
     def dtype(self):
-        """The dtype name of the layer's weights (`"float32"`)."""
-        return self._dtype_name
+        """The dtype of the layer's weights (its `variable_dtype`), e.g. `"float32"`."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights, from its dtype policy."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self):
+        """The dtype the layer computes in (floating inputs are cast to it), from its dtype policy."""
+        return self._dtype_policy.compute_dtype
+
+    def _cast_input(self, x):
+        """`x` in the compute dtype when it is a floating tensor of another dtype, else `x`."""
+        if isinstance(x, torch.Tensor) and x.dtype is not self._compute_torch_dtype and x.is_floating_point():
+            return x.to(self._compute_torch_dtype)
+        return x
+
+    def _call_with_autocast(self, inputs, kwargs):
+        """Runs `call` under `torch.autocast` in the compute dtype of a mixed policy.
+
+        Weights stay in `variable_dtype`; autocast runs matmuls and convolutions in the
+        compute dtype. Inside an autocast of the same dtype (the trainer's, for a global
+        mixed policy) no second context is entered.
+        """
+        device_type = inputs.device.type if isinstance(inputs, torch.Tensor) else "cpu"
+        dtype = self._autocast_torch_dtype
+        if torch.is_autocast_enabled(device_type) and torch.get_autocast_dtype(device_type) == dtype:
+            return self.call(inputs, **kwargs)
+        with torch.autocast(device_type=device_type, dtype=dtype):
+            return self.call(inputs, **kwargs)
 
     # ------------------------------------------------------------------ config
     def get_config(self):
         """Returns the layer's configuration as a JSON-able dict; `from_config` rebuilds the layer."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_name}
+        from kerastorch import mixed_precision
+
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": mixed_precision.serialize(self._dtype_policy)}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:     # as Keras' Layer.get_config writes it

@@ -358,7 +358,7 @@ class Sequential(Model):
         for layer in self._stack:
             layer_configs.append({"module": "keras.layers", "class_name": type(layer).__name__,
                                   "config": layer.get_config(), "registered_name": None})
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype_name,
+        config = {"name": self.name, "trainable": self.trainable, "dtype": Layer.get_config(self)["dtype"],
                   "layers": layer_configs}
         if self._input_layer is not None:
             config["build_input_shape"] = list(self._input_layer.batch_shape)

@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 import torch
 
+from kerastorch import config
 from kerastorch.optimizers import schedules as _schedules
 
 _NAME_UIDS = collections.defaultdict(int)
@@ -181,9 +182,11 @@ class Optimizer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.built = False
 
-        # Keras' `iteration` (int32) and `learning_rate` (float32) variables. They stay on the
-        # CPU whatever the parameters' device: reading them never waits for the accelerator.
+        # Keras' `iteration` (int32) and `learning_rate` (floatx, float32 by default) variables.
+        # They stay on the CPU whatever the parameters' device: reading them never waits for the
+        # accelerator.
         self._iterations = torch.zeros((), dtype=torch.int32)
+        self._lr_dtype = getattr(torch, config.floatx())   # as Keras: the floatx() of construction
         self._learning_rate = self._make_learning_rate(learning_rate)
 
         self._params = []
@@ -205,7 +208,7 @@ class Optimizer:
             callable(learning_rate) and not isinstance(learning_rate, torch.Tensor)
         ):
             return learning_rate
-        return torch.tensor(self._check_lr_value(learning_rate), dtype=torch.float32)
+        return torch.tensor(self._check_lr_value(learning_rate), dtype=self._lr_dtype)
 
     def _check_lr_value(self, value):
         if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
@@ -229,7 +232,9 @@ class Optimizer:
             value = lr(int(self._iterations))
         else:
             value = lr()
-        return float(np.float32(float(value)))
+        if self._lr_dtype == torch.float32:
+            return float(np.float32(float(value)))
+        return float(torch.tensor(float(value), dtype=self._lr_dtype))
 
     @property
     def learning_rate(self):
@@ -255,7 +260,7 @@ class Optimizer:
         if isinstance(self._learning_rate, torch.Tensor):
             self._learning_rate.fill_(value)
         else:
-            self._learning_rate = torch.tensor(value, dtype=torch.float32)
+            self._learning_rate = torch.tensor(value, dtype=self._lr_dtype)
 
     @property
     def iterations(self):

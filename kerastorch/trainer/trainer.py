@@ -36,11 +36,11 @@ class _LossTracker:
         weight = 1 if sample_weight is None else sample_weight
         if weight == 0:   # an empty shard of a batch (data parallelism): nothing to add
             return
-        if self.total is None:
-            self.total = torch.zeros((), dtype=torch.float32, device=values.device)
+        if self.total is None:   # Keras' Mean tracker has dtype floatx()
+            self.total = torch.zeros((), dtype=getattr(torch, config.floatx()), device=values.device)
         values = values.detach()
         self.last = values
-        self.total.add_(values if values.dim() == 0 else values.float().mean(), alpha=weight)
+        self.total.add_(values if values.dim() == 0 else values.to(self.total.dtype).mean(), alpha=weight)
         self.count += weight
 
     def result(self):
@@ -399,7 +399,10 @@ class Trainer:
         """Reads the metric values (one device sync), sorted by name as Keras' History is."""
         results = {name: m.result() for name, m in zip(self._metric_names(), self.metrics)}
         if len(results) > 1:
-            stacked = torch.stack([torch.as_tensor(v, dtype=torch.float32).to(self._loss_tracker_device())
+            # float32 unless a value is float64 (floatx "float64"), so no digit is lost either way.
+            wide = any(getattr(v, "dtype", None) == torch.float64 for v in results.values())
+            dtype = torch.float64 if wide else torch.float32
+            stacked = torch.stack([torch.as_tensor(v, dtype=dtype).to(self._loss_tracker_device())
                                    for v in results.values()]).cpu().tolist()
         else:
             stacked = [float(v) for v in results.values()]
@@ -528,6 +531,7 @@ class Trainer:
         compile_utils.check_validation_freq(validation_freq)
         if batch_size is None:
             batch_size = 32
+        epochs = _capped_epochs(epochs)
         _check_batch_size(batch_size, "batch_size")
         train_batches, y_t = self._batches_for(x, y, sample_weight, batch_size, shuffle, steps_per_epoch,
                                                "fit", class_weight, validation_split=validation_split,
@@ -554,6 +558,7 @@ class Trainer:
         """
         device = self._device()
         dist = _active_distribution()
+        steps = _capped_steps(steps)
         # predict() shards arrays itself (see predict); other sources are not sharded for it.
         if dist is not None and what != "predict" and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple)):
             x = dist.distribute_dataset(x, batch_size=batch_size, shuffle=shuffle)
@@ -582,10 +587,11 @@ class Trainer:
             sw_t = data_lib.class_weight_to_sample_weight(y_t, class_weight, sw_t)
         if val is not None:
             return (data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps, shard),
-                    data_lib.ArrayBatches(val, batch_size, False, device, None, shard)), y_t
+                    data_lib.ArrayBatches(val, batch_size, False, device, _capped_steps(None), shard)), y_t
         return data_lib.ArrayBatches((x_t, y_t, sw_t), batch_size, shuffle, device, steps, shard), y_t
 
     def _validation_batches(self, validation_data, batch_size, steps):
+        steps = _capped_steps(steps)
         device = self._device()
         dist = _active_distribution()
         if dist is not None and not isinstance(validation_data, (np.ndarray, torch.Tensor, list, tuple)):
@@ -929,6 +935,25 @@ class _GracefulInterrupt:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None
+
+
+def _capped_epochs(epochs):
+    """`epochs`, lowered to `kerastorch.config.max_epochs()` when that is set and smaller (as Keras)."""
+    cap = config.max_epochs()
+    if cap and cap < epochs:
+        warnings.warn(f"Limiting epochs to {cap} (kerastorch.config.max_epochs()).", stacklevel=3)
+        return cap
+    return epochs
+
+
+def _capped_steps(steps):
+    """Batches per epoch, capped by `kerastorch.config.max_steps_per_epoch()` as Keras' EpochIterator does."""
+    cap = config.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap} (kerastorch.config.max_steps_per_epoch()).",
+                      stacklevel=4)
+        return cap
+    return steps
 
 
 def _check_finite_batch(batch, epoch, step):
