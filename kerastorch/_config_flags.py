@@ -55,11 +55,14 @@ def is_interactive_logging_enabled():
 def enable_unsafe_deserialization():
     """Lets `load_model` and friends load Lambda layers and serialized Python code.
 
-    After it, loading behaves as with `safe_mode=False` everywhere, as in Keras. Only do this
-    for files you trust: their code runs when they are loaded.
+    After it, loading behaves as with `safe_mode=False` everywhere, as in Keras, until
+    `kerastorch.backend.clear_session()`. Only do this for files you trust: their code runs
+    when they are loaded.
 
     Example:
-    >>> enable_unsafe_deserialization()   # doctest: +SKIP
+    >>> enable_unsafe_deserialization()
+    >>> from kerastorch import backend
+    >>> backend.clear_session(free_memory=False)     # safe loading again
     """
     global _SAFE_MODE
     _SAFE_MODE = False
@@ -178,3 +181,15 @@ def is_traceback_filtering_enabled():
 def is_nnx_enabled():
     """`False`: Flax NNX integration exists only on Keras' JAX backend."""
     return False
+
+
+def _reset_session_state():
+    """What Keras' `clear_session()` resets besides names: the global dtype policy (it follows
+    `floatx()` again), the global random generator, interactive logging, flash attention,
+    traceback filtering and unsafe deserialization. The debugging caps stay (Keras keeps them)."""
+    global _INTERACTIVE_LOGGING, _SAFE_MODE, _FLASH_ATTENTION, _TRACEBACK_FILTERING
+    from kerastorch import mixed_precision, random
+
+    mixed_precision._GLOBAL = None
+    random.reset_global_seed_generator()
+    _INTERACTIVE_LOGGING, _SAFE_MODE, _FLASH_ATTENTION, _TRACEBACK_FILTERING = True, None, None, True

@@ -102,6 +102,17 @@ def test_settings_read_back_as_in_keras(setter, args, getter):
     assert repr(getattr(kerastorch.config, getter)()) == repr(getattr(keras.config, getter)())
 
 
+@pytest.mark.parametrize("setter, args, getter", SETTINGS, ids=[f"{s}{a}" for s, a, _ in SETTINGS])
+def test_clear_session_resets_settings_as_keras_does(setter, args, getter):
+    # Keras' clear_session() drops its global state: the dtype policy, logging, flash attention,
+    # traceback switches (floatx, epsilon, image format and the caps are kept).
+    getattr(kerastorch.config, setter)(*args)
+    getattr(keras.config, setter)(*args)
+    kerastorch.backend.clear_session(free_memory=False)
+    keras.backend.clear_session(free_memory=False)
+    assert repr(getattr(kerastorch.config, getter)()) == repr(getattr(keras.config, getter)())
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: kerastorch.config.set_floatx("float8"), ValueError, r"unknown floatx value 'float8'"),
     (lambda: kerastorch.config.set_image_data_format("nchw"), ValueError,

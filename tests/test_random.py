@@ -8,7 +8,6 @@ moments on large samples (oracles: the distributions' formulas), and the layers 
 """
 
 import inspect
-import math
 import random as python_random
 
 import numpy as np
@@ -120,6 +119,18 @@ def test_global_generator_after_set_random_seed_gives_keras_sequence():
     theirs = [_np(keras.random.normal((3,))) for _ in range(4)] + [_np(keras.random.randint((5,), 0, 100))]
     for a, b in zip(ours, theirs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_clear_session_resets_the_global_generator_as_keras_does():
+    for lib in (kerastorch, keras):
+        lib.utils.set_random_seed(4)
+        lib.random.normal((2,))                     # the global generator now exists
+    python_random.seed(8)
+    kerastorch.backend.clear_session(free_memory=False)
+    ours = _np(kr.normal((3,)))                     # a new one, seeded from Python's random
+    python_random.seed(8)
+    keras.backend.clear_session(free_memory=False)
+    np.testing.assert_array_equal(ours, _np(keras.random.normal((3,))))
 
 
 def test_truncated_normal_stays_inside_two_stddev_where_keras_does_not():

@@ -53,6 +53,10 @@ def get_uid(prefix=""):
 def clear_session(free_memory=True):
     """Resets kerastorch's global state: auto-names (`dense`, `dense_1`, ...) and `get_uid` counters.
 
+    As in Keras, it also resets the global dtype policy (back to following `floatx()`), the
+    global random generator behind `seed=None`, and the interactive-logging, flash-attention,
+    traceback-filtering and unsafe-deserialization switches.
+
     Args:
         free_memory: Whether to also run Python's garbage collector and release torch's cached
             CUDA memory. Defaults to `True`.
@@ -64,6 +68,9 @@ def clear_session(free_memory=True):
 
     reset_name_counts()
     _UIDS.clear()
+    from kerastorch import _config_flags
+
+    _config_flags._reset_session_state()
     if free_memory:
         gc.collect()
         if torch.cuda.is_available():

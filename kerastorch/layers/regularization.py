@@ -10,8 +10,6 @@ made, so `kerastorch.utils.set_random_seed` before building the model makes runs
 
 import math
 
-import torch
-
 from kerastorch import config, random, regularizers
 from kerastorch.layers.base import Layer, format_shape
 
