@@ -2,7 +2,7 @@
 
 from kerastorch.layers.base import KerasTensor, Layer, TorchModuleWrapper
 from kerastorch.layers.conv import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
-from kerastorch.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from kerastorch.layers.core import Activation, Dense, Dropout, Flatten, Identity, Input, InputLayer
 from kerastorch.layers.normalization import BatchNormalization
 from kerastorch.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D,
                                        AvgPool2D, AvgPool3D, MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D,
@@ -29,3 +29,5 @@ from kerastorch.layers.regularization import (ActivityRegularization, AlphaDropo
 from kerastorch.layers.preprocessing import (CenterCrop, Normalization, RandomBrightness, RandomContrast, RandomCrop,
                                             RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
                                             Resizing)
+from kerastorch.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                                      average, concatenate, dot, maximum, minimum, multiply, subtract)

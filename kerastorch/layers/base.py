@@ -89,6 +89,14 @@ def _to_torch_dtype(dtype):
     return dtypes.to_torch_dtype(dtype)
 
 
+def _build_shape(inputs):
+    """The shape a first call builds with (batch axis `None`); a list of them for a list of inputs (merges)."""
+    if isinstance(inputs, (list, tuple)):
+        return [_build_shape(x) for x in inputs]
+    shape = getattr(inputs, "shape", None)
+    return inputs if shape is None else (None, *shape[1:])
+
+
 def _call_arguments(cls):
     """The keyword arguments a layer's `call` accepts (cached per class)."""
     cached = cls.__dict__.get("_kt_call_args")
@@ -376,7 +384,7 @@ class Layer(torch.nn.Module):
 
     def forward(self, inputs, training=None, mask=None):
         if not self.built:
-            self._build_wrapper((None, *inputs.shape[1:]))
+            self._build_wrapper(_build_shape(inputs))
         if training is None:
             training = self.training
         accepted = _call_arguments(type(self))

@@ -1,4 +1,4 @@
-"""Core layers: `Input`, `InputLayer`, `Dense`, `Activation`, `Dropout`, `Flatten`."""
+"""Core layers: `Input`, `InputLayer`, `Dense`, `Activation`, `Dropout`, `Flatten`, `Identity`."""
 
 import math
 
@@ -329,3 +329,36 @@ class Flatten(Layer):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}
+
+
+class Identity(Layer):
+    """Returns its input unchanged: a placeholder where no operation is to be done.
+
+    It takes any input (a tensor, or a list or dict of them) and passes masks on. It has no
+    weights and is built when made.
+
+    Args:
+        **kwargs: Standard layer keyword arguments (`name`, `dtype`, `trainable`).
+
+    Input shape: any. Output shape: the input shape.
+
+    Example:
+    >>> import torch
+    >>> from kerastorch import layers
+    >>> layers.Identity()(torch.tensor([[1.0, 2.0]])).tolist()
+    [[1.0, 2.0]]
+    """
+
+    # No weights: integer inputs keep their dtype, as in Keras.
+    accepts_integer_inputs = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
