@@ -2,6 +2,7 @@
 
 import torch
 
+from kerastorch import ops
 from kerastorch.layers.base import Layer, format_shape
 
 
@@ -94,9 +95,14 @@ def _check_mask_lists(layer, inputs, mask):
                          f"{len(inputs)} inputs and {len(mask)} masks. Pass one mask (or None) per input.")
 
 
-def _attach(output, mask):
-    if mask is not None:
-        output._keras_mask = mask
+def _attach(layer, output, inputs, masks):
+    """`output`, with the layer's output mask set as `_keras_mask` when an input has a mask."""
+    for m in masks:
+        if m is not None:
+            mask = layer.compute_mask(inputs, masks)
+            if mask is not None:
+                output._keras_mask = mask
+            break
     return output
 
 
@@ -202,8 +208,8 @@ class Merge(Layer):
                 expanded = [x.reshape((x.shape[0],) + (1,) * (top - x.dim()) + tuple(x.shape[1:]))
                             for x in inputs]
                 kept = [m if x.dim() == top else None for x, m in zip(inputs, masks)]
-                return _attach(self._merge(expanded, kept), self.compute_mask(inputs, masks))
-        return _attach(self._merge(inputs, masks), self.compute_mask(inputs, masks))
+                return _attach(self, self._merge(expanded, kept), inputs, masks)
+        return _attach(self, self._merge(inputs, masks), inputs, masks)
 
     def _merge(self, inputs, masks):
         raise NotImplementedError(f"{type(self).__name__} does not define how it merges its inputs.")
@@ -222,7 +228,7 @@ class Merge(Layer):
             return None
         out = mask[0]
         for m in mask[1:]:
-            out = torch.logical_or(out, m)
+            out = ops.logical_or(out, m)        # ops, so that symbolic masks work too
         return out
 
 

@@ -1,7 +1,5 @@
 """`Concatenate` and its function form `concatenate`."""
 
-import torch
-
 from kerastorch import ops
 from kerastorch.layers.base import format_shape
 from kerastorch.layers.merging.base import (Merge, _attach, _axis_in_range, _check_inputs, _check_int,
@@ -64,7 +62,7 @@ class Concatenate(Merge):
         if axis is None or any(x.dim() != rank or x.shape[:axis] != first[:axis]
                                or x.shape[axis + 1:] != first[axis + 1:] for x in inputs[1:]):
             self._output_shape([tuple(x.shape) for x in inputs])       # our error before torch's
-        return _attach(ops.concatenate(inputs, axis=self.axis), self.compute_mask(inputs, masks))
+        return _attach(self, ops.concatenate(inputs, axis=self.axis), inputs, masks)
 
     def compute_mask(self, inputs, mask=None):
         """The output mask: the input masks (all-True for an unmasked input) joined along `axis`.
@@ -78,16 +76,15 @@ class Concatenate(Merge):
         _check_mask_lists(self, inputs, mask)
         if all(m is None for m in mask):
             return None
-        full = []
+        full = []                               # ops, so that symbolic masks work too
         for x, m in zip(inputs, mask):
             if m is None:
-                full.append(torch.ones(x.shape, dtype=torch.bool, device=x.device))
-            elif m.dim() < x.dim():
-                full.append(torch.logical_or(m.unsqueeze(-1), torch.zeros(x.shape, dtype=torch.bool,
-                                                                          device=x.device)))
+                full.append(ops.ones_like(x, dtype="bool"))
+            elif m.ndim < x.ndim:
+                full.append(ops.logical_or(ops.expand_dims(m, -1), ops.zeros_like(x, dtype="bool")))
             else:
-                full.append(m.bool())
-        return torch.any(torch.cat(full, dim=self.axis), dim=-1)
+                full.append(ops.cast(m, "bool"))
+        return ops.any(ops.concatenate(full, axis=self.axis), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
