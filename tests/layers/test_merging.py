@@ -444,3 +444,16 @@ def test_docstring_examples_run():
         runner.run(test)
     assert runner.failures == 0 and runner.tries > 0
     assert all(re.search(r"Example", getattr(layers, n).__doc__) for n in merging.__all__ + ["Identity"])
+
+
+@pytest.mark.parametrize("cls,kwargs", [("Add", {}), ("Subtract", {}), ("Concatenate", {"axis": 1}),
+                                        ("Dot", {"axes": 1})])
+def test_a_tuple_of_inputs_works_as_a_list(keras, cls, kwargs):
+    xs = tuple(torch.from_numpy(x) for x in _arrays([(2, 3), (2, 3)], seed=7))
+    expected = _np(keras, getattr(keras.layers, cls)(**kwargs)(xs))
+    np.testing.assert_allclose(getattr(layers, cls)(**kwargs)(xs).numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_an_input_that_is_not_a_tensor_is_named():
+    with pytest.raises(TypeError, match=r"Add layer 'add': input 1 has no shape \(got None"):
+        layers.Add()([torch.ones(2, 3), None])
