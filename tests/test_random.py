@@ -112,6 +112,17 @@ def test_a_seed_generator_gives_keras_sequence_and_state():
     assert kr.SeedGenerator(9, name="g").get_config() == keras.random.SeedGenerator(9, name="g").get_config()
 
 
+def test_a_copied_generator_continues_on_its_own():
+    import copy
+    import pickle
+
+    gen = kr.SeedGenerator(2)
+    kr.normal((1,), seed=gen)
+    for twin in (copy.deepcopy(gen), pickle.loads(pickle.dumps(gen))):
+        np.testing.assert_array_equal(_np(kr.normal((3,), seed=twin)), _np(kr.normal((3,), seed=copy.deepcopy(gen))))
+        assert twin.state.numpy().tolist() == [2, 2] and gen.state.numpy().tolist() == [2, 1]
+
+
 def test_global_generator_after_set_random_seed_gives_keras_sequence():
     kerastorch.utils.set_random_seed(11)
     ours = [_np(kr.normal((3,))) for _ in range(4)] + [_np(kr.randint((5,), 0, 100))]

@@ -79,6 +79,9 @@ class SeedGenerator:
                              f"(of type {type(seed).__name__}).")
         # Keras stores [seed, 0] in an int32 variable; the seed's bits are kept (mod 2**32).
         self._state = torch.tensor([_wrap_int32(seed), 0], dtype=torch.int32)
+        # A numpy view of the same memory: each draw reads and bumps it in place (no tensor ops),
+        # and `state.assign(...)`, which writes into the tensor, is seen at once.
+        self._view = self._state.numpy()
         self._state_variable = None
 
     @property
@@ -106,14 +109,25 @@ class SeedGenerator:
         return current
 
     def _advance(self, ordered):
-        first, second = self._state.tolist()
+        view = self._view
+        first, second = int(view[0]), int(view[1])
         if ordered:
-            new = (first, _wrap_int32(second + 1))
+            view[1] = _wrap_int32(second + 1)
         else:
             # Keras computes this in int32, wrapping on overflow, then takes a floored modulo.
-            new = tuple(_wrap_int32(_wrap_int32(v + 1) * 5387) % 933199 for v in (first, second))
-        self._state = torch.tensor(new, dtype=torch.int32)
+            view[0] = _wrap_int32(_wrap_int32(first + 1) * 5387) % 933199
+            view[1] = _wrap_int32(_wrap_int32(second + 1) * 5387) % 933199
         return first, second
+
+    def __getstate__(self):
+        # The numpy view is rebuilt on the copy's own tensor (deepcopy, pickle).
+        state = dict(self.__dict__)
+        state.pop("_view")
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._view = self._state.numpy()
 
     def _next_torch_seed(self, ordered=True):
         first, second = self._advance(ordered)
