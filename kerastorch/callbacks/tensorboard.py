@@ -3,6 +3,7 @@
 import os
 import time
 
+import numpy as np
 import torch
 
 from kerastorch import distribution
@@ -35,9 +36,12 @@ class TensorBoard(Callback):
         log_dir: Directory of the event files. Defaults to `"logs"`.
         histogram_freq: Every this many epochs, write a histogram of every weight
             (`0`: never). Defaults to `0`.
-        write_graph: Accepted for compatibility; the graph is not written. Defaults to `True`.
-        write_images: Accepted for compatibility; weights are not written as images.
-            Defaults to `False`.
+        write_graph: Whether to write the model's graph (traced by
+            `SummaryWriter.add_graph` on an all-zeros batch of one sample) when training
+            starts; a model that cannot be traced gets a warning naming the cause. Defaults
+            to `True`.
+        write_images: Whether to write the weights as images when histograms are written
+            (every `histogram_freq` epochs), shaped as Keras shapes them. Defaults to `False`.
         write_steps_per_second: Whether to log training steps per second each epoch.
             Defaults to `False`.
         update_freq: `"epoch"`, `"batch"` or an integer: with `"batch"` or `N`, the running
@@ -45,11 +49,12 @@ class TensorBoard(Callback):
             per batch). Defaults to `"epoch"`.
         profile_batch: Not supported (must be `0`). Defaults to `0`.
         embeddings_freq: Not supported (must be `0`). Defaults to `0`.
-        embeddings_metadata: Not supported. Defaults to `None`.
+        embeddings_metadata: Not supported (must be `None`). Defaults to `None`.
 
     Raises:
         ImportError: At the start of training, when `tensorboard` is not installed.
-        ValueError: For a bad `update_freq`, or a non-zero `profile_batch`/`embeddings_freq`.
+        ValueError: For a bad `update_freq`, a non-zero `profile_batch`/`embeddings_freq`, or
+            `embeddings_metadata`.
 
     Example:
     >>> tensorboard_callback = TensorBoard(log_dir="./logs")
@@ -72,11 +77,12 @@ class TensorBoard(Callback):
                 f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive integer, got "
                 f"update_freq={update_freq!r}."
             )
-        if profile_batch not in (0, None) or embeddings_freq:
+        if profile_batch not in (0, None) or embeddings_freq or embeddings_metadata is not None:
             raise ValueError(
                 "kerastorch's TensorBoard callback does not support profiling or embeddings; got "
-                f"profile_batch={profile_batch!r}, embeddings_freq={embeddings_freq!r}. Pass 0 for both "
-                "(use torch.profiler to profile)."
+                f"profile_batch={profile_batch!r}, embeddings_freq={embeddings_freq!r}, "
+                f"embeddings_metadata={embeddings_metadata!r}. Pass 0 for both and no metadata "
+                "(use torch.profiler to profile; write embeddings with SummaryWriter.add_embedding)."
             )
         self.embeddings_metadata = embeddings_metadata
         self._writers = {}
@@ -98,6 +104,36 @@ class TensorBoard(Callback):
     def on_train_begin(self, logs=None):
         _summary_writer_class()  # fail at the start, not after the first epoch
         self._global_train_batch = 0
+        if self.write_graph:
+            self._write_graph()
+
+    def _write_graph(self):
+        import warnings
+
+        model = self.model
+        layer = getattr(model, "_input_layer", None)
+        shape = getattr(layer, "batch_shape", None)
+        problem = None
+        if shape is None or any(d is None for d in shape[1:]):
+            problem = "the model has no fully known input shape (give it an Input(shape=...))"
+        else:
+            dtype = torch.long if str(getattr(layer, "input_dtype", "float32")).startswith(("int", "uint")) \
+                else torch.float32
+            params = list(model.parameters())
+            device = params[0].device if params else torch.device("cpu")
+            example = torch.zeros((1, *[int(d) for d in shape[1:]]), dtype=dtype, device=device)
+            was_training = model.training
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")      # torch.jit.trace's deprecation notices
+                    self._writer("train").add_graph(model.eval(), example)
+            except Exception as e:  # noqa: BLE001 - any tracing failure becomes the warning below
+                problem = f"tracing it failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+            finally:
+                model.train(was_training)
+        if problem:
+            warnings.warn(f"TensorBoard(write_graph=True): the graph of model '{model.name}' was not "
+                          f"written: {problem}. Pass write_graph=False to skip it.", stacklevel=3)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.write_steps_per_second:
@@ -129,8 +165,15 @@ class TensorBoard(Callback):
             writer.flush()
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             writer = self._writer("train")
-            for name, tensor in self.model.named_parameters():
-                writer.add_histogram(f"{name}/histogram", tensor.detach().cpu(), global_step=epoch)
+            # Keras' tags: each weight by its path, in Keras' layout.
+            for weight in self.model.weights:
+                value = torch.as_tensor(np.asarray(weight)).detach().cpu()
+                name = weight.path.replace(":", "_")
+                writer.add_histogram(f"{name}/histogram", value, global_step=epoch)
+                if self.write_images:
+                    image = _weight_image(value)
+                    if image is not None:
+                        writer.add_images(f"{name}/image", image, global_step=epoch, dataformats="NHWC")
             writer.flush()
 
     def on_train_end(self, logs=None):
@@ -139,13 +182,31 @@ class TensorBoard(Callback):
         self._writers = {}
 
 
+def _weight_image(weight):
+    """A weight as Keras' TensorBoard draws it: an `(N, H, W, C)` image batch, or `None` (Keras
+    draws no image for scalars, 3-D kernels or 4-D ones with another channel count than 1, 3, 4)."""
+    w = weight.squeeze()
+    if w.dim() == 1:
+        w = w.reshape(1, w.shape[0], 1, 1)
+    elif w.dim() == 2:
+        if w.shape[0] > w.shape[1]:
+            w = w.T
+        w = w.reshape(1, w.shape[0], w.shape[1], 1)
+    elif w.dim() == 3:            # a Conv1D kernel (k, in, out): one image per output channel
+        w = w.permute(2, 0, 1).unsqueeze(-1)
+    elif not (w.dim() == 4 and w.shape[-1] in (1, 3, 4)):
+        return None
+    # Keras passes the raw values to an image summary, which reads floats in [0, 1].
+    return w.clamp(0.0, 1.0)
+
+
 class _NullWriter:
     """What ranks other than 0 write to: nothing."""
 
     def add_scalar(self, *args, **kwargs):
         pass
 
-    add_histogram = flush = close = add_scalar
+    add_histogram = add_images = add_graph = flush = close = add_scalar
 
 
 class _BatchTensorBoard(TensorBoard):

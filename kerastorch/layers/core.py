@@ -145,8 +145,15 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 lora_rank=None, **kwargs):
+                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        if lora_rank is not None or lora_alpha is not None or quantization_config is not None:
+            raise NotImplementedError(
+                f"Dense layer '{self.name}': LoRA (lora_rank/lora_alpha) and quantization "
+                "(quantization_config) are not implemented in kerastorch. Remove these arguments; "
+                "to fine-tune a few parameters, freeze the layer (layer.trainable = False) and add a "
+                "small trainable layer, or use a PyTorch LoRA library on the model's modules."
+            )
         _check_positive_int(self, "units", units)
         self.units = units
         self.activation = get_activation(self, "activation", activation)
@@ -189,6 +196,18 @@ class Dense(Layer):
     def _call_without_activation(self, inputs):
         """The pre-activation output (logits), for the trainer's fused softmax-crossentropy."""
         return F.linear(inputs, self.kernel, self.bias)
+
+    def enable_lora(self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"):
+        """Keras' LoRA switch: not implemented in kerastorch, so it raises.
+
+        Raises:
+            NotImplementedError: always, saying what to use instead.
+        """
+        raise NotImplementedError(
+            f"Dense layer '{self.name}'.enable_lora(rank={rank!r}): LoRA is not implemented in "
+            "kerastorch. Freeze the layer (layer.trainable = False) and train a small added layer, "
+            "or use a PyTorch LoRA library on the model's modules."
+        )
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 2:

@@ -8,6 +8,12 @@ from kerastorch import constraints, initializers, regularizers
 from kerastorch.layers.base import Layer, format_shape
 
 
+def _world_size():
+    """The number of processes of an initialised `torch.distributed` group, else 1."""
+    dist = torch.distributed
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
 class BatchNormalization(Layer):
     """Normalizes inputs with batch statistics in training and moving statistics otherwise.
 
@@ -33,7 +39,10 @@ class BatchNormalization(Layer):
         renorm: Keras' batch renormalization; kept in the config, only `False` (the default) is supported.
         renorm_clipping: Kept in the config. Defaults to `None`.
         renorm_momentum: Kept in the config. Defaults to `0.99`.
-        synchronized: Accepted for compatibility. Defaults to `False`.
+        synchronized: Under data parallelism (several processes of `torch.distributed`),
+            whether training computes the batch statistics over every rank's batch (torch's
+            `SyncBatchNorm`); with one process the local batch is the whole batch. Keras reads
+            it on TensorFlow only; kerastorch implements it on torch. Defaults to `False`.
 
     Weights: `gamma, beta, moving_mean, moving_variance`, each of shape `(features,)`.
 
@@ -109,7 +118,12 @@ class BatchNormalization(Layer):
         # torch's kernels want the features on axis 1; a channels-last tensor viewed that way
         # is torch's channels_last memory format, so this is a view, not a copy.
         x = inputs if self._axis == 1 else inputs.movedim(self._axis, 1)
-        if training and self.trainable:
+        if training and self.trainable and self.synchronized and _world_size() > 1:
+            out, mean, var = self._synchronized_batch_norm(x)
+            with torch.no_grad():
+                self.moving_mean.mul_(self.momentum).add_(mean.detach(), alpha=1 - self.momentum)
+                self.moving_variance.mul_(self.momentum).add_(var.detach(), alpha=1 - self.momentum)
+        elif training and self.trainable:
             out, mean, invstd = torch.native_batch_norm(x, self.gamma, self.beta, None, None, True,
                                                         0.0, self.epsilon)
             with torch.no_grad():
@@ -121,6 +135,31 @@ class BatchNormalization(Layer):
             out = torch.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                                    False, 0.0, self.epsilon, torch.backends.cudnn.enabled)
         return out if self._axis == 1 else out.movedim(1, self._axis)
+
+    def _synchronized_batch_norm(self, x):
+        """Batch statistics over every rank's batch (torch's SyncBatchNorm), differentiably.
+
+        One all-reduce of each rank's per-feature sums, sums of squares and sample count; its
+        backward all-reduces the gradients of those statistics, so every rank gets the
+        gradient of the one global batch.
+        """
+        from torch.distributed.nn.functional import all_reduce
+
+        dims = [0, *range(2, x.dim())]
+        features = x.shape[1]
+        xf = x.float()
+        count = torch.full((1,), x.numel() // max(features, 1), dtype=torch.float32, device=x.device)
+        stats = all_reduce(torch.cat([xf.sum(dims), xf.square().sum(dims), count]))
+        n = stats[-1].clamp(min=1)
+        mean = stats[:features] / n
+        var = (stats[features:2 * features] / n - mean.square()).clamp(min=0)
+        shape = [1, features] + [1] * (x.dim() - 2)
+        out = (xf - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.epsilon)
+        if self.gamma is not None:
+            out = out * self.gamma.view(shape)
+        if self.beta is not None:
+            out = out + self.beta.view(shape)
+        return out.to(x.dtype), mean, var
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -122,16 +122,18 @@ class Trainer:
                 callables. `"accuracy"` is resolved from the shapes of the targets and
                 predictions, as Keras does.
             weighted_metrics: Metrics that also take `sample_weight` into account.
-            run_eagerly: Accepted for compatibility (kerastorch runs eagerly unless
-                `jit_compile` asks for `torch.compile`).
+            run_eagerly: Whether to run the steps eagerly: `True` turns `jit_compile` off
+                (with Keras' warning if it was asked for). kerastorch runs eagerly unless
+                `jit_compile` asks for `torch.compile`. Defaults to `False`.
             steps_per_execution: Accepted for compatibility.
             jit_compile: `True` runs the train, test and predict steps through
                 `torch.compile` (inductor); a string names another `torch.compile` backend
                 (e.g. `"aot_eager"`). Compilation that fails falls back to eager with a
                 warning. Defaults to `"auto"`, which is eager: compiling costs tens of
                 seconds, which rarely pays off for small models.
-            auto_scale_loss: Accepted for compatibility (float16 loss scaling follows the
-                `mixed_precision` policy).
+            auto_scale_loss: Under a `"mixed_float16"` policy, whether to scale the loss
+                dynamically (Keras' LossScaleOptimizer: skip a step whose gradients overflow,
+                then halve the scale). `False` trains without loss scaling. Defaults to `True`.
 
         Example:
         >>> import kerastorch
@@ -166,10 +168,43 @@ class Trainer:
         # "auto" means eager: torch.compile's start-up cost rarely pays off for the models Keras
         # scripts train; jit_compile=True (or a backend name such as "aot_eager") opts in.
         self._jit_compile = jit_compile if jit_compile not in ("auto", False) else None
+        self._run_eagerly = bool(run_eagerly)
+        if self._run_eagerly and self._jit_compile is not None:
+            warnings.warn("If `run_eagerly` is True, then `jit_compile` cannot also be True. "
+                          "Disabling `jit_compile` (as Keras does).", stacklevel=2)
+            self._jit_compile = None
+        # compile(auto_scale_loss=False): no loss scaling under a mixed_float16 policy, as Keras.
+        self._auto_scale_loss = bool(auto_scale_loss)
         self._step_fns = None
         self._optimizer_built = False
         self._targets_checked = False
         self.compiled = True
+
+    @property
+    def run_eagerly(self):
+        """Whether the steps run eagerly (`compile(run_eagerly=True)`; then `jit_compile` is off)."""
+        return getattr(self, "_run_eagerly", False)
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = bool(value)
+        if self._run_eagerly:
+            self._jit_compile = None
+
+    @property
+    def jit_compile(self):
+        """Whether the steps run through `torch.compile` (`compile(jit_compile=...)`), as a bool."""
+        return getattr(self, "_jit_compile", None) is not None
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        if value not in (True, False) and not isinstance(value, str):
+            raise ValueError(f"`jit_compile` must be True, False or a torch.compile backend name, got {value!r}.")
+        if value and self.run_eagerly:
+            warnings.warn("If `run_eagerly` is True, then `jit_compile` cannot also be True. "
+                          "Disabling `jit_compile` (as Keras does).", stacklevel=2)
+            value = False
+        self._jit_compile = value if value else None
 
     @staticmethod
     def _make_metric(spec):
@@ -371,7 +406,7 @@ class Trainer:
         if policy.autocast_dtype is None and jit is None:
             self._step_fns = None
             return
-        if policy.needs_loss_scaling:
+        if policy.needs_loss_scaling and getattr(self, "_auto_scale_loss", True):
             self._loss_scaler = getattr(self, "_kept_loss_scaler", None) or mixed_precision.LossScaler()
             self._kept_loss_scaler = self._loss_scaler
 
@@ -726,7 +761,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):
+                 callbacks=None, return_dict=False, **kwargs):
         """Returns the loss and metrics of the model on the given data.
 
         Args:
@@ -743,6 +778,9 @@ class Trainer:
             The loss (a float) if no metrics were compiled; else `[loss, *metrics]` in
             compile order; or a dict with `return_dict=True`.
         """
+        if kwargs:   # Keras' signature has **kwargs, and refuses what it does not know
+            raise ValueError(f"Arguments not recognized: {kwargs}. evaluate() takes x, y, batch_size, "
+                             "verbose, sample_weight, steps, callbacks and return_dict.")
         self._require_compiled("evaluate")
         batch_size = 32 if batch_size is None else batch_size
         _check_batch_size(batch_size, "batch_size")

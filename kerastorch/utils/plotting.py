@@ -24,16 +24,38 @@ def _require_matplotlib(what):
     return Figure
 
 
-def _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable):
+def _drawn_layers(model, expand_nested, prefix=""):
+    """`(layer, label prefix)` in drawing order; nested models expanded into their layers."""
+    out = []
+    for layer in list(getattr(model, "layers", None) or []):
+        inner = getattr(layer, "layers", None)
+        if expand_nested and inner:
+            out.extend(_drawn_layers(layer, expand_nested, f"{prefix}{layer.name}/"))
+        else:
+            out.append((layer, prefix))
+    return out
+
+
+def _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable, expand_nested=False,
+           show_layer_activations=False):
     """One text box per layer: a list of lines each."""
-    layers = list(getattr(model, "layers", None) or [])
+    layers = _drawn_layers(model, expand_nested)
     if not layers:
         raise ValueError(f"plot_model: {type(model).__name__} {getattr(model, 'name', '')!r} has no layers to "
                          f"draw. Pass a Sequential (or a model with a `layers` list).")
     boxes = []
-    for layer in layers:
+    for layer, prefix in layers:
         kind = type(layer).__name__
-        lines = [f"{layer.name} ({kind})" if show_layer_names else kind]
+        lines = [f"{prefix}{layer.name} ({kind})" if show_layer_names else f"{prefix}{kind}"]
+        activation = getattr(layer, "activation", None)
+        if show_layer_activations and activation is not None:
+            from kerastorch import activations
+
+            try:
+                name = activations.serialize(activation)
+            except (TypeError, ValueError):
+                name = getattr(activation, "__name__", type(activation).__name__)
+            lines.append(f"Activation: {name if isinstance(name, str) else name.get('config', '?')}")
         if show_shapes:
             try:
                 shape = format_shape(layer.output.shape)
@@ -48,8 +70,9 @@ def _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable):
     return boxes
 
 
-def _dot(name, boxes, rankdir):
-    out = [f'digraph "{name}" {{', f"  rankdir={rankdir};", '  node [shape=record, fontname="Helvetica"];']
+def _dot(name, boxes, rankdir, splines="ortho"):
+    out = [f'digraph "{name}" {{', f"  rankdir={rankdir};", f"  splines={splines};",
+           '  node [shape=record, fontname="Helvetica"];']
     for i, lines in enumerate(boxes):
         label = "|".join(line.replace("{", r"\{").replace("}", r"\}").replace("|", r"\|")
                          .replace("<", r"\<").replace(">", r"\>").replace('"', r'\"') for line in lines)
@@ -113,8 +136,9 @@ def _matplotlib_diagram(boxes, rankdir, dpi, path):
     fig.savefig(path, dpi=dpi)
 
 
-def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=True,
-               rankdir="TB", dpi=200, show_trainable=False, **kwargs):
+def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=False,
+               rankdir="TB", expand_nested=False, dpi=200, show_layer_activations=False,
+               show_trainable=False, splines="ortho", **kwargs):
     """Draws a model's layer stack as a diagram file, like `keras.utils.plot_model`.
 
     The format follows the file extension: `.dot` writes Graphviz DOT text and `.svg` an SVG
@@ -126,12 +150,21 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
         to_file: Output path. Defaults to `"model.png"`.
         show_shapes: Whether to show each layer's output shape. Defaults to `False`.
         show_dtype: Whether to show each layer's dtype. Defaults to `False`.
-        show_layer_names: Whether to show layer names (else class names only). Defaults to `True`.
+        show_layer_names: Whether to show layer names (else class names only). Defaults to
+            `False`, as in Keras.
         rankdir: `"TB"` (top to bottom) or `"LR"` (left to right). Defaults to `"TB"`.
+        expand_nested: Whether to draw the layers of nested models in their place (labelled
+            `outer/`). Defaults to `False`.
         dpi: Resolution of raster images. Defaults to `200`.
+        show_layer_activations: Whether to show the activation of layers that have one.
+            Defaults to `False`.
         show_trainable: Whether to mark frozen layers. Defaults to `False`.
-        **kwargs: Keras' other arguments (`expand_nested`, `show_layer_activations`, ...) are
-            accepted and ignored.
+        splines: Graphviz's edge style, written to `.dot` files (`"ortho"`, `"line"`,
+            `"polyline"`, `"curved"`, `"spline"`, `"none"`); a layer stack's edges are
+            straight in every style, so the SVG and raster drawings are the same. Defaults
+            to `"ortho"`.
+        **kwargs: None are accepted: other names raise, as in Keras (`layer_range` is no longer
+            supported there either).
 
     Returns:
         The path written, as a string.
@@ -148,6 +181,16 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
     >>> "(None, 2)" in open(path).read()
     True
     """
+    if kwargs.pop("layer_range", None) is not None:
+        raise ValueError("plot_model: argument `layer_range` is no longer supported (as in Keras 3); "
+                         "draw a sub-model instead.")
+    if kwargs:
+        raise ValueError(f"plot_model: unrecognized keyword arguments: {kwargs}. Accepted: show_shapes, "
+                         "show_dtype, show_layer_names, rankdir, expand_nested, dpi, "
+                         "show_layer_activations, show_trainable, splines.")
+    if splines not in ("ortho", "line", "polyline", "curved", "spline", "none", "true", "false"):
+        raise ValueError(f"plot_model: `splines` must be a Graphviz splines value ('ortho', 'line', "
+                         f"'polyline', 'curved', 'spline', 'none'), got splines={splines!r}.")
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"plot_model: `rankdir` must be 'TB' or 'LR', got rankdir={rankdir!r}.")
     to_file = os.fspath(to_file)
@@ -156,10 +199,11 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
     if extension not in known:
         raise ValueError(f"plot_model: cannot tell the format of to_file={to_file!r}; use one of the "
                          f"extensions {', '.join(known)}.")
-    boxes = _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable)
+    boxes = _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable, expand_nested,
+                   show_layer_activations)
     if extension in (".dot", ".gv"):
         with open(to_file, "w", encoding="utf-8") as f:
-            f.write(_dot(getattr(model, "name", "model"), boxes, rankdir))
+            f.write(_dot(getattr(model, "name", "model"), boxes, rankdir, splines))
     elif extension == ".svg":
         with open(to_file, "w", encoding="utf-8") as f:
             f.write(_svg(boxes, rankdir))

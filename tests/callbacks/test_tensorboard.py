@@ -18,6 +18,8 @@ class _FakeWriter:
         self.log_dir = log_dir
         self.scalars = []
         self.histograms = []
+        self.images = []
+        self.graphs = []
         self.closed = False
         _FakeWriter.instances.append(self)
 
@@ -27,6 +29,12 @@ class _FakeWriter:
 
     def add_histogram(self, tag, values, global_step=None):
         self.histograms.append((tag, tuple(values.shape), global_step))
+
+    def add_images(self, tag, images, global_step=None, dataformats="NCHW"):
+        self.images.append((tag, tuple(images.shape), dataformats, global_step))
+
+    def add_graph(self, model, example):
+        self.graphs.append(tuple(example.shape))
 
     def flush(self):
         pass
@@ -97,7 +105,7 @@ def test_missing_tensorboard_says_how_to_install(monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs", [dict(update_freq="sometimes"), dict(update_freq=0), dict(profile_batch=2),
-                                    dict(embeddings_freq=1)])
+                                    dict(embeddings_freq=1), dict(embeddings_metadata="meta.tsv")])
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         callbacks.TensorBoard(**kwargs)
@@ -112,3 +120,33 @@ def test_real_event_files(tmp_path):
     acc.Reload()
     values = [e.value for e in acc.Scalars("epoch_loss")]
     np.testing.assert_allclose(values, history.history["val_loss"], rtol=1e-6)
+
+
+def test_histograms_and_images_are_keras_weights_by_path(fake_writer, tmp_path):
+    _fit(callbacks.TensorBoard(log_dir=str(tmp_path), histogram_freq=1, write_images=True), epochs=1)
+    train = _by_dir(tmp_path)["train"]
+    # Keras' tags (the weight's path) and Keras' layout; Keras' image rule (keras/src/callbacks/
+    # tensorboard.py): the kernel (2, 1) squeezes to (2,) and is drawn (1, 2, 1, 1); the bias
+    # (1,) squeezes to a scalar, which gets no image.
+    assert [(t, shape) for t, shape, _ in train.histograms] == [("sequential/dense/kernel/histogram", (2, 1)),
+                                                                ("sequential/dense/bias/histogram", (1,))]
+    assert [(t, shape, fmt) for t, shape, fmt, _ in train.images] == [
+        ("sequential/dense/kernel/image", (1, 2, 1, 1), "NHWC")]
+
+
+def test_graph_is_written_at_train_begin_unless_write_graph_is_false(fake_writer, tmp_path):
+    _fit(callbacks.TensorBoard(log_dir=str(tmp_path / "a")))
+    assert _by_dir(tmp_path / "a")["train"].graphs == [(1, 2)]       # one sample of Input(shape=(2,))
+    _fit(callbacks.TensorBoard(log_dir=str(tmp_path / "b"), write_graph=False))
+    assert all(not w.graphs for w in _FakeWriter.instances if str(tmp_path / "b") in w.log_dir)
+
+
+def test_real_graph_and_images_in_event_files(tmp_path):
+    pytest.importorskip("tensorboard", reason="tensorboard is not installed (pip install tensorboard)")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    _fit(callbacks.TensorBoard(log_dir=str(tmp_path), histogram_freq=1, write_images=True), epochs=1)
+    acc = EventAccumulator(str(tmp_path / "train"))
+    acc.Reload()
+    assert acc.Graph() is not None
+    assert "sequential/dense/kernel/image" in acc.Tags()["images"]

@@ -23,7 +23,7 @@ def test_docstring_examples_run():
 
 
 def test_dot_file_has_one_node_per_layer_in_order_with_shapes(model, tmp_path):
-    path = plot_model(model, tmp_path / "m.dot", show_shapes=True)
+    path = plot_model(model, tmp_path / "m.dot", show_shapes=True, show_layer_names=True)
     text = open(path).read()
     assert text.startswith('digraph "tiny"')
     assert "conv2d (Conv2D)|output: (None, 6, 6, 4)" in text
@@ -32,7 +32,8 @@ def test_dot_file_has_one_node_per_layer_in_order_with_shapes(model, tmp_path):
 
 
 def test_svg_is_valid_xml_with_every_layer(model, tmp_path):
-    path = plot_model(model, tmp_path / "m.svg", show_shapes=True, show_dtype=True, rankdir="LR")
+    path = plot_model(model, tmp_path / "m.svg", show_shapes=True, show_dtype=True, rankdir="LR",
+                      show_layer_names=True)
     root = ET.parse(path).getroot()
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert texts[0] == "conv2d (Conv2D)" and "output: (None, 144)" in texts and "dtype: float32" in texts
@@ -86,3 +87,35 @@ def test_bad_arguments(model, tmp_path):
         plot_model(model, tmp_path / "m.bmp")
     with pytest.raises(ValueError, match=r"\['acc'\] are not in the history"):
         plot_history({"loss": [1.0]}, metrics=["acc"])
+
+
+def test_signature_and_defaults_equal_keras(keras):
+    import inspect
+
+    ours = inspect.signature(plot_model).parameters
+    theirs = inspect.signature(keras.utils.plot_model).parameters
+    assert list(ours) == list(theirs)
+    assert {k: p.default for k, p in ours.items()} == {k: p.default for k, p in theirs.items()}
+
+
+def test_default_draws_class_names_and_other_options_are_real(model, tmp_path):
+    text = open(plot_model(model, tmp_path / "m.dot")).read()
+    assert "conv2d (Conv2D)" not in text and "{Conv2D}" in text            # Keras' default: no names
+    text = open(plot_model(model, tmp_path / "a.dot", show_layer_activations=True, splines="line")).read()
+    assert "Activation: relu" in text and "splines=line;" in text
+
+
+def test_expand_nested_draws_the_inner_layers(tmp_path):
+    inner = kerastorch.Sequential([layers.Input((4,)), layers.Dense(3, name="i1"), layers.Dense(2, name="i2")],
+                                  name="inner")
+    outer = kerastorch.Sequential([layers.Input((4,)), inner, layers.Dense(1, name="o")], name="outer")
+    flat = open(plot_model(outer, tmp_path / "f.dot", show_layer_names=True)).read()
+    nested = open(plot_model(outer, tmp_path / "n.dot", show_layer_names=True, expand_nested=True)).read()
+    assert "inner (Sequential)" in flat and "i1" not in flat
+    assert "inner/i1 (Dense)" in nested and "inner/i2 (Dense)" in nested and "inner (Sequential)" not in nested
+
+
+@pytest.mark.parametrize("kwargs", [dict(layer_range=["a", "b"]), dict(show_layer_name=True), dict(splines="wavy")])
+def test_unknown_arguments_are_refused(model, tmp_path, kwargs):
+    with pytest.raises(ValueError):
+        plot_model(model, tmp_path / "m.dot", **kwargs)
