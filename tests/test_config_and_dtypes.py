@@ -247,6 +247,29 @@ def test_layer_dtype_policy_matches_keras(policy, as_object):
     assert ours == theirs
 
 
+LAYER_FAMILIES = [
+    ("Dense", {"units": 3}, (2, 5)), ("Conv1D", {"filters": 2, "kernel_size": 3}, (2, 6, 4)),
+    ("Conv2D", {"filters": 2, "kernel_size": 3}, (2, 6, 6, 3)), ("DepthwiseConv2D", {"kernel_size": 3}, (2, 6, 6, 3)),
+    ("LSTM", {"units": 3}, (2, 4, 5)), ("GRU", {"units": 3}, (2, 4, 5)), ("SimpleRNN", {"units": 3}, (2, 4, 5)),
+    ("BatchNormalization", {}, (4, 5)), ("LayerNormalization", {}, (4, 5)), ("Embedding", {"input_dim": 7, "output_dim": 3}, (2, 4)),
+    ("Activation", {"activation": "relu"}, (2, 5)), ("Flatten", {}, (2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("policy", ["float64", "mixed_bfloat16"])
+@pytest.mark.parametrize("name, kwargs, shape", LAYER_FAMILIES, ids=[f[0] for f in LAYER_FAMILIES])
+def test_every_layer_family_honours_its_dtype_policy_as_keras(name, kwargs, shape, policy):
+    x = np.random.RandomState(0).rand(*shape).astype("float32")
+    if name == "Embedding":
+        x = np.random.RandomState(0).randint(0, 7, shape)
+    seen = []
+    for lib in (kerastorch, keras):
+        layer = getattr(lib.layers, name)(dtype=policy, **kwargs)
+        out = layer(torch.tensor(x) if lib is kerastorch else x)
+        seen.append((str(out.dtype), [kerastorch.backend.standardize_dtype(w.dtype) for w in layer.weights]))
+    assert seen[0] == seen[1]
+
+
 def test_layer_dtype_policy_is_settable_as_in_keras():
     ours, theirs = layers.Dense(2), keras.layers.Dense(2)
     ours.dtype_policy = theirs.dtype_policy = "mixed_float16"

@@ -515,9 +515,14 @@ class Layer(torch.nn.Module):
         device_type = inputs.device.type if isinstance(inputs, torch.Tensor) else "cpu"
         dtype = self._autocast_torch_dtype
         if torch.is_autocast_enabled(device_type) and torch.get_autocast_dtype(device_type) == dtype:
-            return self.call(inputs, **kwargs)
-        with torch.autocast(device_type=device_type, dtype=dtype):
-            return self.call(inputs, **kwargs)
+            outputs = self.call(inputs, **kwargs)
+        else:
+            with torch.autocast(device_type=device_type, dtype=dtype):
+                outputs = self.call(inputs, **kwargs)
+        # An op autocast leaves in float32 (torch's GRU kernel): outputs in the compute dtype, as Keras'.
+        if isinstance(outputs, torch.Tensor) and outputs.dtype is not dtype and outputs.is_floating_point():
+            outputs = outputs.to(dtype)
+        return outputs
 
     # ------------------------------------------------------------------ config
     def get_config(self):

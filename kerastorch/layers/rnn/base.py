@@ -407,7 +407,13 @@ class RNN(Layer):
             self._build_wrapper((None, *inputs.shape[1:]))
         if training is None:
             training = self.training
-        outputs = self.call(inputs, initial_state=initial_state, mask=mask, training=training)
+        if inputs.dtype is not self._compute_torch_dtype and inputs.is_floating_point():
+            inputs = inputs.to(self._compute_torch_dtype)     # Keras' cast to the compute dtype
+        kwargs = dict(initial_state=initial_state, mask=mask, training=training)
+        if self._autocast_torch_dtype is None:
+            outputs = self.call(inputs, **kwargs)
+        else:
+            outputs = self._call_with_autocast(inputs, kwargs)
         if self.activity_regularizer is not None:
             first = outputs[0] if isinstance(outputs, list) else outputs
             self._activity_loss = self.activity_regularizer(first) / first.shape[0]
@@ -615,7 +621,8 @@ class _KerasRNN(RNN):
             # Named now, so that an error in the cell's arguments can name this layer.
             kwargs["name"] = unique_name(_snake_case(type(self).__name__))
         try:
-            cell = cell_cls(**cell_kwargs)
+            # The cell takes the layer's dtype policy, as Keras passes `dtype` on to it.
+            cell = cell_cls(**{"dtype": kwargs.get("dtype"), **cell_kwargs})
         except (ValueError, TypeError) as e:
             raise type(e)(f"{type(self).__name__} layer '{kwargs['name']}': {e}") from None
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
