@@ -21,9 +21,10 @@ from kerastorch import preprocessing
 from kerastorch import applications
 from kerastorch.layers import Input, KerasTensor, Layer
 from kerastorch.models import Model, Sequential
+from kerastorch.variables import Variable
 
 __version__ = "0.1.0"
 
-__all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "activations", "applications", "backend", "callbacks", "config",
+__all__ = ["Input", "KerasTensor", "Layer", "Model", "Sequential", "Variable", "activations", "applications", "backend", "callbacks", "config",
            "constraints", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "optimizers",
            "random", "regularizers", "saving", "utils"]

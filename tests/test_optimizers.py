@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from kerastorch import optimizers
+from kerastorch import Variable, optimizers
 from kerastorch.optimizers import schedules
 
 NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion"]
@@ -275,7 +275,7 @@ def _sgd_on(values, **kwargs):
 
 def test_learning_rate_setter_takes_effect_on_next_step():
     w, opt = _sgd_on([1.0], learning_rate=0.1)
-    assert isinstance(opt.learning_rate, float) and opt.learning_rate == pytest.approx(0.1)
+    assert isinstance(opt.learning_rate, Variable) and float(opt.learning_rate) == pytest.approx(0.1)
     opt.learning_rate = 0.5
     assert opt.learning_rate == 0.5
     w.grad = torch.tensor([1.0])

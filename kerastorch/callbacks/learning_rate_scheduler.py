@@ -46,7 +46,7 @@ class LearningRateScheduler(Callback):
     >>> callback.set_model(model)
     >>> for epoch in range(4):
     ...     callback.on_epoch_begin(epoch)
-    >>> round(model.optimizer.learning_rate, 6)
+    >>> round(float(model.optimizer.learning_rate), 6)
     0.025
     """
 

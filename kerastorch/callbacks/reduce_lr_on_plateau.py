@@ -42,7 +42,7 @@ class ReduceLROnPlateau(MonitorCallback):
     >>> reduce_lr.on_train_begin()
     >>> for epoch, val_loss in enumerate([1.0, 1.0]):
     ...     reduce_lr.on_epoch_end(epoch, {"val_loss": val_loss})
-    >>> round(model.optimizer.learning_rate, 6)
+    >>> round(float(model.optimizer.learning_rate), 6)
     0.05
     """
 

@@ -8,6 +8,8 @@ import re
 import numpy as np
 import torch
 
+from kerastorch import variables as _variables
+
 _NAME_COUNTS = collections.defaultdict(int)
 
 
@@ -87,6 +89,67 @@ def _to_torch_dtype(dtype):
     from kerastorch.backend import dtypes
 
     return dtypes.to_torch_dtype(dtype)
+
+
+def _has_array(x):
+    """Whether a nested list/tuple holds a tensor, an array or a Variable (several inputs), not only numbers."""
+    if isinstance(x, (list, tuple)):
+        return any(_has_array(i) for i in x)
+    return isinstance(x, (torch.Tensor, np.ndarray, _variables.Variable))
+
+
+def convert_inputs(layer, x, keep_integers=None):
+    """A layer's or model's non-tensor input as tensors, as Keras converts call arguments.
+
+    numpy arrays and (nested) lists of numbers become one tensor: floating data in the layer's
+    compute dtype (numpy float64 into a float32 layer gives float32, as in Keras). Integer and
+    boolean data keep their dtype for layers that take integer ids (`accepts_integer_inputs`)
+    and for layers without float weights, as Keras keeps them; layers with float weights (and
+    models, unless `keep_integers`) get them in their compute dtype, the dtype Keras' promotion
+    gives their outputs. It lands on the device of the layer's weights (`config.get_device()`
+    before it has any). A list holding tensors or arrays is several inputs, each converted.
+    Called only for non-tensor inputs: a tensor costs `forward` one `isinstance` check.
+    """
+    if x is None or isinstance(x, (torch.Tensor, str)):
+        return x
+    if isinstance(x, _variables.Variable):
+        return x.value
+    if isinstance(x, dict):
+        return {k: convert_inputs(layer, v, keep_integers) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and _has_array(x):
+        return type(x)(convert_inputs(layer, v, keep_integers) for v in x)
+    from kerastorch import config
+    from kerastorch.backend import convert_to_tensor
+
+    ref = next(layer.parameters(), None)
+    if ref is None:
+        ref = next(layer.buffers(), None)
+    device = ref.device if ref is not None else config.get_device()
+    try:
+        # A list of Python numbers goes through numpy (float64, int64), so that a float64 layer
+        # gets every digit; the cast below gives floats the compute dtype.
+        tensor = convert_to_tensor(np.asarray(x) if isinstance(x, (list, tuple)) else x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"{type(layer).__name__} '{layer.name}' was called on {type(x).__name__} {x!r:.80}, which "
+            f"cannot become a tensor ({e}). Call it on a torch tensor, a numpy array or a nested list "
+            "of numbers."
+        ) from None
+    if keep_integers is None and not (tensor.is_floating_point() or tensor.is_complex()):
+        # Integer (or bool) data: layers that take ids keep it; so do layers without float
+        # weights (Flatten, Activation), as Keras leaves integer inputs alone; layers with
+        # weights compute in their float dtype, which is Keras' promoted result too.
+        if not getattr(layer, "accepts_integer_inputs", False) and tensor.dim():
+            if not layer.built:
+                layer._build_wrapper((None, *tensor.shape[1:]))
+            weights = [*layer.parameters(), *layer.buffers()]
+            keep_integers = not any(w.is_floating_point() for w in weights)
+        else:
+            keep_integers = True
+    if not tensor.is_complex() and (tensor.is_floating_point() or not keep_integers):
+        dtype = getattr(layer, "_compute_torch_dtype", None) or getattr(torch, config.floatx())
+        tensor = tensor.to(dtype=dtype)
+    return tensor if tensor.device == device else tensor.to(device)
 
 
 def _build_shape(inputs):
@@ -221,9 +284,11 @@ class Layer(torch.nn.Module):
             value = layout[0](value)
             self._weight_layouts[name] = layout
         value = value.contiguous()
+        path = _variables.weight_path(self, name)   # Keras' path: enclosing models' names first
+        self.__dict__.setdefault("_kt_weight_paths", {})[name] = path
         if trainable:
             param = torch.nn.Parameter(value, requires_grad=self._trainable)
-            param.path = f"{self.name}/{name}"   # Keras' variable path, used by exclude_from_weight_decay
+            param.path = path   # read by exclude_from_weight_decay
             self.register_parameter(name, param)
         else:
             self.register_buffer(name, value)
@@ -242,38 +307,57 @@ class Layer(torch.nn.Module):
 
     @property
     def weights(self):
-        """All weights of the layer (and its sublayers), in Keras' layout and order."""
-        out = [self._keras_value(n) for n in self._keras_weights]
+        """All weights of the layer (and its sublayers) as `kerastorch.Variable`s, in Keras' order.
+
+        Each Variable's `value` is in Keras' layout, whatever layout the weight is stored in.
+        """
+        out = [_variables.layer_variable(self, n) for n in self._keras_weights]
         for child in self._sublayers():
             out.extend(child.weights)
         return out
 
     @property
     def trainable_weights(self):
-        """The weights the optimizer updates, in Keras' layout and order."""
+        """The Variables the optimizer updates, in Keras' order."""
         if not self.trainable:
             return []
-        out = [self._keras_value(n) for n in self._keras_weights
-               if isinstance(getattr(self, n), torch.nn.Parameter)]
+        out = []
+        for n in self._keras_weights:
+            value = getattr(self, n)
+            if isinstance(value, torch.nn.Parameter) and value.requires_grad:
+                out.append(_variables.layer_variable(self, n))
         for child in self._sublayers():
             out.extend(child.trainable_weights)
         return out
 
     @property
     def non_trainable_weights(self):
-        """The weights the optimizer does not update (frozen ones and moving statistics).
-
-        Matched by slot, not by tensor identity: a weight stored in another layout (a Conv
-        kernel) is a fresh view each time it is read.
-        """
+        """The Variables the optimizer does not update (frozen ones and moving statistics)."""
         if not self.trainable:
             return self.weights
         out = []
-        for owner, n in self._weight_slots():
-            value = getattr(owner, n)
+        for n in self._keras_weights:
+            value = getattr(self, n)
             if not (isinstance(value, torch.nn.Parameter) and value.requires_grad):
-                out.append(owner._keras_value(n))
+                out.append(_variables.layer_variable(self, n))
+        for child in self._sublayers():
+            out.extend(child.non_trainable_weights)
         return out
+
+    @property
+    def variables(self):
+        """All the layer's Variables (Keras: weights plus non-weight state; here the weights)."""
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        """The trainable Variables (`trainable_weights`)."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        """The non-trainable Variables (`non_trainable_weights`)."""
+        return self.non_trainable_weights
 
     def _sublayers(self):
         """Direct child Layers (for composite layers such as Bidirectional)."""
@@ -296,7 +380,7 @@ class Layer(torch.nn.Module):
         >>> tuple(w.shape for w in layer.get_weights())
         ((3, 4), (4,))
         """
-        return [w.detach().cpu().numpy().copy() for w in self.weights]
+        return [owner._keras_value(n).detach().cpu().numpy().copy() for owner, n in self._weight_slots()]
 
     def set_weights(self, weights):
         """Sets the weights from a list of arrays in Keras' layout and order (`get_weights()`'s).
@@ -372,7 +456,8 @@ class Layer(torch.nn.Module):
 
     def _build_wrapper(self, input_shape):
         if not self.built:
-            self.build(tuple(input_shape))
+            with _variables.name_scope_of(self):
+                self.build(tuple(input_shape))
             self.built = True
             if not self._trainable:
                 for p in self.parameters():
@@ -383,8 +468,14 @@ class Layer(torch.nn.Module):
         return inputs
 
     def forward(self, inputs, training=None, mask=None):
+        if not isinstance(inputs, torch.Tensor):
+            inputs = convert_inputs(self, inputs)
         if not self.built:
-            self._build_wrapper(_build_shape(inputs))
+            # Weights created while the layer builds or first runs (sublayers built in `call`)
+            # get its name in their path, as Keras' name scopes give them.
+            with _variables.name_scope_of(self):
+                self._build_wrapper(_build_shape(inputs))
+                return Layer.forward(self, inputs, training, mask)
         if training is None:
             training = self.training
         accepted = _call_arguments(type(self))
@@ -612,19 +703,26 @@ class TorchModuleWrapper(Layer):
     def call(self, inputs, training=None):
         return self.module(inputs)
 
-    @property
-    def weights(self):
+    def _module_tensors(self):
         return list(self.module.parameters()) + [b for b in self.module.buffers() if b.is_floating_point()]
 
     @property
+    def weights(self):
+        return _variables.module_variables(self, self.module)
+
+    @property
     def trainable_weights(self):
-        return [p for p in self.module.parameters() if p.requires_grad] if self.trainable else []
+        return _variables.module_variables(self, self.module, trainable_only=True) if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return [v for v in self.weights if not (self.trainable and v.trainable)]
 
     def _weight_slots(self):
-        return [(_SlotProxy(self, w), "value") for w in self.weights]
+        return [(_SlotProxy(self, w), "value") for w in self._module_tensors()]
 
     def count_params(self):
-        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+        return int(sum(int(np.prod(w.shape)) for w in self._module_tensors()))
 
     def get_config(self):
         return {**super().get_config(), "module": repr(self.module)}

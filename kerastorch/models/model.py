@@ -2,7 +2,8 @@
 
 import torch
 
-from kerastorch.layers.base import Layer, TorchModuleWrapper
+from kerastorch import variables as _variables
+from kerastorch.layers.base import Layer, TorchModuleWrapper, convert_inputs
 from kerastorch.trainer.trainer import Trainer
 
 
@@ -52,10 +53,15 @@ class Model(Trainer, Layer):
         return self.module(inputs)
 
     def forward(self, inputs, training=None, mask=None):
+        if not isinstance(inputs, torch.Tensor):
+            inputs = convert_inputs(self, inputs, keep_integers=self._accepts_integer_inputs())
         if training is None:
             training = self.training
         if not self.built:
-            self._build_wrapper((None, *inputs.shape[1:]))
+            # Layers built during the first call get the model's name in their weights' paths.
+            with _variables.name_scope_of(self):
+                self._build_wrapper((None, *inputs.shape[1:]))
+                return self.call(inputs, training=training) if "training" in _call_args(self) else self.call(inputs)
         return self.call(inputs, training=training) if "training" in _call_args(self) else self.call(inputs)
 
     def _plain_module(self):
@@ -64,14 +70,20 @@ class Model(Trainer, Layer):
     @property
     def weights(self):
         if self._plain_module():
-            return TorchModuleWrapper.weights.fget(_Shim(self.module))
+            return _variables.module_variables(self, self.module)
         return super().weights
 
     @property
     def trainable_weights(self):
         if self._plain_module():
-            return [p for p in self.module.parameters() if p.requires_grad] if self.trainable else []
+            return _variables.module_variables(self, self.module, trainable_only=True) if self.trainable else []
         return super().trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        if self._plain_module():
+            return [v for v in self.weights if not (self.trainable and v.trainable)]
+        return super().non_trainable_weights
 
     def _weight_slots(self):
         if self._plain_module():
@@ -291,6 +303,5 @@ class _Shim:
         self.module = module
         self.name = name
 
-    @property
-    def weights(self):
-        return TorchModuleWrapper.weights.fget(self)
+    def _module_tensors(self):
+        return TorchModuleWrapper._module_tensors(self)

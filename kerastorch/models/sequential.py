@@ -2,7 +2,8 @@
 
 import torch
 
-from kerastorch.layers.base import KerasTensor, Layer, TorchModuleWrapper, format_shape
+from kerastorch import variables as _variables
+from kerastorch.layers.base import KerasTensor, Layer, TorchModuleWrapper, convert_inputs, format_shape
 from kerastorch.layers.core import InputLayer
 from kerastorch.models.model import Model
 
@@ -44,6 +45,7 @@ class Sequential(Model):
         self._stack = []
         self._input_layer = None
         self._uses_masks = False
+        self._input_rank = None   # rank of the built input (batch axis included)
         self.built = False
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -183,7 +185,7 @@ class Sequential(Model):
         trail = [f"Input {format_shape(shape)}"]
         for i, layer in enumerate(self._stack):
             try:
-                with torch.inference_mode(False):
+                with torch.inference_mode(False), _variables.name_scope_of(self):
                     layer._build_wrapper(shape)
                     out = layer.compute_output_shape(shape)
             except (ValueError, TypeError, RuntimeError, IndexError) as e:
@@ -204,6 +206,7 @@ class Sequential(Model):
             trail.append(f"{layer.name} {format_shape(out)}")
             shape = out
         self._output_shape = shape
+        self._input_rank = len(input_shape)
         self.built = True
 
     def _maybe_build_from_data(self, data_shape):
@@ -214,6 +217,23 @@ class Sequential(Model):
                 )
             self.build((None, *data_shape[1:]))
 
+    def _adjusted_shape(self, shape):
+        """Keras' input-rank rule: one axis short and the Input ends in 1 -> that axis is added;
+        one axis more and it is of size 1 -> it is dropped (`(N,)` fits `Input(shape=(1,))`)."""
+        if self._input_layer is None:
+            return tuple(shape)
+        ref = self._input_layer.batch_shape
+        if len(shape) == len(ref) - 1 and ref[-1] == 1:
+            return (*shape, 1)
+        if len(shape) == len(ref) + 1 and shape[-1] == 1:
+            return tuple(shape[:-1])
+        return tuple(shape)
+
+    def _adjust_input_rank(self, x):
+        """`x` reshaped by Keras' input-rank rule (a view), or `x` itself."""
+        shape = self._adjusted_shape(tuple(x.shape))
+        return x if shape == tuple(x.shape) else x.reshape(shape)
+
     def _check_input_shape(self, data_shape):
         if self._input_layer is None:
             return
@@ -221,7 +241,7 @@ class Sequential(Model):
         actual = (None, *data_shape[1:])
         # Samples only: data_shape[0] counts samples, and a fixed batch size (Input(batch_shape=...),
         # Keras 2's batch_input_shape) does not stop batches of other sizes, as in Keras 3.
-        if _shape_matches(expected[1:], actual[1:]):
+        if _shape_matches(expected[1:], (None, *self._adjusted_shape(data_shape)[1:])[1:]):
             return
         sample_expected = format_shape(expected[1:])
         sample_actual = format_shape(actual[1:])
@@ -254,8 +274,12 @@ class Sequential(Model):
 
     # ------------------------------------------------------------------ calling
     def forward(self, inputs, training=None, mask=None, return_logits=False):
+        if not isinstance(inputs, torch.Tensor):
+            inputs = convert_inputs(self, inputs, keep_integers=self._accepts_integer_inputs())
         if not self.built:
             self._maybe_build_from_data(tuple(inputs.shape))
+        if inputs.dim() != self._input_rank:
+            inputs = self._adjust_input_rank(inputs)
         if training is None:
             training = self.training
         x = inputs

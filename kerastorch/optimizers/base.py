@@ -17,7 +17,6 @@ the optimizer's saved variables), so every per-step scalar is a plain Python num
 launches only `torch._foreach_*` kernels on the parameters' device: no host-device sync.
 """
 
-import collections
 import re
 import warnings
 
@@ -25,9 +24,9 @@ import numpy as np
 import torch
 
 from kerastorch import config
+from kerastorch import variables as _variables
 from kerastorch.optimizers import schedules as _schedules
 
-_NAME_UIDS = collections.defaultdict(int)
 
 
 def _to_snake_case(name):
@@ -38,10 +37,10 @@ def _to_snake_case(name):
 
 
 def _auto_name(cls_name):
-    prefix = _to_snake_case(cls_name)
-    uid = _NAME_UIDS[prefix]
-    _NAME_UIDS[prefix] += 1
-    return prefix if uid == 0 else f"{prefix}_{uid}"
+    # Keras' auto_name counts in the session's uids, so clear_session() restarts "adam", "adam_1".
+    from kerastorch.layers.base import unique_name
+
+    return unique_name(_to_snake_case(cls_name))
 
 
 def _is_number(value):
@@ -211,6 +210,8 @@ class Optimizer:
         return torch.tensor(self._check_lr_value(learning_rate), dtype=self._lr_dtype)
 
     def _check_lr_value(self, value):
+        if isinstance(value, _variables.Variable) and not value.ndim:
+            return float(value)
         if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
             return float(value)
         if not _is_number(value):
@@ -238,8 +239,22 @@ class Optimizer:
 
     @property
     def learning_rate(self):
-        """Current learning rate as a Python float; assign a float or a schedule to change it."""
-        return self._current_learning_rate()
+        """The learning rate: a `kerastorch.Variable` of shape `()` (float32 by default), as in Keras.
+
+        `optimizer.learning_rate.assign(0.01)` (or `optimizer.learning_rate = 0.01`) changes it
+        for the next update; `float(...)` or `.numpy()` reads it. With a schedule or a callable,
+        it is the learning rate of the next update, a float32 tensor; assign a float or another
+        schedule to the attribute to change it.
+        """
+        lr = self._learning_rate
+        if isinstance(lr, torch.Tensor):
+            variable = self.__dict__.get("_lr_variable")
+            if variable is None:
+                variable = _variables.Variable._wrap(self, "_learning_rate", "learning_rate",
+                                                     f"{self.name}/learning_rate")
+                self._lr_variable = variable
+            return variable
+        return torch.tensor(self._current_learning_rate(), dtype=self._lr_dtype)
 
     @learning_rate.setter
     def learning_rate(self, learning_rate):
@@ -286,11 +301,12 @@ class Optimizer:
         Raises:
             ValueError: if the optimizer was already built for other parameters.
         """
-        params = list(params)
+        params = [_variables.stored_tensor(p) for p in params]
         for i, p in enumerate(params):
             if not isinstance(p, torch.Tensor):
                 raise TypeError(
-                    f"{type(self).__name__}.build() expects a list of torch.nn.Parameter, but "
+                    f"{type(self).__name__}.build() expects a list of kerastorch Variables "
+                    "(model.trainable_weights) or torch.nn.Parameters, but "
                     f"item {i} is a {type(p).__name__}: {p!r}."
                 )
             if not p.is_floating_point():
@@ -307,6 +323,7 @@ class Optimizer:
                 "Create a new optimizer instance for a new model."
             )
         self._params = params
+        self._param_index = {id(p): i for i, p in enumerate(params)}
         self._use_weight_decay = [self._decays(p) for p in params]
         if self.use_ema:
             self._averages = self._add_slots(params, "average")
@@ -370,7 +387,7 @@ class Optimizer:
             raise ValueError(
                 "`exclude_from_weight_decay()` can only be configured before the optimizer is built."
             )
-        self._exclude_ids = {id(v) for v in var_list or []}
+        self._exclude_ids = {id(_variables.stored_tensor(v)) for v in var_list or []}
         self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
 
     def _decays(self, param):
@@ -408,44 +425,96 @@ class Optimizer:
     def apply(self, grads, trainable_variables=None):
         """Applies `grads` to `trainable_variables`, as Keras' `optimizer.apply`.
 
+        Only the given variables are updated; their `.grad` is not read or changed. Variables
+        whose `overwrite_with_gradient` is set are assigned their gradient instead, and each
+        Variable's `constraint` is applied after the update, as in Keras.
+
         Args:
-            grads: List of gradient tensors (or `None` to skip a variable).
-            trainable_variables: List of `torch.nn.Parameter`s, in the same order as `grads`.
-                Defaults to the parameters the optimizer was built for. An unbuilt
-                optimizer is built for them.
+            grads: List of gradients (tensors, or `None` to skip a variable), in Keras' layout
+                for Variables (`[v.value.grad for v in model.trainable_weights]`).
+            trainable_variables: List of `kerastorch.Variable`s (`model.trainable_weights`) or
+                `torch.nn.Parameter`s, in the same order as `grads`. Defaults to the variables the
+                optimizer was built for. An unbuilt optimizer is built for them.
 
         Example:
         >>> import torch
         >>> from kerastorch import optimizers
         >>> w = torch.nn.Parameter(torch.ones(2))
-        >>> _ = optimizers.SGD(learning_rate=0.5).apply([torch.ones(2)], [w])
+        >>> optimizers.SGD(learning_rate=0.5).apply([torch.ones(2)], [w])
         >>> w.data
         tensor([0.5000, 0.5000])
         """
-        params = list(self._params) if trainable_variables is None else list(trainable_variables)
         grads = list(grads)
-        if len(grads) != len(params):
+        if not grads:
+            return
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError(
+                    f"{type(self).__name__}.apply: the optimizer is not built, so it needs the variables "
+                    "too: optimizer.apply(grads, model.trainable_weights)."
+                )
+            variables = list(self._params)
+        else:
+            variables = list(trainable_variables)
+        if len(grads) != len(variables):
             raise ValueError(
-                f"{type(self).__name__}.apply: got {len(grads)} gradients for {len(params)} variables; "
+                f"{type(self).__name__}.apply: got {len(grads)} gradients for {len(variables)} variables; "
                 "pass one gradient (or None) per variable, in the same order."
             )
+        pairs = [_variables.parameter_and_gradient(v, g) for v, g in zip(variables, grads)]
         if not self.built:
-            self.build(params)
-        elif trainable_variables is not None:
-            known = {id(p) for p in self._params}
-            strangers = [i for i, p in enumerate(params) if id(p) not in known]
-            if strangers:
+            self.build([p for p, _ in pairs])
+        index = self._param_index
+        indices, params, update_grads = [], [], []
+        for i, (v, (p, g)) in enumerate(zip(variables, pairs)):
+            j = index.get(id(p))
+            if j is None:
                 raise ValueError(
-                    f"{type(self).__name__}.apply: variable #{strangers[0]} is not one the optimizer "
-                    "was built for. Pass the model's parameters (list(model.parameters())), not copies "
-                    "or reshaped views."
+                    f"{type(self).__name__}.apply: variable #{i} "
+                    f"({getattr(v, 'path', None) or tuple(p.shape)}) is not one the optimizer was built "
+                    "for. Pass the variables it was built with (model.trainable_weights), not copies."
                 )
-        for p, g in zip(params, grads):
-            p.grad = g
-        return self.step()
+            if g is None:
+                continue
+            if getattr(v, "overwrite_with_gradient", False):
+                if self.gradient_accumulation_steps:
+                    raise NotImplementedError(
+                        f"{type(self).__name__}.apply: variables with overwrite_with_gradient=True "
+                        "(float8 training state) are not supported together with "
+                        "gradient_accumulation_steps in kerastorch."
+                    )
+                with torch.no_grad():
+                    p.copy_(g)
+                continue
+            indices.append(j)
+            params.append(p)
+            update_grads.append(g)
+        if not update_grads and any(g is None for _, g in pairs):
+            raise ValueError(
+                f"{type(self).__name__}.apply: no gradients provided for any of the {len(variables)} "
+                "variable(s) (every gradient is None). Call loss.backward() first, and read the "
+                "gradients after it: [v.value.grad for v in model.trainable_weights]."
+            )
+        missing = [getattr(v, "path", f"#{i}") for i, (v, (_, g)) in enumerate(zip(variables, pairs))
+                   if g is None]
+        if missing:
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. "
+                          "If using `model.compile()`, did you forget to provide a `loss` argument?",
+                          stacklevel=2)
+        if update_grads:
+            self._maybe_move_state()
+            self._step_on(indices, params, update_grads)
+        constrained = [v for v in variables if isinstance(v, _variables.Variable) and v.constraint is not None]
+        for v in constrained:
+            with torch.no_grad():
+                v.assign(v.constraint(v.value))
 
     def apply_gradients(self, grads_and_vars):
-        """Applies `(gradient, variable)` pairs, as Keras' `optimizer.apply_gradients`."""
+        """Applies `(gradient, variable)` pairs, as Keras' `optimizer.apply_gradients`.
+
+        Args:
+            grads_and_vars: Iterable of `(gradient, variable)` pairs (see `apply`).
+        """
         pairs = list(grads_and_vars)
         return self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
@@ -484,7 +553,12 @@ class Optimizer:
                 f"{len(self._params)} parameter(s) (every p.grad is None). Call loss.backward() "
                 "before optimizer.step()."
             )
+        self._step_on(indices, params, grads)
+        return loss
 
+    @torch.no_grad()
+    def _step_on(self, indices, params, grads):
+        """One update of `params` (at `indices` in the built list) with `grads` in their layout."""
         calls = int(self._iterations)
         n = self.gradient_accumulation_steps
         update = self.iterations  # the update count Keras' rules see (calls // n)
@@ -507,7 +581,6 @@ class Optimizer:
         if self.use_ema:
             self._update_ema(update)
         self._iterations += 1
-        return loss
 
     def _apply_update(self, grads, params, indices, update):
         lr = self._current_learning_rate()
@@ -572,7 +645,7 @@ class Optimizer:
         """
         if not self.use_ema or not self.built:
             return
-        var_list = self._params if var_list is None else list(var_list)
+        var_list = self._params if var_list is None else [_variables.stored_tensor(v) for v in var_list]
         if len(var_list) != len(self._averages):
             raise ValueError(
                 f"finalize_variable_values: got {len(var_list)} variable(s) but the optimizer "

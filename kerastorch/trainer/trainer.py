@@ -57,6 +57,29 @@ class _LossTracker:
 _ACCURACY_ALIASES = ("accuracy", "acc", "crossentropy", "ce")
 
 
+def _scales_loss_itself(optimizer):
+    """Whether the optimizer scales the loss and unscales the gradients (a LossScaleOptimizer)."""
+    from kerastorch.optimizers import LossScaleOptimizer
+
+    return isinstance(optimizer, LossScaleOptimizer)
+
+
+class _UnweightedMetric:
+    """A compiled (unweighted) metric as `model.metrics` lists it: `sample_weight` is not applied."""
+
+    def __init__(self, metric):
+        self._kt_metric = metric
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return self._kt_metric.update_state(y_true, y_pred)
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["_kt_metric"], name)
+
+    def __repr__(self):
+        return repr(self._kt_metric)
+
+
 class _ShapeResolvedMetric:
     """`"accuracy"` (or `"acc"`, `"crossentropy"`): binary, sparse or categorical, chosen from the
     shapes of the first targets and predictions it sees, as Keras does."""
@@ -161,6 +184,10 @@ class Trainer:
         self._compile_metric_specs = list(metrics) + list(weighted_metrics or [])
         self._weighted_from = len(metrics)
         self._compile_metrics = [self._make_metric(spec) for spec in self._compile_metric_specs]
+        # As listed by `self.metrics`: a custom train_step's `metric.update_state(y, y_pred,
+        # sample_weight=sw)` weights only `weighted_metrics`, as through Keras' CompileMetrics.
+        self._metrics_view = [m if i >= self._weighted_from else _UnweightedMetric(m)
+                              for i, m in enumerate(self._compile_metrics)]
         self._compile_config = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights,
                                     metrics=metrics, weighted_metrics=weighted_metrics,
                                     run_eagerly=run_eagerly, steps_per_execution=steps_per_execution,
@@ -217,7 +244,7 @@ class Trainer:
     @property
     def metrics(self):
         """The loss tracker and the compiled metrics (`"accuracy"` picks its kind at the first batch)."""
-        return [self._loss_tracker] + list(self._compile_metrics or [])
+        return [self._loss_tracker] + list(getattr(self, "_metrics_view", None) or [])
 
     @property
     def metrics_names(self):
@@ -233,7 +260,7 @@ class Trainer:
             return [m.name for m in metrics]
         unique = compile_utils.metric_result_names([m.name for m in compiled], self._weighted_from)
         renamed = {id(m): name for m, name in zip(compiled, unique)}
-        return [renamed.get(id(m), m.name) for m in metrics]
+        return [renamed.get(id(getattr(m, "_kt_metric", m)), m.name) for m in metrics]
 
     def _require_compiled(self, what):
         if not self.compiled:
@@ -300,6 +327,38 @@ class Trainer:
         for i, metric in enumerate(self._compile_metrics):
             weighted = i >= self._weighted_from
             metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics with a batch and returns every metric's result.
+
+        For custom `train_step`/`test_step`s, as in Keras (the loss tracker is not updated
+        here: update it with `metric.update_state(loss)` or in `compute_loss`).
+
+        Args:
+            x: Input batch (unused by the default; there for overriding).
+            y: Targets.
+            y_pred: Predictions.
+            sample_weight: Optional per-sample weights (used by `weighted_metrics`).
+
+        Returns:
+            `get_metrics_result()`: a dict `{metric name: result tensor}`.
+        """
+        if self._compile_metrics:
+            with torch.no_grad():
+                self._update_metrics(y, y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred,
+                                     sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """Returns `{name: result}` for every metric in `self.metrics` (dict results are merged in)."""
+        out = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return out
 
     def train_step(self, data):
         """One training step on a batch: forward, loss, backward, optimizer step, metrics.
@@ -448,13 +507,12 @@ class Trainer:
         return total.device if total is not None else torch.device("cpu")
 
     def _reset_metrics(self):
-        self._loss_tracker.reset_state()
-        for m in self._compile_metrics or []:
-            m.reset_state()
+        self.reset_metrics()   # overridable, as Keras' fit/evaluate call it
 
     def reset_metrics(self):
-        """Resets the state of the loss tracker and every metric."""
-        self._reset_metrics()
+        """Resets the state of every metric in `self.metrics` (the loss tracker and the compiled metrics)."""
+        for m in self.metrics:
+            m.reset_state()
 
     # ------------------------------------------------------------------ data
     def _device(self):
@@ -470,7 +528,7 @@ class Trainer:
         if x is None:
             raise ValueError(f"{what}() needs input data: pass x (a numpy array or a torch tensor).")
         keep_int_x = self._accepts_integer_inputs()
-        x_t = data_lib.to_tensor(x, "x", keep_integers=keep_int_x)
+        x_t = self._adjust_input_rank(data_lib.to_tensor(x, "x", keep_integers=keep_int_x))
         y_t = data_lib.to_tensor(y, "y")
         sw_t = data_lib.to_tensor(sample_weight, "sample_weight", keep_integers=False)
         if x_t.dim() == 0:
@@ -484,6 +542,10 @@ class Trainer:
 
     def _check_input_shape(self, data_shape):
         """Overridden by models that know their input shape (Sequential)."""
+
+    def _adjust_input_rank(self, x):
+        """Keras' `(N,)` -> `(N, 1)` input-rank rule; overridden by models that know their Input."""
+        return x
 
     def _prepare_for_run(self, sample_shape):
         """Builds (from the data shape if needed) and moves the model to the device."""

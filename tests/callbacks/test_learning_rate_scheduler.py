@@ -21,7 +21,7 @@ class _RecordLR(kerastorch.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch == 0:
-            self.rates.append(self.model.optimizer.learning_rate)
+            self.rates.append(float(self.model.optimizer.learning_rate))   # a live Variable: read it now
 
 
 def test_two_argument_schedule_sets_rate_per_epoch_in_fit():

@@ -23,7 +23,7 @@ def _lr(model):
     opt = model.optimizer
     if isinstance(opt, torch.optim.Optimizer):
         return opt.param_groups[0]["lr"]
-    return opt.learning_rate
+    return float(opt.learning_rate)   # a live Variable, as in Keras: read its value now
 
 
 def _drive(cb, model, values, monitor="val_loss"):

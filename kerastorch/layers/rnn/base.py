@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from kerastorch import activations, constraints, initializers, regularizers
-from kerastorch.layers.base import Layer, _snake_case, format_shape, get_activation, unique_name
+from kerastorch.layers.base import (Layer, _snake_case, convert_inputs, format_shape, get_activation,
+                                   unique_name)
 
 
 def _check_rate(layer, arg, value):
@@ -402,6 +403,8 @@ class RNN(Layer):
 
     # ------------------------------------------------------------------ calling
     def forward(self, inputs, training=None, mask=None, initial_state=None):
+        if not isinstance(inputs, torch.Tensor):   # numpy arrays and lists, as Layer.forward
+            inputs = convert_inputs(self, inputs)
         if not self.built:
             self._check_input_shape(tuple(inputs.shape))
             self._build_wrapper((None, *inputs.shape[1:]))
@@ -621,8 +624,11 @@ class _KerasRNN(RNN):
             # Named now, so that an error in the cell's arguments can name this layer.
             kwargs["name"] = unique_name(_snake_case(type(self).__name__))
         try:
+            # Keras names the cell after its class, unnumbered ("lstm_cell"): weight paths are
+            # "lstm_1/lstm_cell/kernel".
             # The cell takes the layer's dtype policy, as Keras passes `dtype` on to it.
-            cell = cell_cls(**{"dtype": kwargs.get("dtype"), **cell_kwargs})
+            cell = cell_cls(**{"name": _snake_case(cell_cls.__name__), "dtype": kwargs.get("dtype"),
+                               **cell_kwargs})
         except (ValueError, TypeError) as e:
             raise type(e)(f"{type(self).__name__} layer '{kwargs['name']}': {e}") from None
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
