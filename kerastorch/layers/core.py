@@ -226,7 +226,8 @@ class Dense(Layer):
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer) if self.kernel_regularizer else None,
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer) if self.bias_regularizer else None,
                 "kernel_constraint": constraints.serialize(self.kernel_constraint) if self.kernel_constraint else None,
-                "bias_constraint": constraints.serialize(self.bias_constraint) if self.bias_constraint else None}
+                "bias_constraint": constraints.serialize(self.bias_constraint) if self.bias_constraint else None,
+                "quantization_config": None}    # as Keras writes it (quantization is not implemented)
 
 
 class Activation(Layer):

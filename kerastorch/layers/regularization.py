@@ -289,4 +289,6 @@ class ActivityRegularization(Layer):
         return tuple(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
+        config = super().get_config()
+        config.pop("activity_regularizer", None)   # made from l1/l2 here, as Keras leaves it out
+        return {**config, "l1": self.l1, "l2": self.l2}

@@ -149,8 +149,6 @@ def test_missing_monitor_warns_and_saves(tmp_path):
 
 def test_real_save_weights_round_trip(tmp_path):
     model = _model()
-    if not hasattr(model, "save_weights") or not hasattr(model, "load_weights"):
-        pytest.skip("model.save_weights/load_weights are not available yet (kerastorch.saving in progress)")
     x = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
     y = x.sum(axis=1, keepdims=True)
     seen = {}
@@ -172,8 +170,6 @@ def test_real_save_weights_round_trip(tmp_path):
 
 def test_real_save_full_model(tmp_path):
     model = _model()
-    if not hasattr(model, "save"):
-        pytest.skip("model.save is not available yet (kerastorch.saving in progress)")
     checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m{epoch}.keras"), monitor="loss")
     model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=2, verbose=0, callbacks=[checkpoint])
     assert sorted(os.listdir(tmp_path)) == ["m1.keras", "m2.keras"]

@@ -130,9 +130,6 @@ def test_config_written_by_kerastorch_matches_keras_keys(keras, tmp_path):
 
 
 def test_recurrent_text_model_round_trips_with_keras(keras, tmp_path):
-    if not hasattr(kerastorch.layers, "LSTM") or not hasattr(kerastorch.layers, "Embedding"):
-        pytest.skip("kerastorch.layers.LSTM / Embedding have not landed yet")
-
     def text_model(lib):
         layers = lib.layers
         return lib.Sequential([layers.Input(shape=(7,), dtype="int32"), layers.Embedding(20, 8),
@@ -153,12 +150,14 @@ def test_recurrent_text_model_round_trips_with_keras(keras, tmp_path):
     np.testing.assert_allclose(np.asarray(kloaded.predict(x, verbose=0)), expected, atol=1e-5)
 
 
-def test_keras_functional_model_is_refused_with_a_hint(keras, tmp_path):
+def test_keras_functional_model_loads_with_equal_predictions(keras, tmp_path):
     inputs = keras.Input(shape=(3,))
     kmodel = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     kmodel.save(tmp_path / "f.keras")
-    with pytest.raises(ValueError, match=r"f\.keras: the model is a Keras functional model.*Sequential"):
-        kerastorch.models.load_model(tmp_path / "f.keras")
+    x = np.random.default_rng(0).random((4, 3)).astype("float32")
+    loaded = kerastorch.models.load_model(tmp_path / "f.keras")
+    assert type(loaded).__name__ == "Functional"
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), kmodel.predict(x, verbose=0), atol=1e-6)
 
 
 def test_nested_sequential_round_trips_both_ways(keras, tmp_path):
