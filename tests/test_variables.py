@@ -116,6 +116,7 @@ def test_operators_match_keras_values_and_dtypes(keras):
 
 
 @pytest.mark.keras
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar")  # Keras' float()
 def test_matmul_unary_indexing_and_scalars_match_keras(keras):
     start = np.array([[1.25, -2.0], [3.5, 4.0]], "float32")
     other = np.array([[1.0, 0.5], [-1.0, 2.0]], "float32")

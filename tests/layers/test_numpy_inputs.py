@@ -186,6 +186,16 @@ def test_tensor_inputs_skip_the_conversion(monkeypatch):
     assert calls == ["ndarray", "list"]
 
 
+@pytest.mark.keras
+def test_merge_layers_take_lists_of_numpy_arrays_like_keras(keras):
+    a, b = RNG.normal(size=(2, 3)), RNG.normal(size=(2, 3)).astype("float32")
+    for name in ("Add", "Multiply", "Concatenate", "Maximum"):
+        want = getattr(keras.layers, name)()([a, b])
+        got = getattr(kerastorch.layers, name)()([a, b])
+        assert _dtype(got) == _dtype(want), name
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, err_msg=name)
+
+
 def test_several_inputs_are_converted_one_by_one():
     layer = kerastorch.layers.Dense(2)
     first, second, third = layers_base.convert_inputs(layer, [np.ones((2, 2)), [[1.0, 2.0]], torch.ones(1)])
