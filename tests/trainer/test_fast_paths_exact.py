@@ -163,3 +163,99 @@ def test_probabilities_for_the_metrics_come_from_the_loss_log_softmax():
     torch.testing.assert_close(probs, torch.softmax(z, -1), rtol=0, atol=2e-7)   # within an ulp or so
     assert torch.equal(probs.argmax(-1), torch.softmax(z, -1).argmax(-1))
     assert fused.loss_and_probabilities(y, z, need_probabilities=False)[1] is None
+
+
+# ---------------------------------------------------------------- oracles from real Keras
+_X = np.random.RandomState(1).normal(size=(32, 6)).astype("float32")
+_LABELS = np.random.RandomState(2).randint(0, 3, 32)
+_TARGETS = {
+    "categorical_crossentropy": (np.eye(3, dtype="float32")[_LABELS], "softmax", 3),    # fused softmax path
+    "sparse_categorical_crossentropy": (_LABELS.astype("int64"), "softmax", 3),
+    "binary_crossentropy": ((_X[:, :1] > 0).astype("float32"), "sigmoid", 1),            # fused sigmoid path
+    "mse": (_X[:, :2].copy(), None, 2),                                                  # plain path
+}
+
+
+def _train_both(keras, loss, jit_compile="auto", optimizer="adam", epochs=2):
+    y, activation, units = _TARGETS[loss]
+    out = {}
+    for lib in (kerastorch, keras):
+        model = lib.Sequential([lib.layers.Input(shape=(6,)), lib.layers.Dense(8, activation="relu"),
+                                lib.layers.Dense(units, activation=activation)])
+        if lib is kerastorch:
+            start = model.get_weights()
+            model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"] if activation else ["mae"],
+                          jit_compile=jit_compile)
+        else:
+            model.set_weights(start)
+            model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"] if activation else ["mae"])
+        history = model.fit(_X, y, batch_size=8, epochs=epochs, shuffle=False, verbose=0).history
+        out[lib.__name__] = (model, [np.asarray(w) for w in model.get_weights()], history)
+    return out
+
+
+@pytest.mark.parametrize("loss", sorted(_TARGETS))
+def test_eager_and_fused_training_equals_keras(keras, loss):
+    out = _train_both(keras, loss)
+    (ours, ours_w, ours_h), (theirs, keras_w, keras_h) = out["kerastorch"], out["keras"]
+    for got, want in zip(ours_w, keras_w):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert ours_h.keys() == keras_h.keys()
+    for key in keras_h:
+        np.testing.assert_allclose(ours_h[key], keras_h[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    np.testing.assert_allclose(ours.predict(_X, verbose=0),
+                               keras.ops.convert_to_numpy(theirs.predict(_X, verbose=0)), rtol=1e-4, atol=1e-5)
+
+
+def test_inductor_compiled_training_equals_keras(keras):
+    # jit_compile=True is torch.compile with inductor (C++ code generated and built): the slow
+    # compile is why this is one small model, one epoch of equal-sized batches (no recompile).
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = _train_both(keras, "categorical_crossentropy", jit_compile=True, optimizer="sgd", epochs=1)
+    ours = out["kerastorch"][0]
+    assert ours._step_fns["train"].backend == "inductor" and not ours._step_fns["train"].failed
+    assert not [w for w in caught if "torch.compile" in str(w.message)]
+    for got, want in zip(out["kerastorch"][1], out["keras"][1]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out["kerastorch"][2]["loss"], out["keras"][2]["loss"], rtol=1e-4)
+
+
+def _loss_scale(model):
+    # Keras' LossScaleOptimizer.dynamic_scale, or the trainer's own loss scaler.
+    scale = getattr(model.optimizer, "dynamic_scale", None)
+    return float(np.asarray(scale)) if scale is not None else float(model._loss_scaler.scale)
+
+
+def test_mixed_float16_skips_the_overflowing_step_then_trains_as_keras(keras):
+    # The first batch's scaled gradients overflow float16: the step is skipped (weights and
+    # iterations unchanged) and the scale halves; then training proceeds. Keras is the oracle.
+    x = np.full((8, 4), 0.01, "float32")
+    x[:4] = 300.0
+    y = np.ones((8, 1), "float32")
+    results = {}
+    for lib, set_policy in ((keras, keras.mixed_precision.set_global_policy),
+                            (kerastorch, mixed_precision.set_global_policy)):
+        set_policy("mixed_float16")
+        try:
+            model = lib.Sequential([lib.layers.Input((4,)), lib.layers.Dense(3, kernel_initializer="ones"),
+                                    lib.layers.Dense(1, kernel_initializer="ones")])
+            model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
+            start = [np.array(w) for w in model.get_weights()]
+            model.fit(x[:4], y[:4], batch_size=4, epochs=1, shuffle=False, verbose=0)
+            skipped = (_loss_scale(model), int(np.asarray(model.optimizer.iterations)),
+                       all(np.array_equal(a, np.asarray(b)) for a, b in zip(start, model.get_weights())))
+            history = model.fit(x[4:], y[4:], batch_size=2, epochs=3, shuffle=False, verbose=0).history
+            results[lib.__name__] = (skipped, _loss_scale(model), int(np.asarray(model.optimizer.iterations)),
+                                     history["loss"], [np.asarray(w, dtype="float32") for w in model.get_weights()])
+        finally:
+            set_policy("float32")
+    ours, theirs = results["kerastorch"], results["keras"]
+    assert ours[0] == theirs[0] == (2.0 ** 14, 0, True)      # skipped, scale 2**15 halved
+    assert ours[1:3] == theirs[1:3]                          # then 6 steps, no more overflow
+    assert ours[3][-1] < ours[3][0]                          # it trains
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=5e-3)   # float16 arithmetic on both sides
+    for got, want in zip(ours[4], theirs[4]):
+        np.testing.assert_allclose(got, want, rtol=5e-3, atol=1e-3)
