@@ -202,7 +202,7 @@ def test_hinge_keeps_minus_one_one_labels_and_converts_zero_one():
 
 def test_loss_returns_tensor_on_input_device_and_is_differentiable():
     p = torch.tensor(_probs(), requires_grad=True)
-    loss = losses.get("categorical_crossentropy")(torch.tensor(_onehot(RNG.integers(0, C, N))), p)
+    loss = losses.get("CategoricalCrossentropy")(torch.tensor(_onehot(RNG.integers(0, C, N))), p)
     loss.backward()
     assert loss.dim() == 0 and p.grad is not None and torch.isfinite(p.grad).all()
 
@@ -231,6 +231,44 @@ def test_serialize_has_keras_layout(keras):
 # --------------------------------------------------------------------------- get
 
 
+def _keras_string_identifiers(keras):
+    public = [n for n in dir(keras.losses) if not n.startswith("_")]
+    return public + ["mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "bce", "BCE", "kld", "KLD",
+                     "logcosh", "huber_loss", "crossentropyy", "LossFunctionWrapper"]
+
+
+@pytest.mark.keras
+def test_get_returns_what_keras_get_returns_for_every_name(keras):
+    """Function names and aliases give the per-sample function, class names an instance."""
+    for name in _keras_string_identifiers(keras):
+        try:
+            theirs = keras.losses.get(name)
+        except (ValueError, TypeError) as e:
+            with pytest.raises(type(e)):
+                losses.get(name)
+            continue
+        ours = losses.get(name)
+        if isinstance(theirs, keras.losses.Loss):
+            assert isinstance(ours, losses.Loss) and type(ours).__name__ == type(theirs).__name__, name
+            assert ours.name == theirs.name, name
+        else:
+            assert not isinstance(ours, losses.Loss) and callable(ours), name
+            assert ours.__name__ == theirs.__name__, name
+            assert ours is getattr(losses, theirs.__name__), name
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("name", ["mean_squared_error", "mse", "binary_crossentropy", "categorical_hinge", "dice"])
+def test_get_of_a_function_name_gives_keras_per_sample_values(keras, name):
+    y = RNG.random((N, 3)).astype("float32")
+    p = RNG.random((N, 3)).astype("float32")
+    got = losses.get(name)(torch.tensor(y), torch.tensor(p))
+    want = keras.ops.convert_to_numpy(keras.losses.get(name)(keras.ops.convert_to_tensor(y),
+                                                             keras.ops.convert_to_tensor(p)))
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "identifier, cls",
     [
@@ -245,24 +283,37 @@ def test_serialize_has_keras_layout(keras):
         ("huber", "Huber"),
         ("log_cosh", "LogCosh"),
         ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"),
+        ("dice", "Dice"),
+        ("tversky", "Tversky"),
+        ("circle", "Circle"),
+        ("ctc", "CTC"),
     ],
 )
-def test_get_resolves_keras_names(identifier, cls):
-    loss = losses.get(identifier)
-    assert type(loss).__name__ == cls
-    assert isinstance(loss, losses.Loss)
+def test_resolve_loss_builds_the_loss_object_compile_trains_with(identifier, cls):
+    loss = losses.resolve_loss(identifier)
+    assert type(loss).__name__ == cls and isinstance(loss, losses.Loss)
+    if not identifier[0].isupper():
+        assert loss.name == identifier  # as Keras' compile names it
+    fn = losses.get(identifier)
+    assert type(losses.resolve_loss(fn)).__name__ == cls
 
 
-def test_get_passes_loss_instances_through_and_wraps_callables():
+def test_get_passes_loss_instances_and_callables_through():
     inst = losses.Huber(delta=3.0)
-    assert losses.get(inst) is inst
-    wrapped = losses.get(lambda t, p: (t - p).abs().mean(dim=-1))
+    assert losses.get(inst) is inst and losses.resolve_loss(inst) is inst
+    fn = lambda t, p: (t - p).abs().mean(dim=-1)  # noqa: E731
+    assert losses.get(fn) is fn
+    wrapped = losses.resolve_loss(fn)
     assert isinstance(wrapped, losses.LossFunctionWrapper)
     assert float(wrapped(torch.zeros(2, 3), torch.ones(2, 3))) == 1.0
-    assert isinstance(losses.get(losses.mean_squared_error), losses.MeanSquaredError)
+    assert losses.get(losses.mean_squared_error) is losses.mean_squared_error
+    assert isinstance(losses.resolve_loss(losses.mean_squared_error), losses.MeanSquaredError)
+    assert isinstance(losses.get(losses.Huber), losses.Huber)
     cfg = {"class_name": "CategoricalCrossentropy", "config": {"from_logits": True}}
-    assert losses.get(cfg).from_logits is True
-    assert losses.get(None) is None
+    assert losses.get(cfg).from_logits is True and losses.resolve_loss(cfg).from_logits is True
+    assert losses.get(None) is None and losses.resolve_loss(None) is None
+    with pytest.raises(TypeError, match="Could not interpret loss identifier 3"):
+        losses.get(3)
 
 
 def test_get_unknown_name_suggests_closest_and_lists_known():
@@ -313,7 +364,7 @@ def test_resolve_crossentropy_uses_keras_shape_rule(ident, y_true, y_pred, cls):
 def test_categorical_crossentropy_rejects_class_ids_with_fix():
     y = torch.randint(0, 10, (60000,))
     with pytest.raises(ValueError) as err:
-        losses.get("categorical_crossentropy").check_targets(y, torch.rand(32, 10))
+        losses.resolve_loss("categorical_crossentropy").check_targets(y, torch.rand(32, 10))
     assert str(err.value) == (
         "Loss 'categorical_crossentropy' expects one-hot targets shaped like the predictions, (None, 10), "
         "but y has shape (60000,) with integer class ids. Use loss='sparse_categorical_crossentropy', or "
@@ -329,7 +380,7 @@ def test_categorical_crossentropy_accepts_one_hot():
 
 def test_sparse_crossentropy_rejects_one_hot_and_suggests_categorical():
     with pytest.raises(ValueError) as err:
-        losses.get("sparse_categorical_crossentropy").check_targets(torch.eye(10)[:4], torch.rand(4, 10))
+        losses.resolve_loss("sparse_categorical_crossentropy").check_targets(torch.eye(10)[:4], torch.rand(4, 10))
     msg = str(err.value)
     assert "Loss 'sparse_categorical_crossentropy'" in msg and "(4, 10)" in msg
     assert "loss='categorical_crossentropy'" in msg and "argmax" in msg
@@ -354,7 +405,7 @@ def test_sparse_crossentropy_rejects_fractional_targets():
 
 def test_binary_crossentropy_rejects_targets_outside_0_1():
     with pytest.raises(ValueError) as err:
-        losses.get("binary_crossentropy").check_targets(torch.tensor([0.0, 1.0, 2.0, 3.0]), torch.rand(4, 1))
+        losses.resolve_loss("binary_crossentropy").check_targets(torch.tensor([0.0, 1.0, 2.0, 3.0]), torch.rand(4, 1))
     msg = str(err.value)
     assert "Loss 'binary_crossentropy' expects targets in [0, 1]" in msg and "[0, 3]" in msg
     assert "loss='sparse_categorical_crossentropy'" in msg and "Dense(4, activation='softmax')" in msg
@@ -372,10 +423,10 @@ def test_binary_crossentropy_rejects_mismatched_last_axis():
 
 def test_regression_loss_rejects_shapes_that_do_not_broadcast():
     with pytest.raises(ValueError) as err:
-        losses.get("mse").check_targets(torch.zeros(8, 3), torch.zeros(8, 2))
+        losses.resolve_loss("mse").check_targets(torch.zeros(8, 3), torch.zeros(8, 2))
     msg = str(err.value)
     assert "Loss 'mse'" in msg and "(None, 2)" in msg and "(8, 3)" in msg
-    losses.get("mse").check_targets(torch.zeros(8), torch.zeros(8, 1))
+    losses.resolve_loss("mse").check_targets(torch.zeros(8), torch.zeros(8, 1))
     losses.Huber().check_targets(torch.zeros(8, 1), torch.zeros(8, 1))
 
 

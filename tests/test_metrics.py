@@ -396,7 +396,7 @@ def test_update_and_result_never_synchronize_cuda():
         y, p = _batch(kind)
         batches[name, str(kwargs)] = (torch.tensor(y).cuda(), torch.tensor(p).cuda(), torch.rand(N).cuda())
     tracker = metrics.Mean(name="loss")
-    loss_fn = losses.get("categorical_crossentropy")
+    loss_fn = losses.CategoricalCrossentropy()
     y_cat, p_cat = (torch.tensor(a).cuda() for a in _batch("categorical"))
     built = {key: getattr(metrics, name)(**kwargs) for (name, kwargs, _), key in zip(CASES, batches)}
     for key, m in built.items():  # first update creates the state (allocations only)

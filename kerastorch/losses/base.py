@@ -16,6 +16,7 @@ import torch
 
 from kerastorch import config
 
+
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 # --------------------------------------------------------------------------- helpers
@@ -91,10 +92,20 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
 
 
 def _divide_no_nan(a, b):
+    """`a / b`, 0 where `b == 0`, in the dtype Keras' `ops.divide_no_nan` gives.
+
+    Keras promotes the operands with a Python float, which its dtype rules read as `floatx`:
+    float64 comes back as float32 (so a float64 loss's mean, or a float64 `Mean`, is float32),
+    half types are kept.
+    """
     if not isinstance(b, torch.Tensor):  # a Python number: no device copy needed
-        return a / b if b != 0 else torch.zeros_like(a)
-    safe = torch.where(b == 0, torch.ones_like(b), b)
-    return torch.where(b == 0, torch.zeros_like(a * safe), a / safe)
+        out = a / b if b != 0 else torch.zeros_like(a)
+    else:
+        safe = torch.where(b == 0, torch.ones_like(b), b)
+        out = torch.where(b == 0, torch.zeros_like(a * safe), a / safe)
+    if out.dtype == torch.float64:
+        out = out.to(getattr(torch, config.floatx()))
+    return out
 
 
 def _apply_mask(sample_weight, mask, dtype, reduction):
@@ -230,7 +241,7 @@ class Loss:
             if y_true.dtype != y_pred.dtype:
                 y_true = y_true.to(y_pred.dtype)
             values = self.call(y_true, y_pred)
-            if getattr(values, "_keras_mask", None) is None and values.dim():
+            if getattr(values, "_keras_mask", None) is None and values.dim() and values.dtype != torch.float64:
                 return values.sum() / values.numel()
             return reduce_weighted_values(values, mask=getattr(values, "_keras_mask", None),
                                           reduction=self.reduction)

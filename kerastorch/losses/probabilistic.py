@@ -20,6 +20,7 @@ from kerastorch.ops.nn import losses as _nn_losses
 from kerastorch.losses.base import _BuiltinLoss, _prepare, _to_tensor
 from kerastorch.losses.targets import _BinaryTargets, _CategoricalTargets, _RegressionTargets, _SparseTargets
 
+
 def kl_divergence(y_true, y_pred):
     """Kullback-Leibler divergence `sum(y_true * log(y_true / y_pred))`, both clipped to `[eps, 1]`.
 

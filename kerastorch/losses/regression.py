@@ -16,6 +16,7 @@ from kerastorch import config
 from kerastorch.losses.base import _BuiltinLoss, _prepare, squeeze_or_expand_to_same_rank
 from kerastorch.losses.targets import _RegressionTargets
 
+
 def mean_squared_error(y_true, y_pred):
     """Mean squared error over the last axis: `mean(square(y_true - y_pred), axis=-1)`.
 

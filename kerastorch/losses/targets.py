@@ -15,6 +15,7 @@ import torch
 
 from kerastorch.losses.base import _shape_str, squeeze_or_expand_to_same_rank
 
+
 def _as_tensor_for_check(x):
     return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
 

@@ -5,10 +5,14 @@ lives in torch tensors on the device of the first inputs, and neither `update_st
 `result` reads a value back to the host, so a training loop can call them every step
 without synchronising the GPU; `float(metric.result())` once per log line is the only sync.
 
-One family per module, as in Keras: `base` (`Metric`), `reduction` (`Sum`, `Mean`,
-`MeanMetricWrapper`), `accuracy`, `regression`, `probabilistic`, `hinge`, `confusion`
-(counts, precision, recall, AUC), `f_score`, and `registry` (`get`, `serialize`,
-`deserialize`, `resolve_accuracy`, `log_keys`).
+One family per module, named as Keras names its files: `base` (`Metric`),
+`reduction_metrics` (`Sum`, `Mean`, `MeanMetricWrapper`), `accuracy_metrics`,
+`regression_metrics` (with `R2Score`), `probabilistic_metrics`, `hinge_metrics`,
+`confusion_metrics` (counts, precision, recall, AUC), `sensitivity_specificity_metrics`
+(one rate at a constraint on another), `f_score_metrics`, `iou_metrics`,
+`correlation_metrics`, and `registry` (`get`, `serialize`, `deserialize`,
+`resolve_accuracy`, `log_keys`). The `_metrics` suffix keeps a module from shadowing a
+function of the same name (`kerastorch.metrics.hinge` is the function).
 
 Example:
 >>> import torch
@@ -20,22 +24,25 @@ Example:
 """
 
 from kerastorch.losses.base import squeeze_or_expand_to_same_rank  # noqa: F401 - as before the split
-from kerastorch.losses.hinge import categorical_hinge, hinge, squared_hinge
+from kerastorch.losses.hinge_losses import categorical_hinge, hinge, squared_hinge
 from kerastorch.losses.probabilistic import (
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     kl_divergence,
     poisson,
     sparse_categorical_crossentropy,
 )
 from kerastorch.losses.regression import (
+    huber,
     log_cosh,
     mean_absolute_error,
     mean_absolute_percentage_error,
     mean_squared_error,
     mean_squared_logarithmic_error,
 )
-from kerastorch.metrics.accuracy import (
+from kerastorch.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
@@ -50,7 +57,7 @@ from kerastorch.metrics.accuracy import (
     top_k_categorical_accuracy,
 )
 from kerastorch.metrics.base import NEG_INF, Metric  # noqa: F401
-from kerastorch.metrics.confusion import (
+from kerastorch.metrics.confusion_metrics import (
     AUC,
     FalseNegatives,
     FalsePositives,
@@ -59,23 +66,37 @@ from kerastorch.metrics.confusion import (
     TrueNegatives,
     TruePositives,
 )
-from kerastorch.metrics.f_score import F1Score, FBetaScore
-from kerastorch.metrics.hinge import CategoricalHinge, Hinge, SquaredHinge
-from kerastorch.metrics.probabilistic import (
+from kerastorch.metrics.correlation_metrics import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from kerastorch.metrics.f_score_metrics import F1Score, FBetaScore
+from kerastorch.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from kerastorch.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from kerastorch.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
     KLDivergence,
     Poisson,
     SparseCategoricalCrossentropy,
 )
-from kerastorch.metrics.reduction import Mean, MeanMetricWrapper, Sum
+from kerastorch.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from kerastorch.metrics.registry import deserialize, get, log_keys, resolve_accuracy, serialize
-from kerastorch.metrics.regression import (
+from kerastorch.metrics.regression_metrics import (
     CosineSimilarity,
     LogCoshError,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
     MeanSquaredLogarithmicError,
+    R2Score,
     RootMeanSquaredError,
+)
+from kerastorch.metrics.sensitivity_specificity_metrics import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
 )

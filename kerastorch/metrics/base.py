@@ -21,6 +21,7 @@ from kerastorch.losses.base import (
     squeeze_or_expand_to_same_rank,
 )
 
+
 _NAME_UIDS = collections.defaultdict(int)
 NEG_INF = -1e10
 
@@ -84,6 +85,10 @@ class Metric:
     def _torch_dtype(self):
         return getattr(torch, self.dtype)
 
+    def _state_dtype(self):
+        """The dtype of the state tensors: the metric's dtype, unless Keras keeps them in floatx."""
+        return self._torch_dtype()
+
     def _state_specs(self, *inputs):
         """Returns `{state_name: shape}`; `inputs` are the first update's (may be empty)."""
         return {}
@@ -93,7 +98,7 @@ class Metric:
         device = like.device if isinstance(like, torch.Tensor) else torch.device("cpu")
         if not self._state:
             self._device = device
-            dtype = self._torch_dtype()
+            dtype = self._state_dtype()
             specs = self._state_specs(*inputs) if inputs else self._state_specs(like)
             self._state = {k: torch.zeros(shape, dtype=dtype, device=device) for k, shape in specs.items()}
         elif self._device != device:
@@ -106,7 +111,7 @@ class Metric:
             # data) on the configured device, so the result is Keras' empty value.
             self._device = config.get_device()
             self._state = {
-                k: torch.zeros(shape, dtype=self._torch_dtype(), device=self._device)
+                k: torch.zeros(shape, dtype=self._state_dtype(), device=self._device)
                 for k, shape in self._state_specs().items()
             }
         return self._state[key]

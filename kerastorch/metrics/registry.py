@@ -6,10 +6,11 @@ Example:
 """
 
 import difflib
+import inspect
 
 from kerastorch import losses as _losses
 from kerastorch.losses.base import _to_snake_case
-from kerastorch.metrics.accuracy import (  # noqa: F401 - found by name in _deserialize_fn
+from kerastorch.metrics.accuracy_metrics import (  # noqa: F401 - found by name in _deserialize_fn
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
@@ -24,7 +25,7 @@ from kerastorch.metrics.accuracy import (  # noqa: F401 - found by name in _dese
     top_k_categorical_accuracy,
 )
 from kerastorch.metrics.base import Metric
-from kerastorch.metrics.confusion import (
+from kerastorch.metrics.confusion_metrics import (
     AUC,
     FalseNegatives,
     FalsePositives,
@@ -33,25 +34,40 @@ from kerastorch.metrics.confusion import (
     TrueNegatives,
     TruePositives,
 )
-from kerastorch.metrics.f_score import F1Score, FBetaScore
-from kerastorch.metrics.hinge import CategoricalHinge, Hinge, SquaredHinge
-from kerastorch.metrics.probabilistic import (
+from kerastorch.metrics.correlation_metrics import (  # noqa: F401 - functions found by name in _deserialize_fn
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
+from kerastorch.metrics.f_score_metrics import F1Score, FBetaScore
+from kerastorch.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from kerastorch.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from kerastorch.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
     KLDivergence,
     Poisson,
     SparseCategoricalCrossentropy,
 )
-from kerastorch.metrics.reduction import Mean, MeanMetricWrapper, Sum
-from kerastorch.metrics.regression import (
+from kerastorch.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
+from kerastorch.metrics.regression_metrics import (
     CosineSimilarity,
     LogCoshError,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
     MeanSquaredError,
     MeanSquaredLogarithmicError,
+    R2Score,
     RootMeanSquaredError,
 )
+from kerastorch.metrics.sensitivity_specificity_metrics import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
+
 
 _CLASSES = (
     Mean,
@@ -87,6 +103,18 @@ _CLASSES = (
     SparseTopKCategoricalAccuracy,
     F1Score,
     FBetaScore,
+    R2Score,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
 )
 # As Keras' `metrics.get`: class names, their snake-case forms ("auc", "f_beta_score",
 # "log_cosh_error"), and the short aliases. Not "kld" or "logcosh" (Keras rejects those).
@@ -101,6 +129,13 @@ for _alias, _cls in (
 ):
     _BY_NAME[_alias] = _BY_NAME[_alias.upper()] = _cls
 _NEEDS_ARGS = {"MeanMetricWrapper", "mean_metric_wrapper"}
+
+
+def _required_args(cls):
+    """The constructor arguments without a default (`MeanIoU`: `num_classes`)."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return [p.name for p in params if p.default is inspect.Parameter.empty
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def get(identifier):
@@ -138,6 +173,13 @@ def get(identifier):
             close = difflib.get_close_matches(identifier, known, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"Unknown metric {identifier!r}.{hint} Known: {', '.join(known)}.")
+        required = _required_args(cls)
+        if required:
+            args = ", ".join(f"{a}=..." for a in required)
+            raise ValueError(
+                f"Metric {identifier!r} ({cls.__name__}) needs {', '.join(required)}, which a name cannot "
+                f"give: pass the object instead, e.g. metrics=[kerastorch.metrics.{cls.__name__}({args})]."
+            )
         return cls(name=identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()

@@ -174,7 +174,7 @@ class Trainer:
         self.optimizer = optimizers.get(optimizer)
         self._loss_weight = loss_weight
         self.loss = loss
-        self._loss_fn = None if loss is None else losses.get(loss)
+        self._loss_fn = losses.resolve_loss(loss)  # a Loss object, also for names of functions
         if metrics is None:
             metrics = []
         if isinstance(metrics, (str, dict)) or callable(metrics):

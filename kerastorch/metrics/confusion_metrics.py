@@ -18,6 +18,7 @@ from kerastorch import config
 from kerastorch.losses.base import _divide_no_nan, _to_snake_case, _to_tensor, squeeze_or_expand_to_same_rank
 from kerastorch.metrics.base import NEG_INF, Metric, _detach
 
+
 def _parse_thresholds(thresholds, default):
     if thresholds is None:
         return [default]
@@ -108,10 +109,12 @@ def _confusion_counts(
         if with_eps:
             buckets = torch.relu(buckets)
         buckets = buckets.to(torch.int64)
-        # A prediction of exactly 0 with thresholds starting at 0 falls in no bucket
-        # (it is not > 0): give it weight 0 rather than a negative index.
+        # A prediction of exactly 0 with thresholds starting at 0 falls in no bucket (it is
+        # not > 0): it adds to no tp/fp count (weight 0 rather than a negative index), but
+        # it still counts in the totals, so it is a true or false negative at every threshold.
         keep = (buckets >= 0).to(dtype)
         buckets = torch.clamp(buckets, min=0)
+        all_true, all_false = true_labels, false_labels
         true_labels, false_labels = true_labels * keep, false_labels * keep
         if multi_label:
             n_labels = y_pred.shape[-1]
@@ -123,7 +126,7 @@ def _confusion_counts(
 
             tp = seg(true_labels).flip(1).cumsum(1).flip(1).T
             fp = seg(false_labels).flip(1).cumsum(1).flip(1).T
-            total_true, total_false = true_labels.sum(0), false_labels.sum(0)
+            total_true, total_false = all_true.sum(0), all_false.sum(0)
         else:
 
             def seg(data):
@@ -132,7 +135,7 @@ def _confusion_counts(
 
             tp = seg(true_labels).flip(0).cumsum(0).flip(0)
             fp = seg(false_labels).flip(0).cumsum(0).flip(0)
-            total_true, total_false = true_labels.sum(), false_labels.sum()
+            total_true, total_false = all_true.sum(), all_false.sum()
         out = {"tp": tp, "fp": fp}
         if "tn" in wanted:
             out["tn"] = total_false - fp
@@ -181,6 +184,10 @@ class _ConfusionMetric(Metric):
 
     _conditions = ()
 
+    def _state_dtype(self):
+        # Keras keeps the counts in floatx whatever the metric's dtype, and counts in that dtype.
+        return getattr(torch, config.floatx())
+
     def _state_specs(self, *inputs):
         return {_COND_STATE[c]: (len(self.thresholds),) for c in self._conditions}
 
@@ -194,7 +201,7 @@ class _ConfusionMetric(Metric):
             self.thresholds,
             sample_weight=sample_weight,
             evenly=self._thresholds_distributed_evenly,
-            dtype=self._torch_dtype(),
+            dtype=self._state_dtype(),
             cache=self._constants,
             **kwargs,
         )
@@ -425,7 +432,7 @@ class AUC(_ConfusionMetric):
             multi_label=self.multi_label,
             label_weights=None if self.multi_label else self.label_weights,
             evenly=self._thresholds_distributed_evenly,
-            dtype=self._torch_dtype(),
+            dtype=self._state_dtype(),
             cache=self._constants,
         )
         for c in self._conditions:
@@ -460,7 +467,7 @@ class AUC(_ConfusionMetric):
 
     def result(self):
         if self.multi_label and not self._state and not self.num_labels:
-            return torch.zeros((), dtype=self._torch_dtype(), device=config.get_device())
+            return torch.zeros((), dtype=self._state_dtype(), device=config.get_device())
         tp, fp = self._get_state("true_positives"), self._get_state("false_positives")
         tn, fn = self._get_state("true_negatives"), self._get_state("false_negatives")
         if self.curve == "PR" and self.summation_method == "interpolation":

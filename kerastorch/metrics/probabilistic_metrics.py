@@ -15,7 +15,8 @@ from kerastorch.losses.probabilistic import (
     poisson,
     sparse_categorical_crossentropy,
 )
-from kerastorch.metrics.reduction import _doc, _fn_metric
+from kerastorch.metrics.reduction_metrics import _doc, _fn_metric
+
 
 KLDivergence = _fn_metric(
     "KLDivergence",
@@ -30,6 +31,7 @@ KLDivergence = _fn_metric(
     module=__name__,
 )
 
+
 Poisson = _fn_metric(
     "Poisson",
     poisson,
@@ -42,6 +44,7 @@ Poisson = _fn_metric(
     ),
     module=__name__,
 )
+
 
 BinaryCrossentropy = _fn_metric(
     "BinaryCrossentropy",
@@ -59,6 +62,7 @@ BinaryCrossentropy = _fn_metric(
     module=__name__,
 )
 
+
 CategoricalCrossentropy = _fn_metric(
     "CategoricalCrossentropy",
     categorical_crossentropy,
@@ -75,6 +79,7 @@ CategoricalCrossentropy = _fn_metric(
     extra={"from_logits": False, "label_smoothing": 0, "axis": -1},
     module=__name__,
 )
+
 
 SparseCategoricalCrossentropy = _fn_metric(
     "SparseCategoricalCrossentropy",

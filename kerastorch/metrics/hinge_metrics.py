@@ -8,8 +8,9 @@ Example:
 0.75
 """
 
-from kerastorch.losses.hinge import categorical_hinge, hinge, squared_hinge
-from kerastorch.metrics.reduction import _doc, _fn_metric
+from kerastorch.losses.hinge_losses import categorical_hinge, hinge, squared_hinge
+from kerastorch.metrics.reduction_metrics import _doc, _fn_metric
+
 
 Hinge = _fn_metric(
     "Hinge",
@@ -24,6 +25,7 @@ Hinge = _fn_metric(
     module=__name__,
 )
 
+
 SquaredHinge = _fn_metric(
     "SquaredHinge",
     squared_hinge,
@@ -36,6 +38,7 @@ SquaredHinge = _fn_metric(
     ),
     module=__name__,
 )
+
 
 CategoricalHinge = _fn_metric(
     "CategoricalHinge",

@@ -14,6 +14,7 @@ from kerastorch import losses as _losses
 from kerastorch.losses.base import _apply_mask, _divide_no_nan, _to_tensor
 from kerastorch.metrics.base import Metric, _auto_name, _detach, _reduce_to_samplewise_values
 
+
 class Sum(Metric):
     """Running (weighted) sum of the given values.
 

@@ -13,6 +13,7 @@ import torch
 from kerastorch import config
 from kerastorch.metrics.base import Metric, _detach
 
+
 class FBetaScore(Metric):
     """F-beta score `(1 + beta**2) * p * r / (beta**2 * p + r)`, per class or averaged.
 

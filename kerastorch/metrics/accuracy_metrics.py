@@ -11,7 +11,7 @@ Example:
 import torch
 
 from kerastorch.losses.base import _to_tensor, squeeze_or_expand_to_same_rank
-from kerastorch.metrics.reduction import _FnMetric
+from kerastorch.metrics.reduction_metrics import _FnMetric
 
 # --------------------------------------------------------------------------- metric functions
 

@@ -11,6 +11,7 @@ import torch
 from kerastorch.losses.base import _BuiltinLoss, _prepare
 from kerastorch.losses.targets import _CategoricalTargets, _RegressionTargets
 
+
 def _hinge_labels(y_true):
     # Keras turns {0, 1} labels into {-1, 1} when *all* labels are 0 or 1; torch.where keeps
     # that data-dependent choice on the device (no sync).
