@@ -303,8 +303,8 @@ def normalize_layer_config(cls, config, where="config"):
     """Turns a Keras layer config into keyword arguments `cls` accepts.
 
     `dtype` dicts become names, Keras 2 `batch_input_shape` on an `InputLayer` becomes
-    `batch_shape`, and keys the class does not take are dropped (with a warning when
-    they hold a non-default value, as that setting is lost).
+    `batch_shape`, and keys the class does not take are dropped when they hold Keras'
+    default; a non-default value raises a ValueError (the layer could not honour it).
 
     Args:
         cls: The layer class.
@@ -331,10 +331,12 @@ def normalize_layer_config(cls, config, where="config"):
             continue
         if value in (None, False, {}, []):
             continue
-        warnings.warn(
-            f"{where}: layer {config.get('name', '?')!r} ({cls.__name__}) does not support the "
-            f"Keras option {key}={value!r}; it is ignored.",
-            stacklevel=3,
+        # Never accepted and ignored: a setting the layer cannot honour would change the model.
+        raise ValueError(
+            f"{where}: layer {config.get('name', '?')!r} ({cls.__name__}) uses the Keras option "
+            f"{key}={value!r}, which kerastorch's {cls.__name__} does not implement, so the model "
+            f"cannot be rebuilt as saved. Save it from Keras without that option ({key} at its "
+            "default), or rebuild the layer in code and load the weights with load_weights()."
         )
     return config
 

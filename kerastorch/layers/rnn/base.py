@@ -485,7 +485,11 @@ class RNN(Layer):
             spec = cell._fused_spec() if self._fast_path_enabled else None
             if spec is not None and rec_masks is None and (mask is None or lengths is not None):
                 x = sequences if in_masks is None else sequences * in_masks[:, None]
-                seq, finals = self._run_fused(spec, x, states, lengths)
+                if getattr(self, "use_cudnn", "auto") is False and x.is_cuda:
+                    with torch.backends.cudnn.flags(enabled=False):
+                        seq, finals = self._run_fused(spec, x, states, lengths)
+                else:
+                    seq, finals = self._run_fused(spec, x, states, lengths)
                 path = "fused"
             else:
                 x = sequences.flip(1) if self.go_backwards else sequences
@@ -617,9 +621,19 @@ class _KerasRNN(RNN):
 
     def __init__(self, cell_cls, cell_kwargs, return_sequences, return_state, go_backwards, stateful,
                  unroll, activity_regularizer, kwargs):
+        if cell_cls.__name__ not in ("LSTMCell", "GRUCell"):    # Keras' SimpleRNN takes neither
+            extra = {k: kwargs[k] for k in ("implementation", "use_cudnn") if k in kwargs}
+            if extra:
+                raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {extra}.")
         kwargs.pop("implementation", None)   # Keras' implementation switch: same math here
-        kwargs.pop("use_cudnn", None)
-        kwargs.pop("time_major", None)
+        use_cudnn = kwargs.pop("use_cudnn", "auto")
+        if use_cudnn not in ("auto", True, False):
+            raise ValueError("Invalid value received for argument `use_cudnn`. Expected one of "
+                             f"{{'auto', True, False}}. Received: use_cudnn={use_cudnn!r}")
+        if "time_major" in kwargs:     # gone from Keras 3, which refuses it
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                             f"{{'time_major': {kwargs['time_major']!r}}}. Keras 3 takes batch-major "
+                             "input (batch, timesteps, features): transpose time-major data first.")
         if kwargs.get("name") is None:
             # Named now, so that an error in the cell's arguments can name this layer.
             kwargs["name"] = unique_name(_snake_case(type(self).__name__))
@@ -634,6 +648,9 @@ class _KerasRNN(RNN):
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
                          go_backwards=go_backwards, stateful=stateful, unroll=unroll,
                          activity_regularizer=activity_regularizer, **kwargs)
+        # use_cudnn=False keeps cuDNN out of the fused kernel on CUDA (as Keras keeps it out);
+        # "auto" and True use it where torch can (Keras does not fail on True without cuDNN either).
+        object.__setattr__(self, "use_cudnn", use_cudnn)
 
     def __getattr__(self, name):
         # units, activation, dropout, ... live on the cell, as Keras' properties forward them.

@@ -130,9 +130,12 @@ class GRU(_KerasRNN):
         return_state: Return `[output, h]`. Defaults to `False`.
         go_backwards: Process the sequence in reverse. Defaults to `False`.
         stateful: Carry the final state to the next batch. Defaults to `False`.
-        unroll: Accepted for compatibility. Defaults to `False`.
+        unroll: Keras' graph-unrolling switch, a speed/memory choice with the same
+            outputs; kerastorch runs its fused kernel or step loop either way, so the
+            outputs are Keras'. Defaults to `False`.
         reset_after: Reset gate after the recurrent matmul. Defaults to `True`.
-        use_cudnn: Accepted for compatibility; the fused kernel is chosen automatically.
+        use_cudnn: `"auto"` or `True`: the fused torch kernel uses cuDNN on CUDA where it can;
+            `False` keeps cuDNN out (as in Keras). Defaults to `"auto"`.
 
     Runs the fused `torch.gru` kernel when `reset_after=True`, `activation="tanh"`,
     `recurrent_activation="sigmoid"`, no recurrent dropout is active and the mask is
@@ -163,5 +166,6 @@ class GRU(_KerasRNN):
                            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
                            dropout=dropout, recurrent_dropout=recurrent_dropout, reset_after=reset_after,
                            seed=seed)
+        kwargs["use_cudnn"] = use_cudnn     # validated and honoured by the RNN base
         super().__init__(GRUCell, cell_kwargs, return_sequences, return_state, go_backwards, stateful,
                          unroll, activity_regularizer, kwargs)

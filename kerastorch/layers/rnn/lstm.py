@@ -128,8 +128,11 @@ class LSTM(_KerasRNN):
         return_state: Return `[output, h, c]`. Defaults to `False`.
         go_backwards: Process the sequence in reverse. Defaults to `False`.
         stateful: Carry the final states to the next batch. Defaults to `False`.
-        unroll: Accepted for compatibility. Defaults to `False`.
-        use_cudnn: Accepted for compatibility; the fused kernel is chosen automatically.
+        unroll: Keras' graph-unrolling switch, a speed/memory choice with the same
+            outputs; kerastorch runs its fused kernel or step loop either way, so the
+            outputs are Keras'. Defaults to `False`.
+        use_cudnn: `"auto"` or `True`: the fused torch kernel uses cuDNN on CUDA where it can;
+            `False` keeps cuDNN out (as in Keras). Defaults to `"auto"`.
 
     Runs the fused `torch.lstm` kernel (cuDNN on GPU) when `activation="tanh"`,
     `recurrent_activation="sigmoid"`, no recurrent dropout is active and the mask is
@@ -162,5 +165,6 @@ class LSTM(_KerasRNN):
                            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
                            bias_constraint=bias_constraint, dropout=dropout,
                            recurrent_dropout=recurrent_dropout, seed=seed)
+        kwargs["use_cudnn"] = use_cudnn     # validated and honoured by the RNN base
         super().__init__(LSTMCell, cell_kwargs, return_sequences, return_state, go_backwards, stateful,
                          unroll, activity_regularizer, kwargs)

@@ -80,7 +80,8 @@ class SimpleRNN(_KerasRNN):
         return_state: Return `[output, state]`. Defaults to `False`.
         go_backwards: Process the sequence in reverse. Defaults to `False`.
         stateful: Carry the final state to the next batch. Defaults to `False`.
-        unroll: Accepted for compatibility. Defaults to `False`.
+        unroll: Keras' graph-unrolling switch, a speed/memory choice with the same
+            outputs; kerastorch runs its step loop either way. Defaults to `False`.
         seed: Optional int seed for dropout.
 
     Runs the fused `torch.rnn_tanh`/`torch.rnn_relu` kernel for `"tanh"`/`"relu"`
