@@ -16,8 +16,9 @@ Y = np.random.default_rng(1).random((6, 1)).astype("float32")
 
 def _model(lib, compile=True):
     layers = lib.layers
-    model = lib.Sequential([layers.Input((3,)), layers.Dense(2, name="d1"), layers.BatchNormalization(),
-                            layers.Dense(1)], name="seq")
+    # Every layer named: Keras' automatic names count across the whole test session.
+    model = lib.Sequential([layers.Input((3,)), layers.Dense(2, name="d1"), layers.BatchNormalization(name="bn"),
+                            layers.Dense(1, name="d2")], name="seq")
     if compile:
         # "mean_squared_error", not "mse": Keras 3.15.1 cannot compile its own .h5 files from "mse".
         model.compile(optimizer="adam", loss="mean_squared_error", metrics=["mae"])
