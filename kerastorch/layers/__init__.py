@@ -29,5 +29,8 @@ from kerastorch.layers.regularization import (ActivityRegularization, AlphaDropo
 from kerastorch.layers.preprocessing import (CenterCrop, Normalization, RandomBrightness, RandomContrast, RandomCrop,
                                             RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling,
                                             Resizing)
+from kerastorch.layers.augmentation import (AutoContrast, Equalization, RandomColorDegeneration, RandomColorJitter,
+                                           RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
+                                           RandomSaturation, Solarization)
 from kerastorch.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                       average, concatenate, dot, maximum, minimum, multiply, subtract)

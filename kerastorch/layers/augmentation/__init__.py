@@ -1,0 +1,9 @@
+"""Keras 3's image augmentation layers (colour, histogram, geometric, mixing, RandAugment).
+
+Exported from `kerastorch.layers`; see `_base` for how they draw their randomness as Keras does.
+"""
+
+from kerastorch.layers.augmentation.color import (AutoContrast, RandomColorDegeneration, RandomColorJitter,
+                                                  RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
+                                                  RandomSaturation, Solarization)
+from kerastorch.layers.augmentation.histogram import Equalization
