@@ -258,22 +258,40 @@ def autocast(device):
 
 
 class LossScaler:
-    """Dynamic loss scaling for float16 training (what Keras' `LossScaleOptimizer` does).
+    """Dynamic loss scaling for float16 training with an optimizer that does not scale itself.
 
-    The loss is multiplied by `scale` before `backward()`; the gradients are divided back
-    and checked: a step with an infinite or NaN gradient is skipped and the scale halved;
-    after `growth_interval` good steps the scale doubles. Each check reads one flag back
-    from the device (as torch's GradScaler does).
+    Keras' `LossScaleOptimizer` rule, from the same code
+    (`kerastorch.optimizers.loss_scale_optimizer.DynamicLossScale`): the loss is multiplied by
+    `scale` before `backward()`; the gradients are divided back and checked: a step with an
+    infinite or NaN gradient is skipped and the scale halved; after `growth_interval` good
+    steps the scale doubles. Each check reads one flag back from the device (as torch's
+    GradScaler does). `fit` uses it under a `"mixed_float16"` policy when the optimizer is a
+    `torch.optim` one, or the model was built before the policy was set; `compile()` wraps a
+    kerastorch optimizer of a `"mixed_float16"` model in a `LossScaleOptimizer`, as Keras.
 
     Args:
         initial_scale: Starting scale. Defaults to `2 ** 15`, as Keras.
         growth_interval: Good steps before the scale doubles. Defaults to `2000`, as Keras.
+
+    Example:
+    >>> import torch
+    >>> scaler = LossScaler(initial_scale=4.0)
+    >>> p = torch.nn.Parameter(torch.ones(1))
+    >>> scaler.backward(3.0 * p.sum())
+    >>> scaler.unscale_and_check([p]), p.grad.item()
+    (True, 3.0)
     """
 
     def __init__(self, initial_scale=2.0 ** 15, growth_interval=2000):
-        self.scale = float(initial_scale)
+        from kerastorch.optimizers.loss_scale_optimizer import DynamicLossScale
+
+        self._dynamic = DynamicLossScale(initial_scale, growth_interval)
         self.growth_interval = int(growth_interval)
-        self._good_steps = 0
+
+    @property
+    def scale(self):
+        """The current loss scale, a Python float."""
+        return self._dynamic.scale
 
     def backward(self, loss):
         """Runs `backward()` on the scaled loss."""
@@ -281,23 +299,22 @@ class LossScaler:
 
     def unscale_and_check(self, params):
         """Divides the gradients by the scale; returns `True` when they are all finite."""
-        grads = [p.grad for p in params if p.grad is not None]
-        if not grads:
-            return True
-        found_inf = torch.zeros(1, device=grads[0].device)
-        inv_scale = torch.full((1,), 1.0 / self.scale, device=grads[0].device)
-        torch._amp_foreach_non_finite_check_and_unscale_(grads, found_inf, inv_scale)
-        finite = not bool(found_inf.item())
-        if finite:
-            self._good_steps += 1
-            if self._good_steps >= self.growth_interval:
-                self.scale *= 2.0
-                self._good_steps = 0
-        else:
-            self.scale = max(self.scale / 2.0, 1.0)
-            self._good_steps = 0
-        return finite
+        return self._dynamic.unscale_([p.grad for p in params if p.grad is not None])
 
 
-__all__ = ["DTypePolicy", "LossScaler", "Policy", "dtype_policy", "global_policy", "set_dtype_policy",
+def __getattr__(name):
+    # `keras.mixed_precision.LossScaleOptimizer` is `keras.optimizers.LossScaleOptimizer`;
+    # imported on first use, as the optimizers import this module's config.
+    if name == "LossScaleOptimizer":
+        from kerastorch.optimizers.loss_scale_optimizer import LossScaleOptimizer
+
+        return LossScaleOptimizer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), "LossScaleOptimizer"])
+
+
+__all__ = ["DTypePolicy", "LossScaleOptimizer", "LossScaler", "Policy", "dtype_policy", "global_policy", "set_dtype_policy",
            "set_global_policy"]

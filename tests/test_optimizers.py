@@ -446,7 +446,8 @@ def test_get_unknown_name_suggests_closest():
         optimizers.get("adamm")
     assert str(info.value) == (
         "Unknown optimizer 'adamm'. Did you mean 'adam'? "
-        "Known: adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd."
+        "Known: adadelta, adafactor, adagrad, adam, adamax, adamw, ftrl, lamb, lion, muon, nadam, rmsprop, "
+        "schedulefreeadamw, sgd."
     )
 
 

@@ -23,3 +23,7 @@ __all__ += ["BackupAndRestore", "TensorBoard"]
 from kerastorch.callbacks.remote_monitor import RemoteMonitor
 
 __all__ += ["RemoteMonitor"]
+from kerastorch.callbacks.swap_ema_weights import SwapEMAWeights
+from kerastorch.callbacks.orbax_checkpoint import OrbaxCheckpoint
+
+__all__ += ["SwapEMAWeights", "OrbaxCheckpoint"]

@@ -289,6 +289,9 @@ class Layer(torch.nn.Module):
         if trainable:
             param = torch.nn.Parameter(value, requires_grad=self._trainable)
             param.path = path   # read by exclude_from_weight_decay
+            if layout is not None:   # axis-aware optimizers (Adafactor) read the weight in Keras' layout
+                from kerastorch.optimizers import _layouts
+                _layouts.register(param, self, name)
             self.register_parameter(name, param)
         else:
             self.register_buffer(name, value)

@@ -108,6 +108,13 @@ def write_model(h5, model, include_optimizer=True):
             group.attrs["name"] = model.optimizer.name
             for i, value in enumerate(opt_vars):
                 group.create_dataset(str(i), data=value)
+            # Keras also saves each optimizer a LossScaleOptimizer or MultiOptimizer wraps in
+            # its own group (optimizer/inner_optimizer/vars, optimizer/optimizers/adam/vars).
+            for path, inner in nested_optimizers(model.optimizer):
+                group = h5.require_group(f"{path}/vars")
+                group.attrs["name"] = inner.name
+                for i, value in enumerate(_optimizer_values(model, inner)):
+                    group.create_dataset(str(i), data=value)
 
 
 def _owner_names(model):
@@ -273,12 +280,40 @@ def _check_param_order(model, opt):
                       "its saved state may not match real Keras' order.", stacklevel=4)
 
 
+def nested_optimizers(opt, prefix="optimizer"):
+    """`(group path, optimizer)` for the optimizers `opt` wraps, in the order Keras saves them.
+
+    A LossScaleOptimizer's `inner_optimizer`; a MultiOptimizer's `optimizers`, each named by
+    its snake-case class name, made unique (`adam`, `sgd`, `sgd_1`), as Keras' saving does.
+    """
+    from kerastorch.optimizers.base import _to_snake_case
+
+    out = []
+    inner = getattr(opt, "inner_optimizer", None)
+    if inner is not None:
+        path = f"{prefix}/inner_optimizer"
+        out += [(path, inner)] + nested_optimizers(inner, path)
+    used = {}
+    for sub in getattr(opt, "optimizers", None) or []:
+        name = _to_snake_case(type(sub).__name__)
+        count = used.get(name)
+        used[name] = 0 if count is None else count + 1
+        path = f"{prefix}/optimizers/{name if count is None else f'{name}_{count + 1}'}"
+        out += [(path, sub)] + nested_optimizers(sub, path)
+    return out
+
+
 def _slot_owners(opt):
+    """id(slot) -> the parameter whose layout the slot is stored in, wrapped optimizers included."""
     owners = {}
-    for group in opt._slot_groups:
-        for i, t in enumerate(group):
-            if i < len(opt._params):
-                owners[id(t)] = opt._params[i]
+    for o in [opt] + [inner for _, inner in nested_optimizers(opt)]:
+        for group in o._slot_groups:
+            for i, t in enumerate(group):
+                if i < len(o._params):
+                    owners[id(t)] = o._params[i]
+        pairs = getattr(o, "_slots_with_owners", None)
+        if pairs is not None:   # slots not aligned with the parameters (Muon's velocities)
+            owners.update((id(t), p) for t, p in pairs())
     return owners
 
 
@@ -294,6 +329,11 @@ def optimizer_variables(model):
     if not isinstance(opt, Optimizer) or not opt.built:
         return None
     _check_param_order(model, opt)
+    return _optimizer_values(model, opt)
+
+
+def _optimizer_values(model, opt):
+    """`opt.variables` as numpy arrays, the slots of torch-layout weights in Keras' layout."""
     layouts = _layout_of_params(model)
     owners = _slot_owners(opt)
     out = []

@@ -172,6 +172,11 @@ class Trainer:
             )
         loss_weight = compile_utils.single_loss_weight(loss_weights)
         self.optimizer = optimizers.get(optimizer)
+        if (auto_scale_loss and isinstance(self.optimizer, optimizers.Optimizer)
+                and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)
+                and getattr(getattr(self, "dtype_policy", None), "name", None) == "mixed_float16"):
+            # As Keras: a mixed_float16 model trains through a LossScaleOptimizer.
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         self._loss_weight = loss_weight
         self.loss = loss
         self._loss_fn = losses.resolve_loss(loss)  # a Loss object, also for names of functions
@@ -465,7 +470,8 @@ class Trainer:
         if policy.autocast_dtype is None and jit is None:
             self._step_fns = None
             return
-        if policy.needs_loss_scaling and getattr(self, "_auto_scale_loss", True):
+        if (policy.needs_loss_scaling and getattr(self, "_auto_scale_loss", True)
+                and not _scales_loss_itself(self.optimizer)):
             self._loss_scaler = getattr(self, "_kept_loss_scaler", None) or mixed_precision.LossScaler()
             self._kept_loss_scaler = self._loss_scaler
 
@@ -571,7 +577,8 @@ class Trainer:
         self._has_penalties = any(l._regularizers or l.activity_regularizer is not None for l in layers)
 
     def _build_optimizer(self):
-        self._loss_scaled = getattr(self.optimizer, "loss_scale_factor", None) is not None
+        self._loss_scaled = (getattr(self.optimizer, "loss_scale_factor", None) is not None
+                             or _scales_loss_itself(self.optimizer))
         if not any(p.requires_grad for p in self.parameters()):
             warnings.warn("The model does not have any trainable weights: training computes the loss and "
                           "metrics and changes no weight (as in Keras). Set `trainable = True` on the "
@@ -794,8 +801,8 @@ class Trainer:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        if getattr(self.optimizer, "use_ema", False):
-            # Keras swaps the averaged weights in when training ends.
+        if hasattr(self.optimizer, "finalize_variable_values"):
+            # Keras swaps the averaged weights in when training ends (a no-op without EMA).
             self.optimizer.finalize_variable_values([p for p in self.parameters() if p.requires_grad])
         watching = any(type(cb).__name__ == "TerminateOnNaN" for cb in cbs.callbacks)
         if logs and not np.isfinite(logs.get("loss", 0.0)) and not nan_checks and not watching:
