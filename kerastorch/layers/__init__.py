@@ -34,3 +34,7 @@ from kerastorch.layers.augmentation import (AutoContrast, Equalization, RandomCo
                                            RandomSaturation, Solarization)
 from kerastorch.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                       average, concatenate, dot, maximum, minimum, multiply, subtract)
+from kerastorch.layers.rms_normalization import RMSNormalization
+from kerastorch.layers.input_spec import InputSpec
+from kerastorch.layers.wrapper import SpectralNormalization, Wrapper
+from kerastorch.layers.serialization import deserialize, serialize

@@ -202,6 +202,8 @@ class Layer(torch.nn.Module):
 
     # Subclasses that take integer ids (Embedding) set this so fit() keeps integer data as is.
     accepts_integer_inputs = False
+    # An `InputSpec` (or a list of them) checked on every call when set, as Keras checks it.
+    input_spec = None
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, batch_size=None, **kwargs):
@@ -473,6 +475,10 @@ class Layer(torch.nn.Module):
     def forward(self, inputs, training=None, mask=None):
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(self, inputs)
+        if self.input_spec is not None:
+            from kerastorch.layers.input_spec import check_input_spec
+
+            check_input_spec(self, inputs)
         if not self.built:
             # Weights created while the layer builds or first runs (sublayers built in `call`)
             # get its name in their path, as Keras' name scopes give them.

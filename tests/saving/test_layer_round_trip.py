@@ -79,6 +79,7 @@ CASES = {
     "Normalization": ((4,), lambda lib: _adapted(lib), False),
     "PReLU": ((4,), dict(alpha_regularizer="l2", alpha_constraint="non_neg"), False),
     "Permute": ((3, 4), dict(dims=(2, 1)), False),
+    "RMSNormalization": ((3, 4), dict(axis=[-2, -1], epsilon=1e-3), False),
     "RNN": ((5, 3), lambda lib: lib.layers.RNN(lib.layers.SimpleRNNCell(2), go_backwards=True), False),
     "RandomBrightness": ((6, 6, 3), dict(factor=0.2, seed=1), False),
     "RandomContrast": ((6, 6, 3), dict(factor=0.2, seed=1), False),
@@ -94,6 +95,8 @@ CASES = {
     "Resizing": ((3, 6, 6), dict(height=4, width=3, interpolation="nearest", **CF), False),
     "SeparableConv1D": ((8, 3), dict(filters=4, kernel_size=3, pointwise_regularizer="l2"), False),
     "SeparableConv2D": ((6, 6, 3), dict(filters=4, kernel_size=3, depth_multiplier=2), False),
+    "SpectralNormalization": ((6, 6, 2), lambda lib: lib.layers.SpectralNormalization(
+        lib.layers.Conv2D(3, 3, kernel_regularizer="l2"), power_iterations=2), False),
     "SimpleRNN": ((5, 3), dict(units=4, activation="relu"), False),
     "SimpleRNNCell": ((5, 3), lambda lib: lib.layers.RNN(lib.layers.SimpleRNNCell(3)), False),
     "Softmax": ((4,), dict(axis=-1), False),
@@ -116,6 +119,7 @@ ELSEWHERE = {
     "InputLayer": "the first layer of every model below",
     "Lambda": "holds Python code: refused by safe_mode, tests/saving/test_errors.py",
     "TorchModuleWrapper": "wraps any torch module: tests/saving/test_torch_native.py",
+    "Wrapper": "the abstract wrapper base class (tests/layers/test_input_spec.py)",
 }
 MERGING = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"]
 
