@@ -32,6 +32,8 @@ from kerastorch.layers.preprocessing import (CenterCrop, Normalization, RandomBr
 from kerastorch.layers.augmentation import (AutoContrast, Equalization, RandomColorDegeneration, RandomColorJitter,
                                            RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
                                            RandomSaturation, Solarization)
+from kerastorch.layers.augmentation import (RandomElasticTransform, RandomErasing, RandomGaussianBlur,
+                                           RandomPerspective, RandomSharpness, RandomShear)
 from kerastorch.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                       average, concatenate, dot, maximum, minimum, multiply, subtract)
 from kerastorch.layers.rms_normalization import RMSNormalization

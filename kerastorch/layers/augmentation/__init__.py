@@ -7,3 +7,6 @@ from kerastorch.layers.augmentation.color import (AutoContrast, RandomColorDegen
                                                   RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
                                                   RandomSaturation, Solarization)
 from kerastorch.layers.augmentation.histogram import Equalization
+from kerastorch.layers.augmentation.erasing import RandomErasing
+from kerastorch.layers.augmentation.filters import RandomGaussianBlur, RandomSharpness
+from kerastorch.layers.augmentation.geometric import RandomElasticTransform, RandomPerspective, RandomShear
