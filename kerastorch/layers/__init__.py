@@ -34,9 +34,13 @@ from kerastorch.layers.augmentation import (AutoContrast, Equalization, RandomCo
                                            RandomSaturation, Solarization)
 from kerastorch.layers.augmentation import (RandomElasticTransform, RandomErasing, RandomGaussianBlur,
                                            RandomPerspective, RandomSharpness, RandomShear)
+from kerastorch.layers.augmentation import CutMix, MixUp
 from kerastorch.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                       average, concatenate, dot, maximum, minimum, multiply, subtract)
 from kerastorch.layers.rms_normalization import RMSNormalization
 from kerastorch.layers.input_spec import InputSpec
 from kerastorch.layers.wrapper import SpectralNormalization, Wrapper
 from kerastorch.layers.serialization import deserialize, serialize
+from kerastorch.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
+                                                AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                                                AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)

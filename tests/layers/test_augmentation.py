@@ -54,6 +54,10 @@ CASES = {
                                   seed=18), IMAGES, 1e-3, BOTH),
     "RandomPerspective": (dict(factor=0.8, scale=0.6, seed=19), IMAGES, 1e-3, BOTH),
     "RandomPerspective-nearest": (dict(interpolation="nearest", fill_value=3.0, seed=20), IMAGES, 1e-3, BOTH),
+    "MixUp": (dict(seed=23), IMAGES, 1e-4, BOTH),
+    "MixUp-alpha": (dict(alpha=0.7, seed=24), UNIT_IMAGES, 1e-5, BOTH),
+    "CutMix": (dict(seed=25), IMAGES, 1e-4, BOTH),
+    "CutMix-factor": (dict(factor=(0.3, 0.9), seed=26), IMAGES, 1e-4, BOTH),
 }
 
 
@@ -195,3 +199,25 @@ def test_every_case_changes_the_images_in_training(case):
     kwargs, images, atol, _ = CASES[case]
     out = getattr(layers, _class_name(case))(**kwargs)(torch.from_numpy(images), training=True).numpy()
     assert np.abs(out - images).max() > 100 * atol
+
+
+LABELS = np.eye(4, dtype="float32")[[0, 1, 2, 3]]
+
+
+@pytest.mark.parametrize("name", ["CutMix", "MixUp"])
+def test_mixing_layers_mix_labels_as_keras(name):
+    ours, theirs = getattr(layers, name)(seed=31), getattr(keras.layers, name)(seed=31)
+    for step in range(2):
+        got = ours({"images": torch.from_numpy(IMAGES), "labels": torch.from_numpy(LABELS)}, training=True)
+        expected = theirs({"images": IMAGES, "labels": LABELS}, training=True)
+        for key in ("images", "labels"):
+            np.testing.assert_allclose(got[key].numpy(), _to_numpy(expected[key]), atol=1e-4)
+        assert not np.allclose(got["labels"].numpy(), LABELS)
+        np.testing.assert_allclose(got["labels"].numpy().sum(-1), np.ones(4), atol=1e-5)
+    got = ours({"images": torch.from_numpy(IMAGES), "labels": torch.from_numpy(LABELS)}, training=False)
+    np.testing.assert_array_equal(got["labels"].numpy(), LABELS)
+
+
+def test_mixing_layers_refuse_boxes_and_masks():
+    with pytest.raises(NotImplementedError, match="segmentation masks"):
+        layers.MixUp()({"images": torch.from_numpy(IMAGES), "segmentation_masks": torch.zeros(4, 6, 5, 1)})

@@ -30,6 +30,12 @@ def _adapted(lib, **kwargs):
 # name -> (sample shape, constructor arguments or a factory(lib), integer input)
 CASES = {
     "Activation": ((4,), dict(activation="tanh"), False),
+    "AdaptiveAveragePooling1D": ((9, 3), dict(output_size=4), False),
+    "AdaptiveAveragePooling2D": ((3, 7, 5), dict(output_size=(2, 3), **CF), False),
+    "AdaptiveAveragePooling3D": ((5, 4, 3, 2), dict(output_size=2), False),
+    "AdaptiveMaxPooling1D": ((2, 9), dict(output_size=3, **CF), False),
+    "AdaptiveMaxPooling2D": ((7, 5, 3), dict(output_size=(3, 2)), False),
+    "AdaptiveMaxPooling3D": ((2, 5, 4, 3), dict(output_size=(2, 1, 2), **CF), False),
     "ActivityRegularization": ((4,), dict(l1=0.01, l2=0.02), False),
     "AlphaDropout": ((4,), dict(rate=0.2, seed=3), False),
     "AveragePooling1D": ((8, 3), dict(pool_size=3, strides=2, padding="valid"), False),
