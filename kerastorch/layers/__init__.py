@@ -44,3 +44,5 @@ from kerastorch.layers.serialization import deserialize, serialize
 from kerastorch.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
                                                 AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
                                                 AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
+from kerastorch.layers.lookup import (CategoryEncoding, Discretization, HashedCrossing, Hashing, IntegerLookup,
+                                     StringLookup, TextVectorization)

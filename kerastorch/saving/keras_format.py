@@ -6,7 +6,7 @@ import json
 import os
 import zipfile
 
-from kerastorch.saving import serialization, weights_h5
+from kerastorch.saving import layer_state, serialization, weights_h5
 from kerastorch.saving.atomic import atomic_write, check_exists
 
 _KERAS_VERSION = "3.15.1"   # the Keras version whose format is written
@@ -40,10 +40,11 @@ def _members(model, include_optimizer):
     weights = io.BytesIO()
     with h5py.File(weights, "w") as h5:
         weights_h5.write_model(h5, model, include_optimizer=include_optimizer)
+        layer_state.write_variables(h5, model)
     metadata = {"keras_version": _KERAS_VERSION,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     return {"metadata.json": json.dumps(metadata).encode(), "config.json": json.dumps(config).encode(),
-            "model.weights.h5": weights.getvalue()}
+            "model.weights.h5": weights.getvalue(), **layer_state.asset_members(model)}
 
 
 def save_model(model, filepath, overwrite=True, include_optimizer=True, zipped=True):
@@ -67,6 +68,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, zipped=T
             for member in ("metadata.json", "config.json"):
                 zf.writestr(member, members[member])
             zf.writestr("model.weights.h5", members["model.weights.h5"], compress_type=zipfile.ZIP_STORED)
+            for member in sorted(m for m in members if m.startswith("assets/")):
+                zf.writestr(member, members[member])   # lookup layers' vocabularies, as Keras
 
 
 def _save_folder(members, folder, overwrite):
@@ -81,6 +84,7 @@ def _save_folder(members, folder, overwrite):
     # relative path sends it to a temporary folder instead, a quirk not copied).
     os.makedirs(os.path.join(folder, "assets"), exist_ok=True)
     for member, data in members.items():
+        os.makedirs(os.path.dirname(os.path.join(folder, member)), exist_ok=True)
         with atomic_write(os.path.join(folder, member)) as tmp:
             with open(tmp, "wb") as f:
                 f.write(data)
@@ -194,6 +198,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     else:
         with open_weights(weights, name) as h5:
             weights_h5.read_model(h5, model, f"{name}/model.weights.h5", include_optimizer=compile)
+            layer_state.read_variables(h5, model, f"{name}/model.weights.h5")
+    if layer_state._stateful(model, "load_assets"):
+        layer_state.load_assets(model, layer_state.read_asset_members(filepath), name)
     return model
 
 

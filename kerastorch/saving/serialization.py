@@ -288,6 +288,8 @@ def _init_parameters(cls):
             accepted |= {n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
         if klass is Layer:
             break
+    # Keys a layer takes through **kwargs, as Keras' lookup layers take `vocabulary_size`.
+    accepted |= set(getattr(cls, "_config_keywords", ()))
     return accepted - {"self", "kwargs"}
 
 

@@ -106,6 +106,8 @@ CASES = {
     "SimpleRNN": ((5, 3), dict(units=4, activation="relu"), False),
     "SimpleRNNCell": ((5, 3), lambda lib: lib.layers.RNN(lib.layers.SimpleRNNCell(3)), False),
     "Softmax": ((4,), dict(axis=-1), False),
+    "CategoryEncoding": ((4,), dict(num_tokens=20, output_mode="count"), True),
+    "Discretization": ((4,), dict(bin_boundaries=[0.2, 0.5, 0.7], output_mode="multi_hot"), False),
     "SpatialDropout1D": ((5, 3), dict(rate=0.3, seed=1), False),
     "SpatialDropout2D": ((3, 4, 4), dict(rate=0.3, **CF), False),
     "SpatialDropout3D": ((2, 2, 2, 3), dict(rate=0.3), False),
@@ -125,6 +127,14 @@ ELSEWHERE = {
     "InputLayer": "the first layer of every model below",
     "Lambda": "holds Python code: refused by safe_mode, tests/saving/test_errors.py",
     "TorchModuleWrapper": "wraps any torch module: tests/saving/test_torch_native.py",
+    # Keras' own need TensorFlow (not installed): tested against Keras' documented ids, the
+    # FarmHash/SipHash oracles and Keras' file layout in tests/layers/test_lookup.py and
+    # tests/layers/test_text_vectorization.py.
+    "HashedCrossing": "takes a list of inputs; Keras' needs TensorFlow (tests/layers/test_lookup.py)",
+    "Hashing": "Keras' needs TensorFlow (tests/layers/test_lookup.py)",
+    "IntegerLookup": "Keras' needs TensorFlow (tests/layers/test_lookup.py)",
+    "StringLookup": "Keras' needs TensorFlow (tests/layers/test_lookup.py)",
+    "TextVectorization": "Keras' needs TensorFlow (tests/layers/test_text_vectorization.py)",
     "Wrapper": "the abstract wrapper base class (tests/layers/test_input_spec.py)",
 }
 MERGING = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"]
