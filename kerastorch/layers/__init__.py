@@ -41,6 +41,8 @@ from kerastorch.layers.rms_normalization import RMSNormalization
 from kerastorch.layers.input_spec import InputSpec
 from kerastorch.layers.wrapper import SpectralNormalization, Wrapper
 from kerastorch.layers.serialization import deserialize, serialize
+from kerastorch.layers.einsum_dense import EinsumDense
+from kerastorch.layers.attention import AdditiveAttention, Attention, GroupQueryAttention, MultiHeadAttention
 from kerastorch.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
                                                 AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
                                                 AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)

@@ -463,10 +463,15 @@ def serialize_layer(layer):
             config.pop("batch_input_shape", None)
     registered = _GLOBAL_CUSTOM_NAMES.get(cls)
     builtin = cls.__module__.startswith("kerastorch.layers") and registered is None
-    out = {"module": "keras.layers" if builtin else cls.__module__, "class_name": cls.__name__,
+    # A class Keras exports under another name (GroupedQueryAttention as GroupQueryAttention) says so.
+    out = {"module": "keras.layers" if builtin else cls.__module__,
+           "class_name": cls.__dict__.get("_keras_class_name", cls.__name__),
            "config": config, "registered_name": registered}
     shape = getattr(getattr(layer, "_input_tensor", None), "shape", None)
-    if layer.built and shape is not None:
+    own_build_config = getattr(layer, "get_build_config", None)     # layers built from several shapes (MHA)
+    if layer.built and callable(own_build_config):
+        out["build_config"] = own_build_config()
+    elif layer.built and shape is not None:
         out["build_config"] = {"input_shape": list(shape)}
     return _jsonable(out)
 
