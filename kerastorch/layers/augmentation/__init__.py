@@ -6,7 +6,7 @@ Exported from `kerastorch.layers`; see `_base` for how they draw their randomnes
 from kerastorch.layers.augmentation.color import (AutoContrast, RandomColorDegeneration, RandomColorJitter,
                                                   RandomGrayscale, RandomHue, RandomInvert, RandomPosterization,
                                                   RandomSaturation, Solarization)
-from kerastorch.layers.augmentation.histogram import Equalization
+from kerastorch.layers.augmentation.histogram import ContrastLimitedAdaptiveHistogramEqualization, Equalization
 from kerastorch.layers.augmentation.erasing import RandomErasing
 from kerastorch.layers.augmentation.filters import RandomGaussianBlur, RandomSharpness
 from kerastorch.layers.augmentation.geometric import RandomElasticTransform, RandomPerspective, RandomShear
