@@ -46,5 +46,6 @@ from kerastorch.layers.attention import AdditiveAttention, Attention, GroupQuery
 from kerastorch.layers.adaptive_pooling import (AdaptiveAveragePooling1D, AdaptiveAveragePooling2D,
                                                 AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
                                                 AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
+from kerastorch.layers.rnn import StackedRNNCells
 from kerastorch.layers.lookup import (CategoryEncoding, Discretization, HashedCrossing, Hashing, IntegerLookup,
                                      StringLookup, TextVectorization)

@@ -101,6 +101,8 @@ CASES = {
     "Resizing": ((3, 6, 6), dict(height=4, width=3, interpolation="nearest", **CF), False),
     "SeparableConv1D": ((8, 3), dict(filters=4, kernel_size=3, pointwise_regularizer="l2"), False),
     "SeparableConv2D": ((6, 6, 3), dict(filters=4, kernel_size=3, depth_multiplier=2), False),
+    "StackedRNNCells": ((5, 3), lambda lib: lib.layers.RNN([lib.layers.LSTMCell(3), lib.layers.GRUCell(2)],
+                                                            return_sequences=True), False),
     "SpectralNormalization": ((6, 6, 2), lambda lib: lib.layers.SpectralNormalization(
         lib.layers.Conv2D(3, 3, kernel_regularizer="l2"), power_iterations=2), False),
     "SimpleRNN": ((5, 3), dict(units=4, activation="relu"), False),

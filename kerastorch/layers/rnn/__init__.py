@@ -4,5 +4,6 @@ from kerastorch.layers.rnn.base import RNN
 from kerastorch.layers.rnn.gru import GRU, GRUCell
 from kerastorch.layers.rnn.lstm import LSTM, LSTMCell
 from kerastorch.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
+from kerastorch.layers.rnn.stacked_cells import StackedRNNCells
 
-__all__ = ["RNN", "SimpleRNN", "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell"]
+__all__ = ["RNN", "SimpleRNN", "SimpleRNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell", "StackedRNNCells"]

@@ -296,7 +296,7 @@ class RNN(Layer):
     Args:
         cell: An RNN cell (`SimpleRNNCell`, `LSTMCell`, `GRUCell`, or any layer whose
             `call(inputs, states)` returns `(output, new_states)` and that has
-            `state_size`).
+            `state_size`), or a list of cells, run as one `StackedRNNCells`.
         return_sequences: Whether to return the output at every step `(B, T, units)`
             or only the last one `(B, units)`. Defaults to `False`.
         return_state: Whether to return `[output, *final_states]`. Defaults to `False`.
@@ -334,6 +334,10 @@ class RNN(Layer):
                  stateful=False, unroll=False, zero_output_for_mask=False, activity_regularizer=None,
                  **kwargs):
         super().__init__(**kwargs)
+        if isinstance(cell, (list, tuple)):       # Keras: a list of cells runs as StackedRNNCells
+            from kerastorch.layers.rnn.stacked_cells import StackedRNNCells
+
+            cell = StackedRNNCells(list(cell))
         if not isinstance(cell, torch.nn.Module) or not hasattr(cell, "state_size"):
             raise TypeError(
                 f"{type(self).__name__} layer '{self.name}': `cell` must be an RNN cell layer with a "
@@ -382,6 +386,9 @@ class RNN(Layer):
         units = self.cell.output_size
         out = (input_shape[0], input_shape[1], units) if self.return_sequences else (input_shape[0], units)
         if self.return_state:
+            nest = getattr(self.cell, "_nest_shapes", None)
+            if nest is not None:
+                return [out, *nest(input_shape[0])]
             return [out] + [(input_shape[0], n) for n in self.cell._state_sizes()]
         return out
 
@@ -450,7 +457,9 @@ class RNN(Layer):
                 states = cell.get_initial_state(batch)
             except TypeError:
                 states = cell.get_initial_state(batch_size=batch)
-            states = [states] if isinstance(states, torch.Tensor) else list(states)
+            from kerastorch.layers.rnn.stacked_cells import _flatten
+
+            states = _flatten(states)      # StackedRNNCells gives Keras' nested form
             return [s.to(device=like.device, dtype=like.dtype) for s in states]
         return [torch.zeros(batch, n, dtype=like.dtype, device=like.device) for n in cell._state_sizes()]
 
@@ -514,7 +523,8 @@ class RNN(Layer):
         else:
             output = seq[:, -1]
         if self.return_state:
-            return [output, *finals]
+            nest = getattr(cell, "_nest_states", None)     # StackedRNNCells: one list per cell, as Keras
+            return [output, *(finals if nest is None else nest(finals))]
         return output
 
     def _run_loop(self, inputs, states, mask, rec_masks, raw_cell=False, training=None):
