@@ -58,6 +58,8 @@ CASES = {
     "DepthwiseConv1D": ((8, 3), dict(kernel_size=3, depth_multiplier=2, depthwise_regularizer="l2"), False),
     "DepthwiseConv2D": ((3, 6, 6), dict(kernel_size=3, depth_multiplier=2, **CF), False),
     "Dropout": ((4,), dict(rate=0.3, seed=1), False),
+    "EinsumDense": ((3, 5), dict(equation="abc,cde->abde", output_shape=(None, 2, 3), bias_axes="e",
+                                 activation="relu"), False),
     "ELU": ((4,), dict(alpha=0.5), False),
     "Embedding": ((7,), dict(input_dim=20, output_dim=4, mask_zero=True, embeddings_regularizer="l2"), True),
     "Flatten": ((3, 2, 2), dict(**CF), False),
@@ -138,6 +140,11 @@ ELSEWHERE = {
     "StringLookup": "Keras' needs TensorFlow (tests/layers/test_lookup.py)",
     "TextVectorization": "Keras' needs TensorFlow (tests/layers/test_text_vectorization.py)",
     "Wrapper": "the abstract wrapper base class (tests/layers/test_input_spec.py)",
+    # They take several inputs: .keras files in Functional models both ways in tests/layers/test_attention.py.
+    "AdditiveAttention": "takes [query, value]: tests/layers/test_attention.py",
+    "Attention": "takes [query, value]: tests/layers/test_attention.py",
+    "GroupQueryAttention": "takes query and value: tests/layers/test_attention.py",
+    "MultiHeadAttention": "takes query and value: tests/layers/test_attention.py",
 }
 MERGING = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"]
 
