@@ -148,7 +148,10 @@ class Trainer:
             run_eagerly: Whether to run the steps eagerly: `True` turns `jit_compile` off
                 (with Keras' warning if it was asked for). kerastorch runs eagerly unless
                 `jit_compile` asks for `torch.compile`. Defaults to `False`.
-            steps_per_execution: Accepted for compatibility.
+            steps_per_execution: Number of batches each call of the step function runs
+                (`fit`, `evaluate` and `predict`), as Keras: callbacks' batch hooks run once per
+                call, `on_*_batch_begin` with the first batch's index and `on_*_batch_end` with
+                the last one's; History and the results are unchanged. Defaults to `1`.
             jit_compile: `True` runs the train, test and predict steps through
                 `torch.compile` (inductor); a string names another `torch.compile` backend
                 (e.g. `"aot_eager"`). Compilation that fails falls back to eager with a
@@ -170,7 +173,11 @@ class Trainer:
             raise ValueError(
                 f"`jit_compile` must be True, False, 'auto' or a torch.compile backend name, got {jit_compile!r}."
             )
+        if (isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, (int, np.integer))
+                or steps_per_execution < 1):
+            raise ValueError(f"`steps_per_execution` must be a positive integer, got {steps_per_execution!r}.")
         loss_weight = compile_utils.single_loss_weight(loss_weights)
+        self.steps_per_execution = int(steps_per_execution)
         self.optimizer = optimizers.get(optimizer)
         if (auto_scale_loss and isinstance(self.optimizer, optimizers.Optimizer)
                 and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)
@@ -762,17 +769,13 @@ class Trainer:
                 train_batches.epoch = epoch   # the shared shuffle of data parallelism follows the epoch
             step_logs = None
             ran = False
-            for step, batch in enumerate(train_batches):
+            for first, step, group in _executions(train_batches, getattr(self, "steps_per_execution", 1)):
                 ran = True
                 if begin_listeners:
                     begin_logs = {}      # Keras passes an empty dict, by keyword
                     for cb in begin_listeners:
-                        cb.on_train_batch_begin(step, logs=begin_logs)
-                if nan_checks:
-                    _check_finite_batch(batch, epoch, step)
-                step_logs = self.train_step(_as_keras_batch(batch))
-                if nan_checks:
-                    self._check_finite_loss(step_logs, epoch, step)
+                        cb.on_train_batch_begin(first, logs=begin_logs)
+                step_logs = self._train_function(group, epoch, first, nan_checks)
                 if eager:
                     batch_logs = self._logs_from_step(step_logs)
                     for cb in eager:
@@ -814,6 +817,24 @@ class Trainer:
         self.history = cbs.history
         self.history.params = dict(cbs.params)
         return cbs.history
+
+    def _train_function(self, batches, epoch, first_step, nan_checks):
+        """One execution: `train_step` on each of `batches` (`steps_per_execution` of them)."""
+        step_logs = None
+        for i, batch in enumerate(batches):
+            if nan_checks:
+                _check_finite_batch(batch, epoch, first_step + i)
+            step_logs = self.train_step(_as_keras_batch(batch))
+            if nan_checks:
+                self._check_finite_loss(step_logs, epoch, first_step + i)
+        return step_logs
+
+    def _test_function(self, batches):
+        """One execution of `test_step` over `batches`; the last step's logs."""
+        step_logs = None
+        for batch in batches:
+            step_logs = self.test_step(_as_keras_batch(batch))
+        return step_logs
 
     def _epoch_logs(self, step_logs):
         """The logs at the end of an epoch (or evaluation): over every process when distributed."""
@@ -875,12 +896,12 @@ class Trainer:
         step_logs = None
         # no_grad, not inference_mode: metric states first created here must stay usable in training.
         with torch.no_grad():
-            for step, batch in enumerate(batches):
+            for first, step, group in _executions(batches, getattr(self, "steps_per_execution", 1)):
                 if begin_listeners:
                     begin_logs = {}
                     for cb in begin_listeners:
-                        cb.on_test_batch_begin(step, logs=begin_logs)
-                step_logs = self.test_step(_as_keras_batch(batch))
+                        cb.on_test_batch_begin(first, logs=begin_logs)
+                step_logs = self._test_function(group)
                 for cb in listeners:
                     cb.on_test_batch_end(step, logs=(lambda sl=step_logs: self._logs_from_step(sl))
                                          if isinstance(cb, ProgbarLogger) else self._logs_from_step(step_logs))
@@ -931,22 +952,29 @@ class Trainer:
         filled = 0
         chunks = []   # outputs of sources of unknown size; arrays fill one preallocated array
         with torch.inference_mode():
-            for step, batch in enumerate(batches):
+            for first, step, group in _executions(batches, getattr(self, "steps_per_execution", 1)):
                 if begin_listeners:
                     begin_logs = {}
                     for cb in begin_listeners:
-                        cb.on_predict_batch_begin(step, logs=begin_logs)
-                y_pred = self.predict_step(_as_keras_batch(batch))
-                if not isinstance(batches, data_lib.ArrayBatches):
-                    chunks.append(y_pred.to("cpu"))
-                    filled += y_pred.shape[0]
-                elif out is None:
-                    total = min(batches.n, batches.num_batches * batches.batch_size)
-                    out = torch.empty((total, *y_pred.shape[1:]), dtype=y_pred.dtype, device="cpu",
-                                      pin_memory=y_pred.is_cuda)
-                if out is not None:
-                    out[filled:filled + y_pred.shape[0]].copy_(y_pred, non_blocking=y_pred.is_cuda)
-                    filled += y_pred.shape[0]
+                        cb.on_predict_batch_begin(first, logs=begin_logs)
+                outputs = []
+                for batch in group:      # one execution: steps_per_execution batches
+                    y_pred = self.predict_step(_as_keras_batch(batch))
+                    if not isinstance(batches, data_lib.ArrayBatches):
+                        chunks.append(y_pred.to("cpu"))
+                        filled += y_pred.shape[0]
+                    elif out is None:
+                        total = min(batches.n, batches.num_batches * batches.batch_size)
+                        out = torch.empty((total, *y_pred.shape[1:]), dtype=y_pred.dtype, device="cpu",
+                                          pin_memory=y_pred.is_cuda)
+                    if out is not None:
+                        out[filled:filled + y_pred.shape[0]].copy_(y_pred, non_blocking=y_pred.is_cuda)
+                        filled += y_pred.shape[0]
+                    if listeners:
+                        outputs.append(y_pred)
+                if listeners:
+                    # Keras hands the hook the outputs of the whole execution.
+                    y_pred = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
                 for cb in listeners:
                     cb.on_predict_batch_end(step, logs=None if isinstance(cb, ProgbarLogger) else {"outputs": y_pred})
         if out is not None and out.is_pinned():
@@ -1017,6 +1045,26 @@ class _CompiledOrEager:
             except Exception as e:   # compilation problems surface as many exception types
                 self._fall_back(e)
         return self.eager(*args)
+
+
+def _executions(batches, n):
+    """Groups `batches` into executions of `n` (Keras' steps_per_execution).
+
+    Yields `(first_step, last_step, [batches])`; the last group may be shorter. With `n == 1`
+    every batch is its own execution.
+    """
+    if n == 1:
+        for step, batch in enumerate(batches):
+            yield step, step, (batch,)
+        return
+    group, first = [], 0
+    for step, batch in enumerate(batches):
+        group.append(batch)
+        if len(group) == n:
+            yield first, step, group
+            group, first = [], step + 1
+    if group:
+        yield first, first + len(group) - 1, group
 
 
 class _GracefulInterrupt:
