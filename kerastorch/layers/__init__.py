@@ -47,5 +47,6 @@ from kerastorch.layers.adaptive_pooling import (AdaptiveAveragePooling1D, Adapti
                                                 AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
                                                 AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 from kerastorch.layers.rnn import StackedRNNCells
+from kerastorch.layers.unavailable import FlaxLayer, JaxLayer, TFSMLayer
 from kerastorch.layers.lookup import (CategoryEncoding, Discretization, HashedCrossing, Hashing, IntegerLookup,
                                      StringLookup, TextVectorization)

@@ -140,6 +140,9 @@ ELSEWHERE = {
     "StringLookup": "Keras' needs TensorFlow (tests/layers/test_lookup.py)",
     "TextVectorization": "Keras' needs TensorFlow (tests/layers/test_text_vectorization.py)",
     "Wrapper": "the abstract wrapper base class (tests/layers/test_input_spec.py)",
+    "JaxLayer": "JAX only, raises NotImplementedError (tests/layers/test_unavailable_layers.py)",
+    "FlaxLayer": "JAX only, raises NotImplementedError (tests/layers/test_unavailable_layers.py)",
+    "TFSMLayer": "TensorFlow only, raises NotImplementedError (tests/layers/test_unavailable_layers.py)",
     # They take several inputs: .keras files in Functional models both ways in tests/layers/test_attention.py.
     "AdditiveAttention": "takes [query, value]: tests/layers/test_attention.py",
     "Attention": "takes [query, value]: tests/layers/test_attention.py",
