@@ -208,14 +208,15 @@ class TextVectorization(Layer):
         length = self._output_sequence_length
         if length is None:
             length = max((len(r) for r in rows), default=0)
-        out = torch.zeros((len(rows), length), dtype=torch.int64)
-        pos = 0
-        for i, r in enumerate(rows):
-            n = min(len(r), length)
-            if n:
-                out[i, :n] = torch.tensor(ids[pos:pos + n], dtype=torch.int64)
-            pos += len(r)
-        return out
+        # Scatter the flat ids into a zero-padded (batch, length) array in one numpy step.
+        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        flat_ids = np.asarray(ids, dtype=np.int64)
+        row_of = np.repeat(np.arange(len(rows)), lengths)
+        col_of = np.arange(len(flat_ids)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        keep = col_of < length
+        out = np.zeros((len(rows), length), dtype=np.int64)
+        out[row_of[keep], col_of[keep]] = flat_ids[keep]
+        return torch.from_numpy(out)
 
     def call(self, inputs):
         return self.forward(inputs)
