@@ -225,6 +225,19 @@ def test_multi_head_attention_functional_keras_file_and_weights_both_ways(tmp_pa
     _close(back(xs), tfresh([torch.tensor(x) for x in xs]))
 
 
+def test_multi_head_attention_symbolic_outputs_have_keras_shapes():
+    pytest.importorskip("kerastorch.models.functional")
+    q, v = kerastorch.Input((5, 8)), kerastorch.Input((4, 6))
+    out, scores = layers.MultiHeadAttention(2, 3, output_shape=7)(q, v, return_attention_scores=True)
+    kq, kv = keras.Input((5, 8)), keras.Input((4, 6))
+    kout = keras.layers.MultiHeadAttention(2, 3, output_shape=7)(kq, kv)
+    assert tuple(out.shape) == tuple(kout.shape) == (None, 5, 7)
+    assert tuple(scores.shape) == (None, 2, 5, 4)    # (batch, heads, query length, key length)
+    model = kerastorch.Model([q, v], [out, scores])
+    o, s = model([torch.ones(2, 5, 8), torch.ones(2, 4, 6)])
+    assert tuple(o.shape) == (2, 5, 7) and tuple(s.shape) == (2, 2, 5, 4)
+
+
 @pytest.mark.parametrize("kwargs,match", [
     (dict(num_heads=0, key_dim=2), "num_heads"),
     (dict(num_heads=2, key_dim=-1), "key_dim"),
@@ -278,6 +291,11 @@ def test_group_query_attention_matches_keras(kwargs, q, v, k):
         _close(tl(*ts, use_causal_mask=causal), kl(*xs, use_causal_mask=causal))
     mask = RNG.random((q[0], q[1], v[1])) > 0.3
     _close(tl(*ts, attention_mask=torch.tensor(mask)), kl(*xs, attention_mask=mask))
+    # Keras' GroupQueryAttention honours query_mask/value_mask passed as arguments.
+    qmask, vmask = RNG.random(q[:2]) > 0.3, RNG.random(v[:2]) > 0.3
+    vmask[:, 0] = True
+    _close(tl(*ts, query_mask=torch.tensor(qmask), value_mask=torch.tensor(vmask)),
+           kl(*xs, query_mask=qmask, value_mask=vmask))
     assert _strip(tl.get_config()) == _strip(kl.get_config())
     assert tl.compute_output_shape(q, v, k) == tuple(kl.compute_output_shape(q, v, k))
 

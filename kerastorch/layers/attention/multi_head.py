@@ -79,7 +79,8 @@ class MultiHeadAttention(MultiInputAttention):
     Call arguments:
         query: `(B, T, dim)`. value: `(B, S, dim)`. key: optional `(B, S, dim)`, defaults to `value`.
         query_mask, value_mask, key_mask: optional `(B, T)` / `(B, S)` boolean masks; default to
-            the tensors' Keras masks.
+            the tensors' Keras masks. (Keras 3.15's MultiHeadAttention replaces an explicit
+            `query_mask` by the query tensor's own mask; here an explicit one is applied.)
         attention_mask: optional boolean `(B, T, S)` mask, `True` where a query may attend.
         return_attention_scores: whether to return `(output, scores)`. Defaults to `False`.
         training: whether dropout is active. Defaults to the module's mode.
