@@ -48,5 +48,6 @@ from kerastorch.layers.adaptive_pooling import (AdaptiveAveragePooling1D, Adapti
                                                 AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 from kerastorch.layers.rnn import StackedRNNCells
 from kerastorch.layers.unavailable import FlaxLayer, JaxLayer, TFSMLayer
+from kerastorch.layers.rnn import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from kerastorch.layers.lookup import (CategoryEncoding, Discretization, HashedCrossing, Hashing, IntegerLookup,
                                      StringLookup, TextVectorization)
