@@ -35,6 +35,7 @@ from kerastorch.layers.augmentation import (AutoContrast, Equalization, RandomCo
 from kerastorch.layers.augmentation import (RandomElasticTransform, RandomErasing, RandomGaussianBlur,
                                            RandomPerspective, RandomSharpness, RandomShear)
 from kerastorch.layers.augmentation import ContrastLimitedAdaptiveHistogramEqualization, CutMix, MixUp
+from kerastorch.layers.augmentation import AugMix, RandAugment
 from kerastorch.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                       average, concatenate, dot, maximum, minimum, multiply, subtract)
 from kerastorch.layers.rms_normalization import RMSNormalization

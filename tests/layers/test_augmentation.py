@@ -75,6 +75,20 @@ ELASTIC_CASES = {
     "RandomElasticTransform-constant": (dict(factor=0.6, scale=(0.2, 0.9), fill_mode="constant", fill_value=5.0,
                                              seed=22), IMAGES, 1e-3, BOTH),
 }
+# Keras 3.15.1's RandAugment on torch applies every operation's transform to the batch and keeps
+# the picked one with `where`; its RandomBrightness adds in place (`images += delta`), so the
+# brightness of every call leaks into the batch whether picked or not (outputs above 255). The
+# comparison runs with that one line made out of place in Keras (monkeypatched), which is what
+# Keras computes on its other backends and what kerastorch computes. Likewise Keras' torch
+# affine_transform swaps entries of the caller's matrix in place, so RandAugment's stored rotation
+# matrix is corrupted by every (unpicked) application; the comparison gives it a copy.
+# Compared in channels_last only: with channels_first, Keras' AutoContrast (one of the operations)
+# reduces the wrong axes (see AutoContrast); the transpose test below covers channels_first.
+RAND_AUGMENT_CASES = {
+    "RandAugment": (dict(seed=27), IMAGES, 1e-3, ("channels_last",)),
+    "RandAugment-many": (dict(num_ops=6, factor=(0.2, 0.9), interpolation="nearest", value_range=(0, 1), seed=28),
+                         UNIT_IMAGES, 1e-4, ("channels_last",)),
+}
 # Keras refuses its own RandomShear config ((-f, f) has a negative entry): kerastorch loads it.
 _KERAS_CANNOT_LOAD_ITS_CONFIG = {"RandomShear"}
 # Noise drawn in the layout's shape: the two data formats draw different values.
@@ -226,3 +240,84 @@ def test_mixing_layers_mix_labels_as_keras(name):
 def test_mixing_layers_refuse_boxes_and_masks():
     with pytest.raises(NotImplementedError, match="segmentation masks"):
         layers.MixUp()({"images": torch.from_numpy(IMAGES), "segmentation_masks": torch.zeros(4, 6, 5, 1)})
+
+
+@pytest.fixture
+def keras_brightness_out_of_place(monkeypatch):
+    from keras.src.layers.preprocessing.image_preprocessing import random_brightness
+
+    def transform_images(self, images, transformation, training=True):
+        if training:
+            images = images + self.backend.cast(transformation["rgb_delta"], images.dtype)
+            return self.backend.numpy.clip(images, self.value_range[0], self.value_range[1])
+        return images
+
+    monkeypatch.setattr(random_brightness.RandomBrightness, "transform_images", transform_images)
+    from keras.src.backend.torch import image as torch_image
+
+    keras_affine = torch_image.affine_transform
+    monkeypatch.setattr(torch_image, "affine_transform",
+                        lambda images, transform, *args, **kwargs: keras_affine(
+                            images, torch.as_tensor(transform).clone(), *args, **kwargs))
+
+
+RAND_AUGMENT_PAIRS = [(case, fmt) for case, spec in sorted(RAND_AUGMENT_CASES.items()) for fmt in spec[3]]
+
+
+@pytest.mark.parametrize("case,data_format", RAND_AUGMENT_PAIRS)
+def test_rand_augment_equals_keras_with_the_same_seed(case, data_format, keras_brightness_out_of_place):
+    kwargs, images, atol, _ = RAND_AUGMENT_CASES[case]
+    ours = layers.RandAugment(**kwargs, data_format=data_format, name="aug")
+    theirs = keras.layers.RandAugment(**kwargs, data_format=data_format, name="aug")
+    x = _layout(images, data_format)
+    for step in range(4):
+        expected = _to_numpy(theirs(x, training=True))
+        got = ours(torch.from_numpy(x), training=True).numpy()
+        np.testing.assert_allclose(got, expected, atol=atol, err_msg=f"{case} call {step}")
+    np.testing.assert_array_equal(ours(torch.from_numpy(x), training=False).numpy(), x)
+    assert _json(ours.get_config()) == _json(theirs.get_config())
+    rebuilt = layers.RandAugment.from_config(_json(theirs.get_config()))
+    assert _json(keras.layers.RandAugment.from_config(_json(rebuilt.get_config())).get_config()) == \
+        _json(theirs.get_config())
+
+
+AUGMIX_CASES = {
+    "AugMix": (dict(seed=41), IMAGES, 1e-3),
+    "AugMix-basic": (dict(num_chains=2, chain_depth=4, factor=(0.1, 0.8), alpha=0.5, all_ops=False,
+                          interpolation="nearest", value_range=(0, 1), seed=42), UNIT_IMAGES, 1e-4),
+}
+
+
+@pytest.mark.parametrize("case", sorted(AUGMIX_CASES))
+def test_augmix_equals_keras_with_the_same_seeds(case, keras_brightness_out_of_place):
+    # Keras picks AugMix's operations with Python's global `random.choice`: both sides get the same
+    # Python seed before each call.
+    import random as python_random
+
+    kwargs, images, atol = AUGMIX_CASES[case]
+    ours, theirs = layers.AugMix(**kwargs, name="aug"), keras.layers.AugMix(**kwargs, name="aug")
+    for step in range(3):
+        python_random.seed(100 + step)
+        expected = _to_numpy(theirs(images, training=True))
+        python_random.seed(100 + step)
+        got = ours(torch.from_numpy(images), training=True).numpy()
+        np.testing.assert_allclose(got, expected, atol=atol, err_msg=f"{case} call {step}")
+        assert np.abs(got - images).max() > 10 * atol
+    np.testing.assert_array_equal(ours(torch.from_numpy(images), training=False).numpy(), images)
+    assert _json(ours.get_config()) == _json(theirs.get_config())
+    assert _json(keras.layers.AugMix.from_config(_json(ours.get_config())).get_config()) == \
+        _json(layers.AugMix.from_config(_json(theirs.get_config())).get_config())
+
+
+@pytest.mark.parametrize("name,kwargs", [("RandAugment", dict(num_ops=4, seed=3)), ("AugMix", dict(seed=4))])
+def test_policies_channels_first_is_channels_last_transposed(name, kwargs):
+    import random as python_random
+
+    last = getattr(layers, name)(**kwargs, data_format="channels_last")
+    first = getattr(layers, name)(**kwargs, data_format="channels_first")
+    for step in range(3):
+        python_random.seed(step)
+        got = first(torch.from_numpy(_layout(IMAGES, "channels_first")), training=True).numpy()
+        python_random.seed(step)
+        np.testing.assert_allclose(got.transpose(0, 2, 3, 1), last(torch.from_numpy(IMAGES), training=True).numpy(),
+                                   atol=1e-3)

@@ -11,3 +11,4 @@ from kerastorch.layers.augmentation.erasing import RandomErasing
 from kerastorch.layers.augmentation.filters import RandomGaussianBlur, RandomSharpness
 from kerastorch.layers.augmentation.geometric import RandomElasticTransform, RandomPerspective, RandomShear
 from kerastorch.layers.augmentation.mixing import CutMix, MixUp
+from kerastorch.layers.augmentation.rand_augment import AugMix, RandAugment
