@@ -158,6 +158,9 @@ def save_weights(model, filepath, overwrite=True):
     with atomic_write(filepath, overwrite=overwrite) as tmp:
         with h5py.File(tmp, "w") as h5:
             weights_h5.write_model(h5, model)
+            from kerastorch.saving import layer_state      # lookup layers' idf weights, as Keras
+
+            layer_state.write_variables(h5, model)
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
@@ -186,6 +189,9 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
         with keras_format.open_weights(weights, os.fspath(filepath)) as h5:
             weights_h5.read_model(h5, model, f"{os.fspath(filepath)}/model.weights.h5",
                                   skip_mismatch=skip_mismatch)
+            from kerastorch.saving import layer_state
+
+            layer_state.read_variables(h5, model, f"{os.fspath(filepath)}/model.weights.h5")
         return
     if path.endswith((".h5", ".hdf5")):
         try:

@@ -63,6 +63,8 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
         root = _weights_root(h5, name)
         if root is None:
             weights_h5.read_model(h5, model, name, skip_mismatch=skip_mismatch)
+            from kerastorch.saving import layer_state      # lookup layers' idf weights, as Keras
+            layer_state.read_variables(h5, model, name)
             return
         file_layers = _decode(root.attrs["layer_names"])
         plan, problems = [], []

@@ -434,3 +434,18 @@ def test_tf_idf_weights_saved_where_keras_saves_them(tmp_path):
         assert zf.read("assets/layers/string_lookup/vocabulary.txt").decode().split("\n") == lookup.get_vocabulary()
     loaded = kerastorch.models.load_model(tmp_path / "s.keras").layers[0]
     np.testing.assert_allclose(loaded(_DOC4).numpy(), lookup(_DOC4).numpy())
+
+
+def test_weights_file_holds_the_idf_weights_as_keras(tmp_path):
+    import h5py
+
+    lookup = layers.StringLookup(output_mode="tf_idf")
+    lookup.adapt(_DOC4)
+    model = kerastorch.Sequential([layers.Input(shape=(4,), dtype="string"), lookup])
+    model.save_weights(tmp_path / "w.weights.h5")
+    with h5py.File(tmp_path / "w.weights.h5") as h5:
+        np.testing.assert_allclose(h5["layers/string_lookup/vars/idf_weights"][()], lookup.idf_weights)
+    other = layers.StringLookup(output_mode="tf_idf", vocabulary=lookup.get_vocabulary(),
+                                idf_weights=np.ones(lookup.vocabulary_size()))
+    kerastorch.Sequential([layers.Input(shape=(4,), dtype="string"), other]).load_weights(tmp_path / "w.weights.h5")
+    np.testing.assert_allclose(other.idf_weights, lookup.idf_weights)
