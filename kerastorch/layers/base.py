@@ -54,35 +54,9 @@ def format_shape(shape):
     return "(" + ", ".join("None" if d is None else str(int(d)) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-class KerasTensor:
-    """A symbolic tensor: the shape and dtype of a layer's input or output, without data.
-
-    `layers.Input(shape=(784,))` returns one; after a model is built, `layer.output`
-    and `layer.input` are KerasTensors whose `.shape` has `None` for the batch axis.
-
-    Args:
-        shape: Tuple of ints or `None`s, batch axis included.
-        dtype: Dtype name. Defaults to `"float32"`.
-        name: Optional name.
-
-    Example:
-    >>> from kerastorch import layers
-    >>> layers.Input(shape=(784,)).shape
-    (None, 784)
-    """
-
-    def __init__(self, shape, dtype="float32", name=None):
-        self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = str(dtype)
-        self.name = name or unique_name("keras_tensor")
-
-    @property
-    def ndim(self):
-        """The number of axes, batch axis included."""
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse=False, name={self.name}>"
+# The symbolic tensor and the graph it records live in symbolic.py; importable from here as before.
+from kerastorch.layers import symbolic as _symbolic  # noqa: E402
+from kerastorch.layers.symbolic import KerasTensor  # noqa: E402
 
 
 def _to_torch_dtype(dtype):
@@ -232,6 +206,7 @@ class Layer(torch.nn.Module):
         self._set_dtype_policy(dtype)
         self._input_tensor = None
         self._output_tensor = None
+        self._inbound_nodes = []          # one Node per call on KerasTensors (symbolic.py)
         self.supports_masking = False
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
@@ -471,6 +446,13 @@ class Layer(torch.nn.Module):
     def call(self, inputs, training=None):
         """The layer's computation. Override in subclasses."""
         return inputs
+
+    def __call__(self, *args, **kwargs):
+        # KerasTensors (a Functional model being defined) record a node instead of computing;
+        # a tensor as first argument costs one type check.
+        if (not args or type(args[0]) is not torch.Tensor) and _symbolic.any_symbolic(args, kwargs):
+            return _symbolic.layer_call(self, args, kwargs)
+        return torch.nn.Module.__call__(self, *args, **kwargs)
 
     def forward(self, inputs, training=None, mask=None):
         if not isinstance(inputs, torch.Tensor):

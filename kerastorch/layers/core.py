@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from kerastorch import activations, config, initializers, random
+from kerastorch.layers import symbolic as _symbolic
 from kerastorch.layers.base import KerasTensor, Layer, format_shape, get_activation
 
 
@@ -57,6 +58,18 @@ class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
                  name=None, input_tensor=None, optional=False, **kwargs):
         super().__init__(name=name or None, **kwargs)
+        if sparse:
+            raise ValueError(f"InputLayer '{self.name}': sparse=True is not supported on torch (as in Keras' "
+                             "torch backend). Feed dense tensors and declare Input(shape=..., sparse=False).")
+        if input_tensor is not None:
+            if not isinstance(input_tensor, KerasTensor):
+                raise TypeError(f"InputLayer '{self.name}': `input_tensor` (Input's `tensor=`) must be a "
+                                f"KerasTensor, got {type(input_tensor).__name__}. Pass the output of "
+                                "kerastorch.Input(...) or of a layer.")
+            if batch_shape is None and shape is None:
+                batch_shape = input_tensor.shape
+            if dtype is None:
+                dtype = input_tensor.dtype
         if batch_shape is not None:
             self.batch_shape = _standardize_shape(batch_shape, f"InputLayer '{self.name}'")
         elif shape is not None:
@@ -67,7 +80,14 @@ class InputLayer(Layer):
                 "or batch_shape=(None, 784)."
             )
         self.input_dtype = config.floatx() if dtype is None else _standardize_dtype(dtype)
+        self.optional = bool(optional)
         self.built = True
+        # The layer's one node: no inputs, its output the model's input (Keras' graph entry point).
+        tensor = input_tensor if input_tensor is not None else \
+            KerasTensor(self.batch_shape, dtype=self.input_dtype, name=self.name)
+        _symbolic.Node(self, outputs=tensor)
+        tensor._input_layer = self
+        self._output_tensor = tensor
 
     def call(self, inputs):
         return inputs
@@ -77,36 +97,40 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": list(self.batch_shape), "dtype": self.input_dtype, "sparse": False,
-                "ragged": False, "name": self.name, "optional": False}
+                "ragged": False, "name": self.name, "optional": self.optional}
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
           tensor=None, optional=False):
     """Declares the input of a model: the shape of ONE sample, without the batch axis.
 
-    Place it first in a `Sequential`. The batch axis is added as `None`: data of any
-    batch size fits, and `fit(batch_size=...)` chooses it.
+    Place it first in a `Sequential`, or call layers on it and give it to
+    `kerastorch.Model(inputs, outputs)` (the Functional API). The batch axis is added as
+    `None`: data of any batch size fits, and `fit(batch_size=...)` chooses it.
 
     Args:
         shape: Shape of one sample, e.g. `(784,)` for vectors or `(28, 28, 3)` for
             channels-last images. Do NOT include the batch size.
         batch_size: Optional fixed batch size.
         dtype: Dtype of the input data. Defaults to `None` (`kerastorch.config.floatx()`).
+        sparse: Must be `None` or `False`: sparse inputs are refused on torch, as in Keras'
+            torch backend. Defaults to `None`.
         batch_shape: Alternatively, the full shape, batch axis first.
-        name: Optional name.
+        name: Optional name (a Functional model's input names come from here).
+        tensor: Optional existing `KerasTensor` to use as the input, instead of a new one.
+        optional: Whether the model may be called with `None` for this input. Defaults to `False`.
 
     Returns:
-        A `KerasTensor` with `.shape == (batch_size, *shape)`.
+        A `KerasTensor` with `.shape == (batch_size, *shape)`, the output of a new `InputLayer`.
 
     Example:
     >>> from kerastorch import layers
     >>> layers.Input(shape=(28, 28, 3)).shape
     (None, 28, 28, 3)
     """
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name)
-    tensor = KerasTensor(layer.batch_shape, dtype=layer.input_dtype, name=layer.name)
-    tensor._input_layer = layer
-    return tensor
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                       name=name, input_tensor=tensor, optional=optional)
+    return layer.output
 
 
 def _transpose(tensor):

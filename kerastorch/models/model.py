@@ -10,14 +10,17 @@ from kerastorch.trainer.trainer import Trainer
 class Model(Trainer, Layer):
     """A model: layers plus `compile`/`fit`/`evaluate`/`predict`. It is a `torch.nn.Module`.
 
-    Use it three ways:
+    Use it four ways:
+    - The Functional API, as in Keras: `kerastorch.Model(inputs, outputs)` (or
+      `Model(inputs=..., outputs=...)`) with the `Input` tensors and the tensors computed
+      from them by layers and ops returns a `Functional` model (see `docs/functional.md`).
     - Wrap any `torch.nn.Module`: `kerastorch.Model(module)` trains the module as it is
       (its own layout, initialisation and `forward`) with Keras' training API.
     - Subclass it, as in Keras: create layers in `__init__`, compute in `call(inputs)`.
     - Use `Sequential`, a `Model` made of a linear stack of layers.
 
     Args:
-        module: Optional `torch.nn.Module` to wrap.
+        module: Optional `torch.nn.Module` to wrap (or, for the Functional API, the inputs).
         name: Optional model name.
 
     Example:
@@ -30,14 +33,34 @@ class Model(Trainer, Layer):
     (2, 1)
     """
 
+    def __new__(cls, *args, **kwargs):
+        # Keras' `Model(inputs, outputs)` is a Functional model (models/functional.py).
+        if cls is Model:
+            from kerastorch.models.functional import Functional, functional_init_arguments
+
+            if functional_init_arguments(args, kwargs):
+                return super().__new__(Functional)
+        return super().__new__(cls)
+
     def __init__(self, module=None, name=None, trainable=True, **kwargs):
+        if "outputs" in kwargs or (module is not None and not isinstance(module, torch.nn.Module)):
+            # A subclass calling super().__init__(inputs=..., outputs=...): a Functional subclass.
+            from kerastorch.models import functional
+
+            args = (module,) if module is not None else ()
+            if isinstance(name, (list, tuple, dict)) or type(name).__name__ == "KerasTensor":
+                args, name = args + (name,), None
+            if functional.functional_init_arguments(args, kwargs):
+                functional.init_subclass(self, args, dict(kwargs, name=name, trainable=trainable))
+                return
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         self._init_trainer()
         if module is not None:
             if not isinstance(module, torch.nn.Module):
                 raise TypeError(
                     f"Model(module) expects a torch.nn.Module, got {type(module).__name__}. "
-                    "For a stack of layers use kerastorch.Sequential([...])."
+                    "For a stack of layers use kerastorch.Sequential([...]); for the Functional API "
+                    "give the outputs too: kerastorch.Model(inputs, outputs)."
                 )
             self.module = module
         else:
@@ -285,6 +308,10 @@ class Model(Trainer, Layer):
         """
         from kerastorch.saving import serialization
 
+        if "input_layers" in config and "output_layers" in config:
+            from kerastorch.models import functional_config
+
+            return functional_config.from_config(config, custom_objects=custom_objects)
         if "layers" in config:
             return serialization.sequential_from_config(config, custom_objects=custom_objects,
                                                         cls=cls if hasattr(cls, "add") else None)

@@ -2,7 +2,8 @@
 `vectorized_map`, `associative_scan`) and `custom_gradient`, run eagerly as on Keras' torch backend.
 
 They are public as `kerastorch.ops.X` and `kerastorch.ops.core.X`. None is wrapped by `keras_op`:
-an error raised inside the user's function reaches the user as it was raised.
+an error raised inside the user's function reaches the user as it was raised. On KerasTensors
+(`symbolic_first`) each is recorded as one node of the graph, as Keras records `Cond`, `Scan`, ...
 """
 
 import builtins
@@ -13,7 +14,7 @@ import torch
 
 from kerastorch.backend.tensors import convert_to_tensor
 from kerastorch.ops import _tree
-from kerastorch.ops._utils import tensor
+from kerastorch.ops._utils import symbolic_first, tensor
 
 __all__ = ["associative_scan", "cond", "custom_gradient", "fori_loop", "map", "scan", "switch",
            "vectorized_map", "while_loop"]
@@ -25,6 +26,7 @@ def _callable(name, what, fn):
 
 
 # --------------------------------------------------------------------------------- control flow
+@symbolic_first
 def cond(pred, true_fn, false_fn):
     """Calls `true_fn()` when `pred` is true, else `false_fn()`.
 
@@ -50,6 +52,7 @@ def cond(pred, true_fn, false_fn):
     return true_fn() if pred else false_fn()
 
 
+@symbolic_first
 def switch(index, branches, *operands):
     """Calls `branches[index](*operands)`; `index` is clamped into `[0, len(branches) - 1]`.
 
@@ -73,6 +76,7 @@ def switch(index, branches, *operands):
     return branches[min(max(position, 0), len(branches) - 1)](*operands)
 
 
+@symbolic_first
 def while_loop(cond, body, loop_vars, maximum_iterations=None):
     """Runs `loop_vars = body(*loop_vars)` while `cond(*loop_vars)` is true.
 
@@ -102,6 +106,7 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
     return values if is_tuple else values[0]
 
 
+@symbolic_first
 def fori_loop(lower, upper, body_fun, init_val):
     """Runs `val = body_fun(i, val)` for `i` in `range(lower, upper)`, starting from `init_val`.
 
@@ -134,6 +139,7 @@ def _stack_leaves(ys, name):
     return _tree.map_structure(stack, *ys)
 
 
+@symbolic_first
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """Loops `f` over the leading axis of `xs`, carrying state: as `jax.lax.scan`.
 
@@ -197,6 +203,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     return carry, _stack_leaves(ys, "scan")
 
 
+@symbolic_first
 def map(f, xs):
     """Applies `f` to each slice of `xs` along its leading axis and stacks the results.
 
@@ -217,6 +224,7 @@ def map(f, xs):
     return ys
 
 
+@symbolic_first
 def vectorized_map(function, elements):
     """Maps `function` over the leading axis of `elements` with `torch.vmap` (one batched call).
 
@@ -256,6 +264,7 @@ def _interleave(a, b, axis):
     return head
 
 
+@symbolic_first
 def associative_scan(f, elems, reverse=False, axis=0):
     """Inclusive scan of `elems` along `axis` with an associative binary function `f`.
 

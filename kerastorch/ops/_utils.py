@@ -72,11 +72,67 @@ def keras_op(fn):
     def op(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except NotImplementedError as e:
-            if str(e).startswith("ops."):
-                raise                       # an op's own "torch cannot do this" error passes through
-            raise dtype_error(name, e, args) from e
-        except (RuntimeError, IndexError) as e:
-            raise op_error(name, e, args, kwargs) from e
+        except Exception as e:
+            # Only here, once the op has failed, is it asked whether its inputs were symbolic: a
+            # KerasTensor makes every op fail (torch refuses it), and is then recorded in the graph.
+            result = record_if_symbolic(name, args, kwargs)
+            if result is not _NOT_SYMBOLIC:
+                return result
+            if isinstance(e, NotImplementedError):
+                if str(e).startswith("ops."):
+                    raise                       # an op's own "torch cannot do this" error passes through
+                raise dtype_error(name, e, args) from e
+            if isinstance(e, (RuntimeError, IndexError)):
+                raise op_error(name, e, args, kwargs) from e
+            raise
+
+    return op
+
+
+_NOT_SYMBOLIC = object()
+
+
+def record_if_symbolic(name, args, kwargs):
+    """Records op `name` in the graph when `args`/`kwargs` hold KerasTensors; else `_NOT_SYMBOLIC`.
+
+    Ops call it only once they have failed (or, for the control-flow ops, which would trace the
+    user's functions on KerasTensors, before running), so tensors never pay for it.
+    """
+    from kerastorch.layers.symbolic import any_symbolic
+
+    if not any_symbolic(args, kwargs):
+        return _NOT_SYMBOLIC
+    from kerastorch.ops import operation
+
+    return operation.symbolic_op_call(name, args, kwargs)
+
+
+def symbolic_op(fn):
+    """Decorates an op that is not a `keras_op` so that it records itself on KerasTensors (checked on failure)."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            result = record_if_symbolic(name, args, kwargs)
+            if result is _NOT_SYMBOLIC:
+                raise
+            return result
+
+    return op
+
+
+def symbolic_first(fn):
+    """Decorates a control-flow op: on KerasTensors it is recorded as one node, not traced through."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        result = record_if_symbolic(name, args, kwargs)
+        if result is _NOT_SYMBOLIC:
+            return fn(*args, **kwargs)
+        return result
 
     return op

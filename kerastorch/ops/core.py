@@ -20,10 +20,16 @@ import numpy as np
 import torch
 
 from kerastorch.backend.dtypes import standardize_dtype, to_torch_dtype
-from kerastorch.backend.tensors import cast, convert_to_numpy, convert_to_tensor, is_tensor
+from kerastorch.backend import tensors as _tensors
+from kerastorch.backend.tensors import convert_to_numpy, is_tensor
 from kerastorch.ops._control_flow import (associative_scan, cond, custom_gradient, fori_loop, map,
                                           scan, switch, vectorized_map, while_loop)
-from kerastorch.ops._utils import keras_op, tensor
+from kerastorch.ops._utils import keras_op, symbolic_op, tensor
+
+# The backend's own, recorded in the graph on KerasTensors (checked only once they have failed).
+cast = symbolic_op(_tensors.cast)
+convert_to_tensor = symbolic_op(_tensors.convert_to_tensor)
+cast.__module__ = convert_to_tensor.__module__ = __name__     # pickled by reference, from here
 
 __all__ = ["associative_scan", "cast", "cond", "convert_to_numpy", "convert_to_tensor",
            "custom_gradient", "dtype", "fori_loop", "is_tensor", "map", "saturate_cast", "scan",

@@ -17,7 +17,7 @@ import torch
 
 from kerastorch import config
 from kerastorch.backend.dtypes import result_type, standardize_dtype, to_torch_dtype
-from kerastorch.ops._utils import op_error, tensor
+from kerastorch.ops._utils import _NOT_SYMBOLIC, op_error, record_if_symbolic, symbolic_first, tensor
 
 __all__ = ["cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "jvp", "lstsq", "lu_factor",
            "matrix_rank", "norm", "pinv", "qr", "solve", "solve_triangular", "svd"]
@@ -39,13 +39,18 @@ def _linalg_op(fn):
     def op(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except torch.linalg.LinAlgError as e:
-            shapes = ", ".join(str(tuple(a.shape)) for a in args if hasattr(a, "shape"))
-            advice = _NUMERIC_ADVICE.get(name, "the matrix is numerically unsuitable")
-            raise ValueError(f"ops.{name} failed on inputs of shape {shapes}: {advice}. "
-                             f"(torch: {str(e).strip().splitlines()[0]})") from e
-        except (RuntimeError, IndexError) as e:
-            raise op_error(name, e, args, kwargs) from e
+        except Exception as e:
+            result = record_if_symbolic(name, args, kwargs)      # KerasTensors: a graph node
+            if result is not _NOT_SYMBOLIC:
+                return result
+            if isinstance(e, torch.linalg.LinAlgError):
+                shapes = ", ".join(str(tuple(a.shape)) for a in args if hasattr(a, "shape"))
+                advice = _NUMERIC_ADVICE.get(name, "the matrix is numerically unsuitable")
+                raise ValueError(f"ops.{name} failed on inputs of shape {shapes}: {advice}. "
+                                 f"(torch: {str(e).strip().splitlines()[0]})") from e
+            if isinstance(e, (RuntimeError, IndexError)):
+                raise op_error(name, e, args, kwargs) from e
+            raise
 
     return op
 
@@ -431,6 +436,7 @@ def pinv(x, rcond=None):
     return torch.linalg.pinv(_matrix("pinv", x), rtol=rcond)
 
 
+@symbolic_first
 def jvp(fun, primals, tangents, has_aux=False):
     """Forward-mode Jacobian-vector product of `fun` at `primals` along `tangents`.
 

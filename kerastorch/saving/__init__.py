@@ -240,10 +240,11 @@ def clone_model(model, input_tensors=None, clone_function=None, custom_objects=N
     """Returns a new model with the same configuration and freshly initialised weights.
 
     Args:
-        model: A kerastorch `Sequential` (or a layer).
-        input_tensors: Optional `Input(...)` to use instead of the model's own.
-        clone_function: Optional function `layer -> new layer`, called on each layer.
-            Defaults to re-creating each layer from its config.
+        model: A kerastorch `Sequential` or Functional model (or a layer).
+        input_tensors: Optional `Input(...)` to use instead of the model's own (for a
+            Functional model, in the structure of `model.input`).
+        clone_function: Optional function `layer -> new layer`, called once on each layer
+            (shared layers stay shared). Defaults to re-creating each layer from its config.
         custom_objects: Optional dict of name -> class, for custom layers.
 
     Returns:
@@ -258,8 +259,13 @@ def clone_model(model, input_tensors=None, clone_function=None, custom_objects=N
     (True, False)
     """
     from kerastorch.layers.core import InputLayer
+    from kerastorch.models.functional import Functional
     from kerastorch.saving import serialization
 
+    if isinstance(model, Functional):
+        from kerastorch.models import functional_config
+
+        return functional_config.clone(model, input_tensors, clone_function, custom_objects)
     if not hasattr(model, "_stack"):
         return serialization.deserialize_layer(serialization.serialize_layer(model), custom_objects,
                                                safe_mode=False, where="clone_model")

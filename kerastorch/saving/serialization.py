@@ -241,12 +241,10 @@ def layer_class(class_name, registered_name=None, custom_objects=None, where="co
     models = _model_classes()
     if class_name in models:
         return models[class_name]
-    if class_name in ("Functional",):
-        raise ValueError(
-            f"{where}: the model is a Keras functional model ('Functional'); kerastorch loads "
-            "Sequential models only. Rebuild it as a kerastorch.Sequential, or load its weights with "
-            "load_weights() into an equivalent Sequential."
-        )
+    if class_name == "Functional":
+        from kerastorch.models.functional import Functional
+
+        return Functional
     names = sorted(known)
     close = difflib.get_close_matches(class_name, names, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -371,6 +369,11 @@ def deserialize_layer(config, custom_objects=None, safe_mode=True, where="config
     custom = _all_custom_objects(custom_objects)
     cls = layer_class(config["class_name"], config.get("registered_name"), custom, where)
     inner = config.get("config") or {}
+    if "input_layers" in inner and "output_layers" in inner and "layers" in inner:
+        from kerastorch.models import functional_config
+
+        return functional_config.from_config(inner, custom_objects=custom, cls=cls, safe_mode=safe_mode,
+                                             where=where)
     if cls.__name__ == "Sequential" or "layers" in inner and hasattr(cls, "add"):
         return sequential_from_config(inner, custom_objects=custom, safe_mode=safe_mode, where=where, cls=cls)
     kwargs = normalize_layer_config(cls, inner, where)
@@ -444,6 +447,9 @@ def serialize_layer(layer):
     ('Dense', 'DTypePolicy')
     """
     cls = type(layer)
+    own_form = getattr(layer, "_keras_serialize", None)     # Functional models write their graph
+    if own_form is not None:
+        return _jsonable(own_form())
     if hasattr(layer, "_stack"):
         config = layer.get_config()
         config["dtype"] = _dtype_policy(_dtype_name(config.get("dtype")))

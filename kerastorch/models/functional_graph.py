@@ -1,0 +1,331 @@
+"""The graph of a Functional model: its nodes in Keras' order, the checks, and the execution plan.
+
+`map_graph(inputs, outputs)` walks back from the outputs through each KerasTensor's
+`_keras_history` and orders the nodes and operations as Keras does (by depth from the outputs,
+then by first visit), which fixes `model.layers`, the weights' order and the config's layer list.
+`Plan` turns that order into a flat list of steps (operation, input slots, output slots), made
+once; running the model walks the list, with no graph search per call.
+
+Example:
+>>> import kerastorch
+>>> from kerastorch import layers
+>>> x = kerastorch.Input(shape=(2,), name="x")
+>>> y = layers.Dense(1, name="d")(x)
+>>> [op.name for op in map_graph([x], [y]).operations]
+['x', 'd']
+"""
+
+import collections
+
+from kerastorch.layers.symbolic import KerasTensor, Node, inbound_nodes
+
+
+def _node_of(tensor):
+    history = getattr(tensor, "_keras_history", None)
+    if history is None or history.operation is None:
+        return None
+    return inbound_nodes(history.operation)[history.node_index]
+
+
+def _describe(tensor):
+    from kerastorch.layers.base import format_shape
+
+    history = getattr(tensor, "_keras_history", None)
+    source = f"output of '{history.operation.name}'" if history is not None and history.operation is not None \
+        else "made directly, not by Input or a layer"
+    return f"KerasTensor {tensor.name!r} (shape {format_shape(tensor.shape)}, {source})"
+
+
+def _build_map(inputs, outputs):
+    """The nodes from the inputs to `outputs`, topologically sorted, and each operation's first-visit index.
+
+    A depth-first walk back from each output, in order, as Keras' `_build_map`: an operation is
+    numbered when first entered, a node is listed when all its inputs are.
+    """
+    input_ids = {id(x) for x in inputs}
+    finished, in_progress = set(), set()
+    ordered, op_index = [], {}
+    for output in outputs:
+        stack = [[output, None, None]]
+        while stack:
+            frame = stack[-1]
+            tensor, node, pending = frame
+            if node is None:
+                node = _node_of(tensor)
+                if node is None or node in finished:
+                    stack.pop()
+                    continue
+                if not node.is_input and id(tensor) in input_ids:
+                    finished.add(node)      # an intermediate tensor given as input: the graph starts here
+                    stack.pop()
+                    continue
+                if node in in_progress:
+                    raise ValueError(f"{_describe(tensor)} is part of a cycle: a layer's output feeds back into "
+                                     "its own input. A Functional model must be acyclic.")
+                op_index.setdefault(node.operation, len(op_index))
+                in_progress.add(node)
+                frame[1], frame[2] = node, iter(() if node.is_input else node.input_tensors)
+                continue
+            child = next(pending, None)
+            if child is not None:
+                stack.append([child, None, None])
+                continue
+            finished.add(node)
+            in_progress.discard(node)
+            ordered.append(node)
+            stack.pop()
+    return ordered, op_index
+
+
+class Graph:
+    """What `map_graph` finds: `nodes` (set), `nodes_by_depth`, `operations` (Keras' order), `unused_inputs`."""
+
+    def __init__(self, nodes, nodes_by_depth, operations, unused_inputs):
+        self.nodes = nodes
+        self.nodes_by_depth = nodes_by_depth
+        self.operations = operations
+        self.unused_inputs = unused_inputs
+
+    def execution_order(self):
+        """The graph's nodes, deepest first (inputs to outputs), as Keras runs them."""
+        return [n for depth in sorted(self.nodes_by_depth, reverse=True) for n in self.nodes_by_depth[depth]]
+
+
+def map_graph(inputs, outputs, model_name="model"):
+    """Validates the graph between `inputs` and `outputs` (flat lists) and orders it as Keras does.
+
+    Raises:
+        ValueError: for an output that needs an `Input` not in `inputs` (naming both), a tensor
+            not made by `Input` or a layer, a cycle, or two operations of one name.
+    """
+    ordered, op_index = _build_map(inputs, outputs)
+    in_graph = set(ordered)
+    node_depth, op_depth = {}, {}
+    for node in reversed(ordered):
+        depth = node_depth.setdefault(node, 0)
+        depth = max(depth, op_depth.get(node.operation, 0))     # a shared layer: its deepest call
+        op_depth[node.operation] = depth
+        node_depth[node] = depth
+        for parent in node.parent_nodes:
+            if parent in in_graph:
+                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    unused = []
+    for x in inputs:
+        node = _node_of(x)
+        if node is not None and node.operation not in op_depth and node.is_input:
+            op_depth[node.operation] = 0
+            op_index[node.operation] = -1
+            node_depth[node] = 0
+            unused.append(x)
+    nodes_by_depth = collections.defaultdict(list)
+    for node, depth in node_depth.items():
+        nodes_by_depth[depth].append(node)
+    ops_by_depth = collections.defaultdict(list)
+    for op, depth in op_depth.items():
+        ops_by_depth[depth].append(op)
+    operations = []
+    for depth in sorted(ops_by_depth, reverse=True):
+        operations.extend(sorted(ops_by_depth[depth], key=lambda op: op_index[op]))
+    graph = Graph(set(node_depth), dict(nodes_by_depth), operations, unused)
+    _check_computable(graph, inputs, outputs, model_name)
+    names = collections.Counter(op.name for op in operations)
+    twice = sorted(n for n, c in names.items() if c > 1)
+    if twice:
+        raise ValueError(
+            f"Model '{model_name}': the name {twice[0]!r} is used by {names[twice[0]]} different layers or "
+            "ops. Names must be unique within a model (its config refers to layers by name): pass "
+            "name=... to tell them apart."
+        )
+    return graph
+
+
+def _check_computable(graph, inputs, outputs, model_name):
+    input_ids = {id(x) for x in inputs}
+    given = ", ".join(repr(x.name) for x in inputs)
+    computable = set(input_ids)
+    for node in graph.execution_order():
+        if node.is_input and not any(id(x) in input_ids for x in node.outputs):
+            needing = [o._keras_history.operation.name for o in outputs if _depends_on(o, node, input_ids)]
+            name = node.operation.name
+            raise ValueError(
+                f"Model '{model_name}': the output(s) of {needing} depend on Input {name!r}, which is not among the "
+                f"model's inputs ({given}). Add it to inputs=[...], or compute the output(s) from the "
+                "given inputs only."
+            )
+        for x in node.input_tensors:
+            if id(x) not in computable:
+                raise ValueError(
+                    f"Model '{model_name}': {_describe(x)}, an input of '{node.operation.name}', cannot be "
+                    f"computed from the model's inputs ({given}). Build every output from "
+                    "kerastorch.Input(...) tensors through layers and ops, and list those Inputs in "
+                    "inputs=[...]."
+                )
+        computable.update(id(x) for x in node.outputs)
+    for x in outputs:
+        if id(x) not in computable:
+            raise ValueError(f"Model '{model_name}': the output {_describe(x)} is not computed from the "
+                             f"model's inputs ({given}).")
+
+
+def _depends_on(tensor, target, input_ids):
+    seen, stack = set(), [tensor]
+    while stack:
+        t = stack.pop()
+        node = _node_of(t)
+        if node is None or node in seen or (not node.is_input and id(t) in input_ids):
+            continue
+        if node is target:
+            return True
+        seen.add(node)
+        stack.extend(node.input_tensors)
+    return False
+
+
+def clone_graph_nodes(inputs, outputs):
+    """Gives intermediate tensors used as model inputs their own `Input`, re-recording the nodes between.
+
+    Keras' way of making `Model(hidden_tensor, output)`: the nodes from those tensors to the
+    outputs are recorded again (on the same layers, so weights are shared) from new Inputs
+    named `<tensor name>CLONE`.
+
+    Returns:
+        `(inputs, outputs)` in the structures given, with new KerasTensors.
+    """
+    from kerastorch.layers.core import Input, InputLayer
+    from kerastorch.ops._tree import flatten, pack_sequence_as
+
+    flat_inputs, flat_outputs = flatten(inputs), flatten(outputs)
+    ordered, _ = _build_map(flat_inputs, flat_outputs)
+    mapping = {}
+    new_inputs = []
+    for x in flat_inputs:
+        node = _node_of(x)
+        if node is not None and node.is_input:
+            new_inputs.append(x)
+            mapping[id(x)] = x
+            continue
+        op = getattr(x, "_keras_history", (None,))[0]
+        clone = Input(batch_shape=x.shape, dtype=x.dtype, name=f"{x.name}CLONE",
+                      optional=isinstance(op, InputLayer) and op.optional)
+        new_inputs.append(clone)
+        mapping[id(x)] = clone
+
+    def swap(value):
+        if not isinstance(value, KerasTensor):
+            return value
+        if id(value) not in mapping:
+            mapping[id(value)] = KerasTensor(value.shape, dtype=value.dtype, name=f"{value.name}_clone")
+        return mapping[id(value)]
+
+    from kerastorch.layers.symbolic import map_structure
+
+    new_outputs = []
+    for x in flat_outputs:
+        copy = mapping.get(id(x))
+        if copy is None:
+            copy = KerasTensor(x.shape, dtype=x.dtype, name=f"{x.name}_clone")
+            mapping[id(x)] = copy
+        new_outputs.append(copy)
+    for node in ordered:
+        if node.is_input:
+            continue
+        outs = [swap(o) for o in node.outputs]
+        Node(node.operation, map_structure(swap, node.args), map_structure(swap, node.kwargs), outs)
+    return pack_sequence_as(inputs, new_inputs), pack_sequence_as(outputs, new_outputs)
+
+
+# --------------------------------------------------------------------------- the plan
+class _Slot:
+    """Stands for the value of slot `index` in a step's argument template."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _template(value, slots):
+    if isinstance(value, KerasTensor):
+        return _Slot(slots[id(value)])
+    if isinstance(value, (list, tuple)):
+        items = [_template(v, slots) for v in value]
+        return type(value)(items) if not hasattr(value, "_fields") else type(value)(*items)
+    if isinstance(value, dict):
+        return {k: _template(v, slots) for k, v in value.items()}
+    return value
+
+
+def _fill(template, values):
+    if isinstance(template, _Slot):
+        return values[template.index]
+    if isinstance(template, (list, tuple)):
+        items = [_fill(v, values) for v in template]
+        return type(template)(items) if not hasattr(template, "_fields") else type(template)(*items)
+    if isinstance(template, dict):
+        return {k: _fill(v, values) for k, v in template.items()}
+    return template
+
+
+class Plan:
+    """The steps that compute a Functional model's outputs, made once from its graph.
+
+    Each step is `(callable, kind, arguments, output slots, is_layer)`: kind 0 takes one slot
+    as its only argument (the common case, no templating), kind 1 fills an argument template.
+    Values live in a list indexed by slot; inputs take the first slots.
+    """
+
+    def __init__(self, graph, inputs, outputs):
+        from kerastorch.layers.base import Layer
+        from kerastorch.ops._tree import flatten
+
+        slots = {id(x): i for i, x in enumerate(inputs)}
+        steps = []
+        for node in graph.execution_order():
+            if node.is_input:
+                continue
+            op = node.operation
+            is_layer = isinstance(op, Layer)
+            fn = op if is_layer else op._invoke_fn()
+            if len(node.args) == 1 and not node.kwargs and isinstance(node.args[0], KerasTensor):
+                kind, arguments = 0, slots[id(node.args[0])]
+            else:
+                kind, arguments = 1, (_template(node.args, slots), _template(node.kwargs, slots))
+            out_slots = []
+            for x in node.outputs:
+                slots[id(x)] = len(slots)
+                out_slots.append(slots[id(x)])
+            # A lone output tensor is stored as is; several (or one in a list) are flattened.
+            single = len(node.outputs) == 1 and _returns_bare_tensor(node)
+            steps.append((fn, kind, arguments, tuple(out_slots), is_layer, single))
+        self.steps = steps
+        self.size = len(slots)
+        self.output_slots = [slots[id(x)] for x in outputs]
+        self._flatten = flatten
+
+    def run(self, flat_inputs, training=None):
+        """The flat list of output values for `flat_inputs` (one value per model input)."""
+        values = list(flat_inputs) + [None] * (self.size - len(flat_inputs))
+        flatten = self._flatten
+        for fn, kind, arguments, out_slots, is_layer, single in self.steps:
+            if kind == 0:
+                if training is None or not is_layer:
+                    y = fn(values[arguments])
+                else:
+                    y = fn(values[arguments], training=training)
+            else:
+                args = _fill(arguments[0], values)
+                kwargs = _fill(arguments[1], values)
+                if training is not None and is_layer:
+                    kwargs["training"] = training
+                y = fn(*args, **kwargs)
+            if single:
+                values[out_slots[0]] = y
+            else:
+                for slot, v in zip(out_slots, flatten(y)):
+                    values[slot] = v
+        return [values[i] for i in self.output_slots]
+
+
+def _returns_bare_tensor(node):
+    return not node._nested_outputs
+
