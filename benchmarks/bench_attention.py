@@ -2,6 +2,7 @@
 
     python benchmarks/bench_attention.py                       # CPU (or the GPU if there is one)
     python benchmarks/bench_attention.py --batch 32 --length 128 --dim 256 --heads 8 --rounds 5
+    python benchmarks/bench_attention.py --threads 1 --rounds 7        # steadier on a shared CPU
 
 All three contenders do self-attention on the same `(batch, length, dim)` float32 input with
 `num_heads` heads of size `dim // num_heads`, with biases, no mask and no dropout, and the same
@@ -94,7 +95,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--causal", action="store_true")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for torch (1 gives steadier figures on a shared machine)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.manual_seed(0)
     x, contenders = build(args, device)
@@ -104,7 +109,8 @@ def main():
             times[name].append(time_step(fn, x, args.steps, device))
     base = statistics.median(times["torch.nn.MultiheadAttention"])
     print(f"MultiHeadAttention forward+backward, batch {args.batch}, length {args.length}, dim {args.dim}, "
-          f"{args.heads} heads, {'causal, ' if args.causal else ''}{device.type}, torch {torch.__version__}")
+          f"{args.heads} heads, {'causal, ' if args.causal else ''}{device.type} ({torch.get_num_threads()} threads), "
+          f"torch {torch.__version__}")
     print(f"{'contender':30s} {'ms/step':>9s} {'vs torch.nn':>12s}")
     for name, values in times.items():
         med = statistics.median(values)
