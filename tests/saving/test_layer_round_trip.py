@@ -93,6 +93,30 @@ CASES = {
     "Permute": ((3, 4), dict(dims=(2, 1)), False),
     "RMSNormalization": ((3, 4), dict(axis=[-2, -1], epsilon=1e-3), False),
     "RNN": ((5, 3), lambda lib: lib.layers.RNN(lib.layers.SimpleRNNCell(2), go_backwards=True), False),
+    # Image augmentation (tests/layers/test_augmentation.py compares them with Keras in training).
+    "AugMix": ((6, 6, 3), dict(num_chains=2, factor=0.4, value_range=(0, 1), seed=1), False),
+    "AutoContrast": ((6, 6, 3), dict(value_range=(0, 1)), False),
+    "ContrastLimitedAdaptiveHistogramEqualization": ((6, 6, 3), dict(tile_grid_size=(2, 3), clip_limit=3.0,
+                                                                     value_range=(0, 1)), False),
+    "CutMix": ((3, 6, 6), dict(factor=0.5, seed=1, **CF), False),
+    "MixUp": ((6, 6, 3), dict(alpha=0.4, seed=1), False),
+    "RandAugment": ((6, 6, 3), dict(num_ops=3, factor=0.3, value_range=(0, 1), seed=1), False),
+    "RandomColorDegeneration": ((6, 6, 3), dict(factor=0.3, seed=1), False),
+    "RandomColorJitter": ((6, 6, 3), dict(brightness_factor=0.2, hue_factor=0.1, seed=1), False),
+    "RandomElasticTransform": ((3, 6, 6), dict(scale=0.5, fill_mode="constant", seed=1, **CF), False),
+    "RandomErasing": ((6, 6, 3), dict(scale=(0.1, 0.2), fill_value=3.0, seed=1), False),
+    "RandomGaussianBlur": ((6, 6, 3), dict(kernel_size=5, sigma=0.5, seed=1), False),
+    "RandomGrayscale": ((3, 6, 6), dict(factor=0.7, seed=1, **CF), False),
+    "RandomHue": ((6, 6, 3), dict(factor=0.3, value_range=(0, 1), seed=1), False),
+    "RandomInvert": ((6, 6, 3), dict(factor=0.6, value_range=(0, 1), seed=1), False),
+    "RandomPerspective": ((6, 6, 3), dict(scale=0.4, interpolation="nearest", seed=1), False),
+    "RandomPosterization": ((6, 6, 3), dict(factor=(2, 6), value_range=(0, 1), seed=1), False),
+    "RandomSaturation": ((6, 6, 3), dict(factor=0.4, seed=1), False),
+    "RandomSharpness": ((6, 6, 3), dict(factor=0.4, value_range=(0, 1), seed=1), False),
+    # A float factor f is saved as (-f, f), which Keras 3.15.1 refuses to load: pairs in [0, 1] here.
+    "RandomShear": ((6, 6, 3), dict(x_factor=(0.1, 0.2), y_factor=(0.0, 0.1), fill_mode="nearest", seed=1), False),
+    "Solarization": ((6, 6, 3), dict(addition_factor=0.2, threshold_factor=(0.3, 0.6), value_range=(0, 1),
+                                     seed=1), False),
     "RandomBrightness": ((6, 6, 3), dict(factor=0.2, seed=1), False),
     "RandomContrast": ((6, 6, 3), dict(factor=0.2, seed=1), False),
     "RandomCrop": ((6, 6, 3), dict(height=6, width=6, seed=1), False),
@@ -152,6 +176,9 @@ ELSEWHERE = {
     "Attention": "takes [query, value]: tests/layers/test_attention.py",
     "GroupQueryAttention": "takes query and value: tests/layers/test_attention.py",
     "MultiHeadAttention": "takes query and value: tests/layers/test_attention.py",
+    # Keras 3.15.1 cannot put Equalization in a Sequential (its compute_output_spec returns the input
+    # tensor: "part of a cycle"); its config both ways in tests/layers/test_augmentation.py.
+    "Equalization": "Keras' Sequential refuses it: configs both ways in tests/layers/test_augmentation.py",
 }
 MERGING = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract"]
 

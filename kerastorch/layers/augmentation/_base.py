@@ -32,7 +32,8 @@ def check_value_range(layer, value_range, sort=True):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
             raise ValueError(f"{layer_label(layer)}: `value_range` must hold two numbers, "
                              f"got value_range={value_range!r}.")
-    return sorted(value_range) if sort else value_range
+    # A list either way, as the value reads back from a saved config (JSON has no tuples).
+    return sorted(value_range) if sort else list(value_range)
 
 
 def parse_factor(layer, factor, bounds, name="factor"):

@@ -112,7 +112,7 @@ class ContrastLimitedAdaptiveHistogramEqualization(BaseImageAugmentation):
                 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in tile_grid_size)):
             raise ValueError(f"{layer_label(self)}: `tile_grid_size` must be a pair of positive integers "
                              f"(rows, columns), got tile_grid_size={tile_grid_size!r}.")
-        self.tile_grid_size = tile_grid_size
+        self.tile_grid_size = list(tile_grid_size)
 
     def _transform(self, images, transformation, training):
         x = images.permute(0, 2, 3, 1) if self.data_format == "channels_first" else images
