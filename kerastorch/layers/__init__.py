@@ -50,5 +50,7 @@ from kerastorch.layers.adaptive_pooling import (AdaptiveAveragePooling1D, Adapti
 from kerastorch.layers.rnn import StackedRNNCells
 from kerastorch.layers.unavailable import FlaxLayer, JaxLayer, TFSMLayer
 from kerastorch.layers.rnn import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from kerastorch.layers.reversible_embedding import ReversibleEmbedding
+from kerastorch.layers.pipeline import Pipeline
 from kerastorch.layers.lookup import (CategoryEncoding, Discretization, HashedCrossing, Hashing, IntegerLookup,
                                      StringLookup, TextVectorization)

@@ -463,7 +463,7 @@ def serialize_layer(layer):
             out["build_config"] = {"input_shape": list(layer._input_layer.batch_shape)}
         return _jsonable(out)
     config = layer.get_config()
-    if cls.__name__ != "InputLayer":
+    if cls.__name__ != "InputLayer" and "dtype" in config:     # Pipeline's config has no dtype, as Keras'
         config["dtype"] = _dtype_policy(_dtype_name(config.get("dtype")))
         if config.get("batch_input_shape") is None:
             config.pop("batch_input_shape", None)

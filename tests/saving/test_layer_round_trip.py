@@ -91,6 +91,8 @@ CASES = {
     "Normalization": ((4,), lambda lib: _adapted(lib), False),
     "PReLU": ((4,), dict(alpha_regularizer="l2", alpha_constraint="non_neg"), False),
     "Permute": ((3, 4), dict(dims=(2, 1)), False),
+    "Pipeline": ((4,), lambda lib: lib.layers.Pipeline([lib.layers.Rescaling(2.0), lib.layers.Dense(3),
+                                                         lib.layers.Dense(2)]), False),
     "RMSNormalization": ((3, 4), dict(axis=[-2, -1], epsilon=1e-3), False),
     "RNN": ((5, 3), lambda lib: lib.layers.RNN(lib.layers.SimpleRNNCell(2), go_backwards=True), False),
     # Image augmentation (tests/layers/test_augmentation.py compares them with Keras in training).
@@ -127,6 +129,7 @@ CASES = {
     "ReLU": ((4,), dict(max_value=1.0, negative_slope=0.1, threshold=0.2), False),
     "RepeatVector": ((4,), dict(n=3), False),
     "Rescaling": ((4,), dict(scale=0.5, offset=1.0), False),
+    "ReversibleEmbedding": ((6,), dict(input_dim=20, output_dim=4, tie_weights=False, logit_soft_cap=2.0), True),
     "Reshape": ((12,), dict(target_shape=(6, 2)), False),
     "Resizing": ((3, 6, 6), dict(height=4, width=3, interpolation="nearest", **CF), False),
     "SeparableConv1D": ((8, 3), dict(filters=4, kernel_size=3, pointwise_regularizer="l2"), False),
