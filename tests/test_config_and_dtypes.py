@@ -419,10 +419,14 @@ def _data_format_layers():
     return names
 
 
+_REQUIRED_BY_NAME = {"RandomPosterization": {"factor": 4}}   # bits kept, in [1, 8]
+
+
 def _make(lib, name):
     cls = getattr(lib.layers, name)
     params = inspect.signature(cls.__init__).parameters
-    return cls(**{k: v for k, v in _REQUIRED.items() if k in params and params[k].default is inspect.Parameter.empty})
+    required = {**_REQUIRED, **_REQUIRED_BY_NAME.get(name, {})}
+    return cls(**{k: v for k, v in required.items() if k in params and params[k].default is inspect.Parameter.empty})
 
 
 def test_set_image_data_format_reaches_every_image_layer_made_afterwards():
