@@ -24,8 +24,17 @@ def _require_matplotlib(what):
     return Figure
 
 
+def _is_graph(model):
+    return hasattr(model, "_nodes_by_depth") and hasattr(model, "operations")
+
+
 def _drawn_layers(model, expand_nested, prefix=""):
-    """`(layer, label prefix)` in drawing order; nested models expanded into their layers."""
+    """`(layer, label prefix)` in drawing order; nested models expanded into their layers.
+
+    A Functional model (not expanded) is drawn as Keras draws it: every operation of its graph,
+    Input layers and ops included."""
+    if _is_graph(model) and not expand_nested and not prefix:
+        return [(op, "") for op in model.operations]
     out = []
     for layer in list(getattr(model, "layers", None) or []):
         inner = getattr(layer, "layers", None)
@@ -70,18 +79,37 @@ def _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable, exp
     return boxes
 
 
-def _dot(name, boxes, rankdir, splines="ortho"):
+def _edges(model, expand_nested, count):
+    """`(source index, destination index)` of the arrows: a Functional model's connections
+    (one per input of each of its calls), else the chain 0 -> 1 -> 2 ..."""
+    if not (_is_graph(model) and not expand_nested):
+        return [(i, i + 1) for i in range(count - 1)]
+    index = {id(op): i for i, op in enumerate(model.operations)}
+    edges = []
+    for j, op in enumerate(model.operations):
+        for node in op.__dict__.get("_inbound_nodes", []):
+            if node not in model._nodes:
+                continue
+            for tensor in node.input_tensors:
+                source = index.get(id(tensor._keras_history.operation))
+                if source is not None and (source, j) not in edges:
+                    edges.append((source, j))
+    return edges
+
+
+def _dot(name, boxes, rankdir, splines="ortho", edges=None):
     out = [f'digraph "{name}" {{', f"  rankdir={rankdir};", f"  splines={splines};",
            '  node [shape=record, fontname="Helvetica"];']
     for i, lines in enumerate(boxes):
         label = "|".join(line.replace("{", r"\{").replace("}", r"\}").replace("|", r"\|")
                          .replace("<", r"\<").replace(">", r"\>").replace('"', r'\"') for line in lines)
         out.append(f'  n{i} [label="{{{label}}}"];')
-    out += [f"  n{i} -> n{i + 1};" for i in range(len(boxes) - 1)]
+    edges = [(i, i + 1) for i in range(len(boxes) - 1)] if edges is None else edges
+    out += [f"  n{i} -> n{j};" for i, j in edges]
     return "\n".join(out + ["}"]) + "\n"
 
 
-def _svg(boxes, rankdir):
+def _svg(boxes, rankdir, edges=None):
     char_w, line_h, pad, gap = 7.2, 18, 10, 30
     width = max(max(len(line) for line in lines) for lines in boxes) * char_w + 2 * pad
     heights = [len(lines) * line_h + pad for lines in boxes]
@@ -100,19 +128,38 @@ def _svg(boxes, rankdir):
             weight = ' font-weight="bold"' if j == 0 else ""
             parts.append(f'<text x="{x + pad:.1f}" y="{y + pad + (j + 0.8) * line_h - 4:.1f}"{weight}>'
                          f"{html.escape(line)}</text>")
+        chained = edges is None or (i, i + 1) in edges
         if i < len(boxes) - 1:
             if vertical:
-                parts.append(f'<line x1="{x + width / 2:.1f}" y1="{y + h:.1f}" x2="{x + width / 2:.1f}" '
-                             f'y2="{y + h + gap - 2:.1f}" stroke="#444" marker-end="url(#arrow)"/>')
+                if chained:
+                    parts.append(f'<line x1="{x + width / 2:.1f}" y1="{y + h:.1f}" x2="{x + width / 2:.1f}" '
+                                 f'y2="{y + h + gap - 2:.1f}" stroke="#444" marker-end="url(#arrow)"/>')
                 y += h + gap
             else:
-                parts.append(f'<line x1="{x + width:.1f}" y1="{y + h / 2:.1f}" x2="{x + width + gap - 2:.1f}" '
-                             f'y2="{y + h / 2:.1f}" stroke="#444" marker-end="url(#arrow)"/>')
+                if chained:
+                    parts.append(f'<line x1="{x + width:.1f}" y1="{y + h / 2:.1f}" x2="{x + width + gap - 2:.1f}" '
+                                 f'y2="{y + h / 2:.1f}" stroke="#444" marker-end="url(#arrow)"/>')
                 x += width + gap
+    # A graph's other connections (skips, several inputs) as curves beside the boxes.
+    tops = [10.0 + sum(heights[:k]) + gap * k for k in range(len(boxes))]
+    lefts = [10.0 + (width + gap) * k for k in range(len(boxes))]
+    for n, (i, j) in enumerate(e for e in (edges or []) if e[1] != e[0] + 1):
+        bend = 20 + 12 * (n % 4)
+        if vertical:
+            x1, y1, y2 = 10.0 + width, tops[i] + heights[i] / 2, tops[j] + heights[j] / 2
+            parts.append(f'<path d="M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x1 + bend:.1f},{y2:.1f} '
+                         f'{x1 + 2:.1f},{y2:.1f}" fill="none" stroke="#444" marker-end="url(#arrow)"/>')
+        else:
+            y1, x1, x2 = 10.0 + max(heights), lefts[i] + width / 2, lefts[j] + width / 2
+            parts.append(f'<path d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y1 + bend:.1f} '
+                         f'{x2:.1f},{y1 + 2:.1f}" fill="none" stroke="#444" marker-end="url(#arrow)"/>')
+    if edges and any(e[1] != e[0] + 1 for e in edges):
+        parts[0] = parts[0].replace(f'width="{total_w:.0f}"', f'width="{total_w + 70:.0f}"') if vertical \
+            else parts[0].replace(f'height="{total_h:.0f}"', f'height="{total_h + 70:.0f}"')
     return "\n".join(parts + ["</svg>"]) + "\n"
 
 
-def _matplotlib_diagram(boxes, rankdir, dpi, path):
+def _matplotlib_diagram(boxes, rankdir, dpi, path, edges=None):
     Figure = _require_matplotlib("plot_model with a .png/.pdf/.jpg file")
     n = len(boxes)
     vertical = rankdir == "TB"
@@ -128,11 +175,15 @@ def _matplotlib_diagram(boxes, rankdir, dpi, path):
         cx, cy = (0.5, 1 - (i + 0.5) / n) if vertical else ((i + 0.5) / n, 0.5)
         ax.text(cx, cy, "\n".join(lines), ha="center", va="center", family="monospace", fontsize=9,
                 bbox=dict(boxstyle="round,pad=0.5", facecolor="#eef3fb", edgecolor="#335"))
-        if i < n - 1:
+        if i < n - 1 and (edges is None or (i, i + 1) in edges):
             nx, ny = (0.5, 1 - (i + 1.5) / n) if vertical else ((i + 1.5) / n, 0.5)
             start = (cx, cy - 0.28 / n) if vertical else (cx + 0.3 / n, cy)
             end = (nx, ny + 0.28 / n) if vertical else (nx - 0.3 / n, ny)
             ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", color="#444"))
+    for i, j in (e for e in (edges or []) if e[1] != e[0] + 1):   # a graph's skips, as arcs
+        centre = (lambda k: (0.5, 1 - (k + 0.5) / n) if vertical else ((k + 0.5) / n, 0.5))
+        ax.annotate("", xy=centre(j), xytext=centre(i),
+                    arrowprops=dict(arrowstyle="->", color="#444", connectionstyle="arc3,rad=-0.4"))
     fig.savefig(path, dpi=dpi)
 
 
@@ -201,14 +252,15 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
                          f"extensions {', '.join(known)}.")
     boxes = _boxes(model, show_shapes, show_dtype, show_layer_names, show_trainable, expand_nested,
                    show_layer_activations)
+    edges = _edges(model, expand_nested, len(boxes))
     if extension in (".dot", ".gv"):
         with open(to_file, "w", encoding="utf-8") as f:
-            f.write(_dot(getattr(model, "name", "model"), boxes, rankdir, splines))
+            f.write(_dot(getattr(model, "name", "model"), boxes, rankdir, splines, edges))
     elif extension == ".svg":
         with open(to_file, "w", encoding="utf-8") as f:
-            f.write(_svg(boxes, rankdir))
+            f.write(_svg(boxes, rankdir, edges))
     else:
-        _matplotlib_diagram(boxes, rankdir, dpi, to_file)
+        _matplotlib_diagram(boxes, rankdir, dpi, to_file, edges)
     return to_file
 
 

@@ -7,6 +7,7 @@ nested Sequential and Functional models, ops and operators): predictions with th
 """
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -389,3 +390,19 @@ def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module),
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_plot_model_draws_the_graph_connections(tmp_path):
+    layers = kerastorch.layers
+    x = kerastorch.Input(shape=(4,), name="x")
+    h = layers.Dense(4, name="h")(x)
+    y = layers.Add(name="add")([h, x])
+    model = kerastorch.Model(x, layers.Dense(1, name="out")(y) * 2.0)
+    path = kerastorch.utils.plot_model(model, tmp_path / "m.dot", show_layer_names=True)
+    text = open(path).read()
+    names = dict(re.findall(r'(n\d+) \[label="\{(\w+) \(', text))
+    edges = {(names[a], names[b]) for a, b in re.findall(r"(n\d+) -> (n\d+);", text)}
+    # x feeds h and the Add (the skip); the op after `out` is drawn too, as Keras draws ops.
+    assert edges == {("x", "h"), ("h", "add"), ("x", "add"), ("add", "out"), ("out", "multiply")}
+    kerastorch.utils.plot_model(model, tmp_path / "m.svg")
+    assert open(tmp_path / "m.svg").read().count('fill="none"') == 1     # the one skip, as a curve
