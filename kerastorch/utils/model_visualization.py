@@ -4,7 +4,7 @@
 the `pydot.Dot` object itself.
 """
 
-from kerastorch.utils.plotting import _boxes, _dot
+from kerastorch.utils.plotting import _boxes, _dot, _edges
 
 
 def _pydot():
@@ -70,7 +70,7 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
             if activation is not None:
                 lines.append(f"activation: {getattr(activation, '__name__', type(activation).__name__)}")
     name = getattr(model, "name", "model")
-    parsed = pydot.graph_from_dot_data(_dot(name, boxes, rankdir))[0]
+    parsed = pydot.graph_from_dot_data(_dot(name, boxes, rankdir, edges=_edges(model, False, len(boxes))))[0]
     graph = pydot.Cluster(graph_name=name, style="dashed", label=name, labeljust="l") if subgraph else pydot.Dot()
     if not subgraph:
         graph.set("rankdir", rankdir)

@@ -1,4 +1,4 @@
-"""`plot_model` (a diagram of the layer stack) and `plot_history` (training curves).
+"""`plot_model` (a diagram of the layers: a stack, or a Functional model's graph) and `plot_history` (training curves).
 
 `plot_model` writes Graphviz DOT (`.dot`) or SVG (`.svg`) text itself, with no extra
 dependency; other image formats (`.png`, `.pdf`, `.jpg`) are drawn with matplotlib, when it is
