@@ -321,3 +321,50 @@ def test_policies_channels_first_is_channels_last_transposed(name, kwargs):
         python_random.seed(step)
         np.testing.assert_allclose(got.transpose(0, 2, 3, 1), last(torch.from_numpy(IMAGES), training=True).numpy(),
                                    atol=1e-3)
+
+
+# name -> bad arguments Keras refuses too; kerastorch raises ValueError naming the argument.
+BAD_ARGUMENTS = [
+    ("AutoContrast", dict(value_range=5), "value_range"),
+    ("Equalization", dict(value_range=(0, 1, 2)), "value_range"),
+    ("Solarization", dict(addition_factor=1.5), "addition_factor"),
+    ("Solarization", dict(threshold_factor=(0.1, 0.2, 0.3)), "threshold_factor"),
+    ("RandomGrayscale", dict(factor=1.5), "factor"),
+    ("RandomInvert", dict(factor=2.0), "factor"),
+    ("RandomPosterization", dict(factor=9), "factor"),
+    ("RandomColorDegeneration", dict(factor="big"), "factor"),
+    ("RandomHue", dict(factor=1.2), "factor"),
+    ("RandomSaturation", dict(factor=(0.1, 0.2, 0.3)), "factor"),
+    ("RandomSharpness", dict(factor=1.5), "factor"),
+    ("RandomGaussianBlur", dict(kernel_size=4), "kernel_size"),
+    ("RandomGaussianBlur", dict(sigma=2.0), "sigma"),
+    ("RandomErasing", dict(scale=1.5), "scale"),
+    ("RandomErasing", dict(fill_value="red"), "fill_value"),
+    ("RandomShear", dict(x_factor=1.5), "x_factor"),
+    ("RandomShear", dict(fill_mode="mirror"), "fill_mode"),
+    ("RandomPerspective", dict(scale=1.5), "scale"),
+    ("RandomPerspective", dict(interpolation="bicubic"), "interpolation"),
+    ("RandomElasticTransform", dict(interpolation="bicubic"), "interpolation"),
+    ("RandomElasticTransform", dict(fill_mode="edge"), "fill_mode"),
+    ("CutMix", dict(factor=1.5), "factor"),
+    ("RandAugment", dict(factor=1.5), "factor"),
+    ("AugMix", dict(factor=1.5), "factor"),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,argument", BAD_ARGUMENTS)
+def test_bad_arguments_are_refused_as_keras_refuses_them(name, kwargs, argument):
+    with pytest.raises(Exception):   # Keras refuses some only when called (RandomErasing's fill_value)
+        getattr(keras.layers, name)(**kwargs)(IMAGES, training=True)
+    with pytest.raises(ValueError, match=argument):   # kerastorch when the layer is made
+        getattr(layers, name)(**kwargs)
+
+
+@pytest.mark.parametrize("name", sorted({_class_name(c) for c in CASES} - {"MixUp", "CutMix"}))
+def test_wrong_rank_and_bounding_boxes_are_refused_with_the_fix(name):
+    kwargs = CASES[next(c for c in CASES if _class_name(c) == name)][0]
+    layer = getattr(layers, name)(**kwargs)
+    with pytest.raises(ValueError, match="rank 4"):
+        layer(torch.zeros(2, 3, 4, 5, 3))
+    with pytest.raises(NotImplementedError, match="bounding_box_format=None"):
+        getattr(layers, name)(**kwargs, bounding_box_format="xyxy")
