@@ -133,6 +133,7 @@ CASES = {
     "ReversibleEmbedding": ((6,), dict(input_dim=20, output_dim=4, tie_weights=False, logit_soft_cap=2.0), True),
     "Reshape": ((12,), dict(target_shape=(6, 2)), False),
     "Resizing": ((3, 6, 6), dict(height=4, width=3, interpolation="nearest", **CF), False),
+    "STFTSpectrogram": ((64, 2), dict(mode="psd", frame_length=16, frame_step=8, window="hamming"), False),
     "SeparableConv1D": ((8, 3), dict(filters=4, kernel_size=3, pointwise_regularizer="l2"), False),
     "SeparableConv2D": ((6, 6, 3), dict(filters=4, kernel_size=3, depth_multiplier=2), False),
     "StackedRNNCells": ((5, 3), lambda lib: lib.layers.RNN([lib.layers.LSTMCell(3), lib.layers.GRUCell(2)],
