@@ -283,12 +283,13 @@ def layer_call(layer, args, kwargs):
         if any(m is not None for m in _flatten(mask)):
             kwargs["mask"] = mask
     input_shape = shape_structure(first)
+    shapes = _argument_shapes(layer, args, kwargs)
     where = f"{type(layer).__name__} layer '{layer.name}'"
     try:
         if not layer.built:
             with torch.inference_mode(False):
-                layer._build_wrapper(input_shape)
-        outputs = _layer_output_spec(layer, args, kwargs, input_shape)
+                _build(layer, input_shape, shapes)
+        outputs = _layer_output_spec(layer, args, kwargs, input_shape, shapes)
     except (ValueError, TypeError, RuntimeError, IndexError, NotImplementedError) as e:
         raise _call_error(where, first, e) from e
     Node(layer, args, kwargs, outputs)
@@ -312,11 +313,49 @@ def _call_error(where, first, error):
     return kind(f"{where} cannot be called on symbolic input of shape {text}: {message}")
 
 
-def _layer_output_spec(layer, args, kwargs, input_shape):
+def _argument_shapes(layer, args, kwargs):
+    """`{"<argument>_shape": shape}` for each call argument holding KerasTensors (masks aside), as
+    Keras passes several tensor arguments to `build` and `compute_output_shape` (`query_shape`,
+    `value_shape`); `None` when the call takes one tensor argument."""
+    try:
+        bound = inspect.signature(layer.call).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    shapes = {f"{name}_shape": shape_structure(value) for name, value in bound.arguments.items()
+              if name != "mask" and not name.endswith("_mask") and any_symbolic((value,))}
+    return shapes if len(shapes) > 1 else None
+
+
+def _accepts(method, names):
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+    return all(n in params for n in names)
+
+
+def _build(layer, input_shape, shapes):
+    # A layer with its own `_build_wrapper` (or one tensor argument) builds as it says.
+    if shapes is None or _has_custom(layer, "_build_wrapper") or not _accepts(layer.build, shapes):
+        layer._build_wrapper(input_shape)
+        return
+    from kerastorch import variables
+
+    with variables.name_scope_of(layer):
+        layer.build(**shapes)
+    layer.built = True
+    if not layer.trainable:
+        for p in layer.parameters():
+            p.requires_grad_(False)
+
+
+def _layer_output_spec(layer, args, kwargs, input_shape, shapes=None):
     custom_spec = getattr(layer, "compute_output_spec", None)
     if callable(custom_spec):
         return custom_spec(*args, **kwargs)
     if _has_custom(layer, "compute_output_shape"):
+        if shapes is not None and _accepts(layer.compute_output_shape, shapes):
+            return spec_from_shapes(layer.compute_output_shape(**shapes), layer.compute_dtype)
         return spec_from_shapes(layer.compute_output_shape(input_shape), layer.compute_dtype)
     call_kwargs = dict(kwargs)
     if "training" not in call_kwargs and _forward_takes_training(layer):

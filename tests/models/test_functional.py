@@ -406,3 +406,19 @@ def test_plot_model_draws_the_graph_connections(tmp_path):
     assert edges == {("x", "h"), ("h", "add"), ("x", "add"), ("add", "out"), ("out", "multiply")}
     kerastorch.utils.plot_model(model, tmp_path / "m.svg")
     assert open(tmp_path / "m.svg").read().count('fill="none"') == 1     # the one skip, as a curve
+
+
+def test_a_layer_with_several_tensor_arguments_is_built_from_each_shape():
+    # MultiHeadAttention(query, value): Keras builds it from query_shape and value_shape.
+    outs, weights = [], None
+    x = [np.random.default_rng(2).random((2, 5, 8)).astype("float32"),
+         np.random.default_rng(3).random((2, 7, 6)).astype("float32")]
+    for lib in (keras, kerastorch):
+        lib.backend.clear_session(False) if lib is keras else kerastorch.utils.clear_session(False)
+        query, value = lib.Input(shape=(5, 8), name="query"), lib.Input(shape=(7, 6), name="value")
+        model = lib.Model([query, value], lib.layers.MultiHeadAttention(2, 4, name="mha")(query, value))
+        if weights is None:
+            weights = random_weights(model, seed=6)
+        model.set_weights(weights)
+        outs.append(_call(model, x, lib))
+    np.testing.assert_allclose(outs[1], outs[0], atol=1e-5)
