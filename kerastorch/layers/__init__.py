@@ -53,6 +53,6 @@ from kerastorch.layers.rnn import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from kerastorch.layers.reversible_embedding import ReversibleEmbedding
 from kerastorch.layers.pipeline import Pipeline
 from kerastorch.layers.bounding_boxes import MaxNumBoundingBoxes
-from kerastorch.layers.audio import STFTSpectrogram
+from kerastorch.layers.audio import MelSpectrogram, STFTSpectrogram
 from kerastorch.layers.lookup import (CategoryEncoding, Discretization, HashedCrossing, Hashing, IntegerLookup,
                                      StringLookup, TextVectorization)

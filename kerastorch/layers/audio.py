@@ -1,4 +1,5 @@
-"""Audio preprocessing layers: `STFTSpectrogram` (a short-time Fourier transform as a convolution)."""
+"""Audio preprocessing layers: `STFTSpectrogram` (a short-time Fourier transform as a convolution) and
+`MelSpectrogram` (mel bands of the STFT power, in decibels)."""
 
 import math
 import warnings
@@ -155,3 +156,131 @@ class STFTSpectrogram(Layer):
                 "frame_step": self.frame_step, "fft_length": self.fft_length, "window": self.window,
                 "periodic": self.periodic, "scaling": self.scaling, "padding": self.padding,
                 "data_format": self.data_format, "expand_dims": self.expand_dims}
+
+
+_MEL_BREAK_HZ = 700.0
+_MEL_HIGH_Q = 1127.0
+
+
+def _hertz_to_mel(hz):
+    return _MEL_HIGH_Q * torch.log(1.0 + hz / _MEL_BREAK_HZ)
+
+
+class MelSpectrogram(Layer):
+    """Mel spectrogram of raw audio: |STFT| ** mag_exp, mapped onto mel bands, optionally in decibels.
+
+    The STFT is `kerastorch.ops.stft` with `center=True`; the mel filterbank is the HTK one
+    (`mel(f) = 1127 * ln(1 + f / 700)`, triangles peaking at 1, the DC bin left out), as Keras
+    builds it. With `power_to_db`, `10 * log10(max(S, min_power) / max(|ref_power|, min_power))`
+    clipped at `top_db` below the largest value of the batch. No weights.
+
+    Args:
+        fft_length: Int, the FFT size. Defaults to `2048`.
+        sequence_stride: Int, the hop between frames. Defaults to `512`.
+        sequence_length: Int, the window length (at most `fft_length`). Defaults to `None` (`fft_length`).
+        window: `"hann"`, `"hamming"` or `None`. Defaults to `"hann"`.
+        sampling_rate: The audio's sample rate in Hz. Defaults to `16000`.
+        num_mel_bins: Int, the number of mel bands. Defaults to `128`.
+        min_freq: Lowest frequency of the bands, in Hz. Defaults to `20.0`.
+        max_freq: Highest frequency, in Hz. Defaults to `None` (`sampling_rate / 2`).
+        power_to_db: Whether to return decibels. Defaults to `True`.
+        top_db: Dynamic range kept in decibels. Defaults to `80.0`.
+        mag_exp: Exponent of the magnitude (2 gives power). Defaults to `2.0`.
+        min_power: Floor of the power before the log. Defaults to `1e-10`.
+        ref_power: Reference power of 0 dB. Defaults to `1.0`.
+
+    Input shape: `(batch, samples)` or `(samples,)`. Output shape: `(batch, num_mel_bins, frames)`.
+    (`compute_output_shape` gives Keras' frame count, `(samples + sequence_stride + 1) //
+    sequence_stride`, as Keras does.)
+
+    Example:
+    >>> import torch
+    >>> from kerastorch import layers
+    >>> layer = layers.MelSpectrogram(fft_length=64, sequence_stride=32, num_mel_bins=8)
+    >>> tuple(layer(torch.randn(2, 256)).shape)
+    (2, 8, 9)
+    """
+
+    def __init__(self, fft_length=2048, sequence_stride=512, sequence_length=None, window="hann",
+                 sampling_rate=16000, num_mel_bins=128, min_freq=20.0, max_freq=None, power_to_db=True,
+                 top_db=80.0, mag_exp=2.0, min_power=1e-10, ref_power=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.fft_length = fft_length
+        self.sequence_stride = sequence_stride
+        self.sequence_length = sequence_length or fft_length
+        if self.fft_length < self.sequence_length:
+            raise ValueError(f"MelSpectrogram layer '{self.name}': `fft_length` must be at least `sequence_length`, "
+                             f"got sequence_length={self.sequence_length}, fft_length={self.fft_length}.")
+        self.window = window
+        self.sampling_rate = sampling_rate
+        self.num_mel_bins = num_mel_bins
+        self.min_freq = min_freq
+        self.max_freq = max_freq or int(sampling_rate / 2)
+        self.power_to_db = power_to_db
+        self.top_db = top_db
+        self.mag_exp = mag_exp
+        self.min_power = min_power
+        self.ref_power = ref_power
+
+    def linear_to_mel_weight_matrix(self, num_mel_bins=20, num_spectrogram_bins=129, sampling_rate=8000,
+                                    lower_edge_hertz=125.0, upper_edge_hertz=3800.0, dtype="float32"):
+        """The `(num_spectrogram_bins, num_mel_bins)` HTK mel filterbank matrix (Keras' method).
+
+        Args:
+            num_mel_bins: Int, the number of mel bands. Defaults to `20`.
+            num_spectrogram_bins: Int, `fft_length // 2 + 1`. Defaults to `129`.
+            sampling_rate: Sample rate in Hz. Defaults to `8000`.
+            lower_edge_hertz: Lowest band edge in Hz. Defaults to `125.0`.
+            upper_edge_hertz: Highest band edge in Hz. Defaults to `3800.0`.
+            dtype: The matrix's dtype. Defaults to `"float32"`.
+
+        Returns:
+            A tensor; row 0 (the DC bin) is zeros.
+        """
+        from kerastorch.backend.dtypes import to_torch_dtype
+
+        dt = to_torch_dtype(dtype)
+        nyquist = torch.tensor(float(sampling_rate), dtype=dt) / 2.0
+        freqs = torch.linspace(0.0, float(nyquist), int(num_spectrogram_bins), dtype=dt)[1:]
+        bins_mel = _hertz_to_mel(freqs)[:, None]
+        edges = torch.linspace(float(_hertz_to_mel(torch.tensor(float(lower_edge_hertz), dtype=dt))),
+                               float(_hertz_to_mel(torch.tensor(float(upper_edge_hertz), dtype=dt))),
+                               num_mel_bins + 2, dtype=dt)
+        lower, center, upper = edges[:-2][None], edges[1:-1][None], edges[2:][None]
+        weights = torch.clamp(torch.minimum((bins_mel - lower) / (center - lower),
+                                            (upper - bins_mel) / (upper - center)), min=0.0)
+        return torch.nn.functional.pad(weights, (0, 0, 1, 0))
+
+    def call(self, inputs):
+        from kerastorch.ops import stft
+
+        dtype = self._compute_torch_dtype
+        work = dtype if dtype in (torch.float32, torch.float64) else torch.float32
+        x = torch.as_tensor(inputs).to(work)
+        real, imag = stft(x, sequence_length=self.sequence_length, sequence_stride=self.sequence_stride,
+                          fft_length=self.fft_length, window=self.window, center=True)
+        spec = torch.sqrt(real.square() + imag.square()) ** self.mag_exp
+        matrix = self.linear_to_mel_weight_matrix(self.num_mel_bins, spec.shape[-1], self.sampling_rate,
+                                                  self.min_freq, self.max_freq, dtype=str(work).split(".")[-1])
+        out = torch.tensordot(spec, matrix.to(spec.device), dims=1)
+        if self.power_to_db:
+            out = 10.0 * torch.log10(torch.clamp(out, min=self.min_power))
+            ref = abs(float(self.ref_power))
+            out = out - 10.0 * torch.log10(torch.tensor(max(ref, self.min_power), dtype=out.dtype))
+            out = torch.maximum(out, out.max() - self.top_db)
+        return out.transpose(-1, -2).to(dtype)
+
+    def compute_output_shape(self, input_shape):
+        n = input_shape[0] if len(input_shape) == 1 else input_shape[1]
+        frames = None if n is None else (n + self.sequence_stride + 1) // self.sequence_stride
+        if len(input_shape) == 1:
+            return (self.num_mel_bins, frames)
+        return (input_shape[0], self.num_mel_bins, frames)
+
+    def get_config(self):
+        return {**super().get_config(), "fft_length": self.fft_length, "sequence_stride": self.sequence_stride,
+                "sequence_length": self.sequence_length, "window": self.window,
+                "sampling_rate": self.sampling_rate, "num_mel_bins": self.num_mel_bins,
+                "min_freq": self.min_freq, "max_freq": self.max_freq, "power_to_db": self.power_to_db,
+                "top_db": self.top_db, "mag_exp": self.mag_exp, "min_power": self.min_power,
+                "ref_power": self.ref_power}

@@ -68,3 +68,39 @@ def test_stft_input_errors():
     layer = layers.STFTSpectrogram(frame_length=8)
     with pytest.raises(ValueError, match="expects inputs of rank 3"):
         layer(torch.zeros(2, 32))
+
+
+MEL_CASES = [
+    dict(fft_length=64, sequence_stride=32, num_mel_bins=8),
+    dict(fft_length=128, sequence_length=100, sequence_stride=50, window="hamming", num_mel_bins=16,
+         power_to_db=False, mag_exp=1.0),
+    dict(fft_length=256, sequence_stride=64, sampling_rate=8000, num_mel_bins=20, min_freq=100.0, max_freq=3000.0,
+         top_db=40.0, ref_power=2.0, min_power=1e-6),
+    dict(fft_length=64, sequence_stride=16, window=None, num_mel_bins=10),
+]
+
+
+@pytest.mark.parametrize("kwargs", MEL_CASES, ids=str)
+@pytest.mark.parametrize("batched", [True, False])
+def test_mel_spectrogram_matches_keras(keras, kwargs, batched):
+    x = np.random.default_rng(0).standard_normal((2, 1000) if batched else (1000,)).astype("float32")
+    ours, theirs = layers.MelSpectrogram(**kwargs), keras.layers.MelSpectrogram(**kwargs)
+    want = keras.ops.convert_to_numpy(theirs(x))
+    got = ours(torch.from_numpy(x)).numpy()
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)
+    shape = (None, 1000) if batched else (1000,)
+    assert ours.compute_output_shape(shape) == tuple(theirs.compute_output_shape(shape))
+    n = kwargs["fft_length"] // 2 + 1
+    np.testing.assert_allclose(
+        ours.linear_to_mel_weight_matrix(8, n, 16000, 20.0, 8000.0).numpy(),
+        keras.ops.convert_to_numpy(theirs.linear_to_mel_weight_matrix(8, n, 16000, 20.0, 8000.0)), atol=1e-6)
+    strip = ("name",)
+    assert {k: v for k, v in ours.get_config().items() if k not in strip} == \
+        {k: v for k, v in theirs.get_config().items() if k not in strip}
+    assert ours.weights == [] and theirs.weights == []
+
+
+def test_mel_spectrogram_errors():
+    with pytest.raises(ValueError, match="`fft_length` must be at least `sequence_length`"):
+        layers.MelSpectrogram(fft_length=64, sequence_length=128)

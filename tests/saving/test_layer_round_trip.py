@@ -85,6 +85,7 @@ CASES = {
     "LayerNormalization": ((5,), dict(epsilon=1e-2, beta_constraint="non_neg"), False),
     "LeakyReLU": ((4,), dict(negative_slope=0.2), False),
     "Masking": ((5, 3), dict(mask_value=0.5), False),
+    "MelSpectrogram": ((256,), dict(fft_length=64, sequence_stride=32, num_mel_bins=8, top_db=50.0), False),
     "MaxNumBoundingBoxes": ((4, 4, 3), dict(max_number=3, bounding_box_format="xyxy"), False),
     "MaxPooling1D": ((8, 3), dict(pool_size=2, padding="same"), False),
     "MaxPooling2D": ((3, 6, 6), dict(**CF), False),
