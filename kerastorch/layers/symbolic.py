@@ -143,9 +143,10 @@ def spec_from_shapes(shapes, dtype):
         return KerasTensor(tuple(shapes), dtype=dtype)
     if isinstance(shapes, dict):
         return {k: spec_from_shapes(v, dtype) for k, v in shapes.items()}
-    if isinstance(shapes, (list, tuple)):
-        return type(shapes)(spec_from_shapes(s, dtype) for s in shapes) if isinstance(shapes, list) \
-            else tuple(spec_from_shapes(s, dtype) for s in shapes)
+    if isinstance(shapes, list):
+        return [spec_from_shapes(s, dtype) for s in shapes]
+    if isinstance(shapes, tuple):
+        return tuple(spec_from_shapes(s, dtype) for s in shapes)
     if shapes is None:
         return None
     raise TypeError(f"compute_output_shape returned {shapes!r}, which is not a shape (a tuple of ints "

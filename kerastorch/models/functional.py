@@ -134,24 +134,57 @@ class Functional(Model):
 
     # ------------------------------------------------------------------ calling
     def forward(self, inputs, training=None, mask=None):
-        if mask is not None:
-            raise NotImplementedError(
-                f"Model '{self.name}': a `mask` passed to a Functional model's call is not applied to its "
-                "layers. Give the model the mask's source instead (an Embedding(mask_zero=True) or "
-                "Masking layer inside the model)."
-            )
         if self._single_input and type(inputs) is torch.Tensor:
             flat = [self._standardize_tensor(0, inputs)]
         else:
             flat = self._standardize_inputs(inputs)
+        if mask is not None:
+            return self._call_masked(flat, mask, training)
         outputs = self._plan.run(flat, training)
         if self._single_output:
             return outputs[0]
         return pack_sequence_as(self._outputs_struct, outputs)
 
-    def call(self, inputs, training=None):
-        """Runs the graph on `inputs` (a tensor, a list, or a dict by input name)."""
-        return self.forward(inputs, training=training)
+    def call(self, inputs, training=None, mask=None):
+        """Runs the graph on `inputs` (a tensor, a list, or a dict by input name).
+
+        `mask` (one per input, or `None` entries) reaches the layers as Keras passes an input's
+        mask: to the first layers whose call takes one, and on through those that carry masks.
+        """
+        return self.forward(inputs, training=training, mask=mask)
+
+    def _call_masked(self, flat, mask, training):
+        masks = flatten(mask) if isinstance(mask, (list, tuple, dict)) else [mask]
+        if len(masks) != len(flat):
+            raise ValueError(f"Model '{self.name}': `mask` must hold one mask (or None) per input "
+                             f"({len(flat)}: {self._input_names}), got {len(masks)}.")
+        key = tuple(None if m is None else (tuple(m.shape[1:]), str(m.dtype)) for m in masks)
+        plans = self.__dict__.setdefault("_masked_plans", {})
+        if key not in plans:
+            plans[key] = self._masked_plan(key)
+        given = [m if m.dtype is torch.bool else m.bool() for m in masks if m is not None]
+        outputs = plans[key].run(flat + given, training)
+        if self._single_output:
+            return outputs[0]
+        return pack_sequence_as(self._outputs_struct, outputs)
+
+    def _masked_plan(self, key):
+        """The plan of the graph re-recorded from Inputs that carry masks (made once per mask layout)."""
+        from kerastorch.layers.core import Input
+        from kerastorch.models import functional_config
+
+        new_inputs, mask_inputs = [], []
+        for x, entry in zip(self._inputs, key):
+            tensor = Input(batch_shape=x.shape, dtype=x.dtype, name=f"{x.name}_masked")
+            if entry is not None:
+                mask_input = Input(batch_shape=(None, *entry[0]), dtype="bool", name=f"{x.name}_mask")
+                tensor._keras_mask = mask_input
+                mask_inputs.append(mask_input)
+            new_inputs.append(tensor)
+        outputs = functional_config.rerun(self, new_inputs)
+        flat_outputs = flatten(outputs) if isinstance(outputs, (list, tuple, dict)) else [outputs]
+        graph = functional_graph.map_graph(new_inputs + mask_inputs, flat_outputs, self.name)
+        return functional_graph.Plan(graph, new_inputs + mask_inputs, flat_outputs)
 
     def _standardize_tensor(self, i, x):
         """One input as the model's Input expects it: its dtype, Keras' rank rule, a checked shape."""

@@ -362,7 +362,32 @@ def clone(model, input_tensors=None, clone_function=None, custom_objects=None):
                              f"tensor(s) {model.input_names}), got {len(given)}.")
         new_inputs = pack_sequence_as(structure, given) if isinstance(structure, (list, tuple, dict)) else given[0]
     flat_new = flatten(new_inputs) if isinstance(new_inputs, (list, tuple, dict)) else [new_inputs]
-    mapping = {id(old): new for old, new in zip(model._inputs, flat_new)}
+
+    def checked(op):
+        new_op = clone_function(op)
+        if not isinstance(new_op, (Layer, Operation)):
+            raise TypeError(f"clone_model: clone_function returned {type(new_op).__name__} for layer "
+                            f"'{op.name}'; it must return a layer.")
+        return new_op
+
+    new_outputs = rerun(model, flat_new, checked)
+    new_model = Functional(new_inputs, new_outputs, name=model.name, trainable=model.trainable)
+    compile_config = serialization.serialize_compile_config(model)
+    if compile_config is not None:
+        serialization.compile_from_config(new_model, compile_config, custom_objects)
+    return new_model
+
+
+def rerun(model, new_inputs, operation_fn=lambda op: op):
+    """The model's graph called again, node by node, on `new_inputs` (flat, one per model input).
+
+    Each operation is replaced by `operation_fn(op)` (once per operation, so shared layers stay
+    shared); returns the new outputs in the model's output structure.
+    """
+    from kerastorch.layers.symbolic import map_structure
+    from kerastorch.ops._tree import flatten
+
+    mapping = {id(old): new for old, new in zip(model._inputs, new_inputs)}
     cache = {}
 
     def swap(value):
@@ -373,18 +398,9 @@ def clone(model, input_tensors=None, clone_function=None, custom_objects=None):
             continue
         op = node.operation
         if id(op) not in cache:
-            new_op = clone_function(op)
-            if not isinstance(new_op, (Layer, Operation)):
-                raise TypeError(f"clone_model: clone_function returned {type(new_op).__name__} for layer "
-                                f"'{op.name}'; it must return a layer.")
-            cache[id(op)] = new_op
+            cache[id(op)] = operation_fn(op)
         outputs = cache[id(op)](*map_structure(swap, list(node.args)), **map_structure(swap, dict(node.kwargs)))
         flat_out = flatten(outputs) if isinstance(outputs, (list, tuple, dict)) else [outputs]
         for old, new in zip(node.outputs, flat_out):
             mapping[id(old)] = new
-    new_outputs = map_structure(swap, model._outputs_struct)
-    new_model = Functional(new_inputs, new_outputs, name=model.name, trainable=model.trainable)
-    compile_config = serialization.serialize_compile_config(model)
-    if compile_config is not None:
-        serialization.compile_from_config(new_model, compile_config, custom_objects)
-    return new_model
+    return map_structure(swap, model._outputs_struct)

@@ -422,3 +422,27 @@ def test_a_layer_with_several_tensor_arguments_is_built_from_each_shape():
         model.set_weights(weights)
         outs.append(_call(model, x, lib))
     np.testing.assert_allclose(outs[1], outs[0], atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Layer 'encoder' .of type Functional. was passed an input with a mask")
+def test_a_mask_reaches_the_layers_of_a_nested_functional_model_as_in_keras():
+    # Embedding(mask_zero) outside, the LSTM inside a nested model (after a layer that carries masks).
+    x = np.array([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 9]], dtype="int32")
+    outs, weights = [], None
+    for lib in (keras, kerastorch):
+        lib.backend.clear_session(False) if lib is keras else kerastorch.utils.clear_session(False)
+        layers = lib.layers
+        steps = lib.Input(shape=(6, 4), name="steps")
+        encoder = lib.Model(steps, layers.LSTM(3, name="enc")(layers.Activation("tanh", name="squash")(steps)),
+                            name="encoder")
+        ids = lib.Input(shape=(6,), dtype="int32", name="ids")
+        model = lib.Model(ids, encoder(layers.Embedding(10, 4, mask_zero=True, name="emb")(ids)))
+        if weights is None:
+            weights = random_weights(model, seed=8)
+        model.set_weights(weights)
+        outs.append(_call(model, x, lib))
+        if lib is kerastorch:      # the padded steps are skipped: the first row is its 3 steps alone
+            emb, enc = model.get_layer("emb"), model.get_layer("encoder")
+            short = enc.get_layer("enc")(torch.tanh(emb(torch.as_tensor(x[:1, :3]))))
+            np.testing.assert_allclose(outs[-1][:1], short.detach().numpy(), atol=1e-6)
+    np.testing.assert_allclose(outs[1], outs[0], atol=1e-5)
