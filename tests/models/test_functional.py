@@ -446,3 +446,37 @@ def test_a_mask_reaches_the_layers_of_a_nested_functional_model_as_in_keras():
             short = enc.get_layer("enc")(torch.tanh(emb(torch.as_tensor(x[:1, :3]))))
             np.testing.assert_allclose(outs[-1][:1], short.detach().numpy(), atol=1e-6)
     np.testing.assert_allclose(outs[1], outs[0], atol=1e-5)
+
+
+def test_a_keras_2_functional_config_with_list_inbound_nodes_loads():
+    # Keras 2's form (tf.keras): no "module", nodes as [[layer, node, tensor, kwargs], ...].
+    config = {
+        "name": "legacy", "trainable": True,
+        "layers": [
+            {"class_name": "InputLayer", "name": "input_1",
+             "config": {"batch_input_shape": [None, 2], "dtype": "float32", "name": "input_1"}, "inbound_nodes": []},
+            {"class_name": "Dense", "name": "dense",
+             "config": {"name": "dense", "units": 2, "activation": "relu"},
+             "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+            {"class_name": "Add", "name": "add", "config": {"name": "add"},
+             "inbound_nodes": [[["dense", 0, 0, {}], ["input_1", 0, 0, {}]]]},
+        ],
+        "input_layers": [["input_1", 0, 0]],
+        "output_layers": [["add", 0, 0]],
+    }
+    model = kerastorch.Model.from_config(config)
+    model.set_weights([np.array([[1.0, -1.0], [2.0, 1.0]]), np.array([0.5, -3.0])])
+    out = model(torch.tensor([[1.0, 1.0]]))
+    # dense: [1, 1] @ kernel = [3, 0]; + bias = [3.5, -3]; relu -> [3.5, 0]; + input -> [4.5, 1]
+    np.testing.assert_allclose(out.detach().numpy(), [[4.5, 1.0]])
+    assert [l.name for l in model.layers] == ["input_1", "dense", "add"]
+
+
+def test_a_lambda_layer_in_a_functional_file_loads_only_outside_safe_mode(tmp_path):
+    x = kerastorch.Input(shape=(3,), name="x")
+    model = kerastorch.Model(x, kerastorch.layers.Lambda(lambda t: t * 3.0, name="triple")(x))
+    model.save(tmp_path / "lambda.keras")
+    with pytest.raises(ValueError, match=r"Lambda layer \('triple'\).*safe_mode=True refuses it"):
+        kerastorch.models.load_model(tmp_path / "lambda.keras")
+    loaded = kerastorch.models.load_model(tmp_path / "lambda.keras", safe_mode=False)
+    assert loaded(torch.ones(1, 3)).tolist() == [[3.0, 3.0, 3.0]]
