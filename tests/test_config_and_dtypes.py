@@ -406,7 +406,7 @@ def test_layer_float64_in_a_float32_model_casts_its_inputs_like_keras():
 
 # ------------------------------------------------------------------ image data format
 _REQUIRED = {"filters": 2, "kernel_size": 3, "height": 2, "width": 2, "factor": 0.1, "height_factor": 0.1,
-             "width_factor": 0.1, "rate": 0.1, "pool_size": 2}
+             "width_factor": 0.1, "rate": 0.1, "pool_size": 2, "output_size": 2}
 
 
 def _data_format_layers():
