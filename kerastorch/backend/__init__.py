@@ -16,7 +16,7 @@ import gc
 
 import torch
 
-from kerastorch.backend.dtypes import (dtype_of, is_float_dtype, is_int_dtype, result_type,
+from kerastorch.backend.dtypes import (is_float_dtype, is_int_dtype, result_type,
                                        standardize_dtype, to_torch_dtype)
 from kerastorch.backend.tensors import cast, convert_to_numpy, convert_to_tensor, get_device, is_tensor
 from kerastorch.config import (epsilon, floatx, image_data_format, set_epsilon, set_floatx,
@@ -90,7 +90,7 @@ def is_keras_tensor(x):
     return isinstance(x, KerasTensor)
 
 
-__all__ = ["backend", "cast", "clear_session", "convert_to_numpy", "convert_to_tensor", "dtype_of",
+__all__ = ["backend", "cast", "clear_session", "convert_to_numpy", "convert_to_tensor",
            "epsilon", "floatx", "get_device", "get_uid", "image_data_format", "is_float_dtype",
            "is_int_dtype", "is_keras_tensor", "is_tensor", "result_type", "set_epsilon", "set_floatx",
            "set_image_data_format", "standardize_dtype", "to_torch_dtype"]

@@ -17,7 +17,6 @@ Example:
 import difflib
 import functools
 
-import numpy as np
 import torch
 
 from kerastorch import config
@@ -148,25 +147,6 @@ def to_torch_dtype(dtype):
         return _TORCH_DTYPES[name]
     except KeyError:
         raise ValueError(f"dtype {name!r} has no torch counterpart (torch has no string tensors).") from None
-
-
-def dtype_of(x):
-    """The dtype of `x` ready for `result_type`: a name for tensors and arrays, the Python type
-    (`bool`, `int`, `float`, `complex`) for a Python scalar, so scalars promote weakly as in Keras.
-
-    Example:
-    >>> import torch
-    >>> dtype_of(torch.zeros(1, dtype=torch.int8)), dtype_of(2.0)
-    ('int8', <class 'float'>)
-    """
-    if isinstance(x, torch.Tensor):
-        return _TORCH_TO_NAME[x.dtype]
-    if isinstance(x, (bool, int, float, complex)):
-        return type(x)
-    dtype = getattr(x, "dtype", None)
-    if dtype is not None:
-        return standardize_dtype(dtype)
-    return standardize_dtype(np.asarray(x).dtype)
 
 
 # ---------------------------------------------------------------- the promotion lattice
