@@ -1,8 +1,9 @@
 """`KerasTensor`: a symbolic tensor (a shape and a dtype, no values), as `kerastorch.Input` returns.
 
-Its Python operators record Keras' ops (`x + y` is an `Add`, `x[:, 0]` a `GetItem`); torch
-functions and tensor methods refuse it with a message that names what to use instead
-(`kerastorch.ops`, or a `Lambda` layer). The graph its calls record lives in `symbolic.py`.
+Its Python operators record Keras' ops (`x + y` is an `Add`, `x[:, 0]` a `GetItem`, and
+`array + x` too); torch functions, torch modules, tensor methods and NumPy ufuncs refuse it with
+a message that names what to use instead (`kerastorch.ops`, a layer, `TorchModuleWrapper`, or a
+`Lambda` layer). The graph its calls record lives in `symbolic.py`.
 
 Example:
 >>> import kerastorch
@@ -38,8 +39,25 @@ class KerasTensor:
     (None, 10)
     """
 
-    # numpy defers to our reflected operators (`array + x` records an Add) instead of converting.
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # `array + x` reaches here as np.add(array, x): record the op our reflected operator would;
+        # any other ufunc (np.exp(x)) is refused with the kerastorch.ops function to use.
+        op = _UFUNC_OPS.get(ufunc.__name__)
+        if op is not None and method == "__call__" and not kwargs and len(inputs) == 2:
+            return _op(op, *inputs)
+        if ufunc.__name__ == "equal" and method == "__call__" and len(inputs) == 2:
+            return inputs[0] is inputs[1]    # `array == x` stays identity, as `x == y` (no op recorded)
+        from kerastorch import ops
+
+        name = _UFUNC_NAMES.get(ufunc.__name__, ufunc.__name__)
+        use = f"kerastorch.ops.{name}" if hasattr(ops, name) else "the matching kerastorch.ops function"
+        call = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        raise TypeError(
+            f"{call}() received the KerasTensor {self.name!r} (shape {_shape_text(self._shape)}): a symbolic "
+            f"placeholder with no values, used to define a Functional model, which NumPy cannot compute on. "
+            f"Use {use}, which accepts KerasTensors and records the call in the model, or put the NumPy code "
+            "in a layers.Lambda."
+        )
 
     def __init__(self, shape, dtype="float32", sparse=False, ragged=False, record_history=True, name=None,
                  **kwargs):
@@ -132,6 +150,13 @@ class KerasTensor:
             f"KerasTensor {self.name!r} is symbolic and has no truth value: Python `if`/`while`/`and` cannot "
             "test it while a model is defined. Use kerastorch.ops.where(condition, x, y) or "
             "kerastorch.ops.cond(pred, true_fn, false_fn)."
+        )
+
+    def __len__(self):
+        raise TypeError(
+            f"len() of the symbolic KerasTensor {self.name!r} (shape {_shape_text(self._shape)}) is not known "
+            "while the model is defined: its first axis is the batch. Read a fixed size from x.shape[i], or "
+            "use kerastorch.ops.shape(x)[0] for the batch size inside the graph."
         )
 
     def __iter__(self):
@@ -272,13 +297,46 @@ def _op(name, *args):
     return operation.symbolic_op_call(name, args, {})
 
 
+# NumPy ufuncs that Python operators on an array and a KerasTensor call (`array + x`), and the op
+# each records (as the KerasTensor's reflected operator would).
+_UFUNC_OPS = {"add": "add", "subtract": "subtract", "multiply": "multiply", "matmul": "matmul",
+              "true_divide": "true_divide", "divide": "true_divide", "floor_divide": "floor_divide",
+              "remainder": "mod", "power": "power", "less": "less", "less_equal": "less_equal",
+              "greater": "greater", "greater_equal": "greater_equal", "not_equal": "not_equal",
+              "bitwise_and": "logical_and", "bitwise_or": "logical_or", "bitwise_xor": "logical_xor"}
+# NumPy ufuncs whose kerastorch.ops function is named otherwise.
+_UFUNC_NAMES = {"remainder": "mod", "fabs": "absolute", "invert": "logical_not", "equal": "equal",
+                "arctan2": "arctan2", "rint": "round", "conjugate": "conj"}
+
 # torch names whose kerastorch.ops function is called otherwise.
 _OPS_FOR_TORCH = {"cat": "concatenate", "concat": "concatenate", "mm": "matmul", "bmm": "matmul",
                   "neg": "negative", "div": "divide", "mul": "multiply", "sub": "subtract", "pow": "power",
                   "permute": "transpose", "view": "reshape", "unsqueeze": "expand_dims", "t": "transpose",
                   "clamp": "clip", "clip": "clip", "sum": "sum", "mean": "mean", "flatten": "reshape",
                   "float": "cast", "long": "cast", "int": "cast", "to": "cast", "type": "cast",
-                  "size": "shape", "numpy": "convert_to_numpy", "detach": "stop_gradient"}
+                  "size": "shape", "numpy": "convert_to_numpy", "detach": "stop_gradient",
+                  "conv1d": "conv", "conv2d": "conv", "conv3d": "conv", "conv_transpose1d": "conv_transpose",
+                  "conv_transpose2d": "conv_transpose", "conv_transpose3d": "conv_transpose",
+                  "max_pool1d": "max_pool", "max_pool2d": "max_pool", "max_pool3d": "max_pool",
+                  "avg_pool1d": "average_pool", "avg_pool2d": "average_pool", "avg_pool3d": "average_pool",
+                  "layer_norm": "layer_normalization", "batch_norm": "batch_normalization",
+                  "rms_norm": "rms_normalization", "embedding": "take", "index_select": "take",
+                  "gather": "take_along_axis", "clamp_min": "maximum", "clamp_max": "minimum",
+                  "amax": "max", "amin": "min", "chunk": "split", "narrow": "slice", "topk": "top_k",
+                  "hardtanh": "hard_tanh", "logsigmoid": "log_sigmoid", "mish": "mish"}
+
+# torch functions (and the torch.nn modules calling them) best replaced by a kerastorch layer.
+_LAYERS_FOR_TORCH = {"linear": "Dense", "bilinear": "Dense", "conv1d": "Conv1D", "conv2d": "Conv2D",
+                     "conv3d": "Conv3D", "conv_transpose1d": "Conv1DTranspose",
+                     "conv_transpose2d": "Conv2DTranspose", "conv_transpose3d": "Conv3DTranspose",
+                     "max_pool1d": "MaxPooling1D", "max_pool2d": "MaxPooling2D", "max_pool3d": "MaxPooling3D",
+                     "avg_pool1d": "AveragePooling1D", "avg_pool2d": "AveragePooling2D",
+                     "avg_pool3d": "AveragePooling3D", "dropout": "Dropout", "dropout1d": "SpatialDropout1D",
+                     "dropout2d": "SpatialDropout2D", "dropout3d": "SpatialDropout3D",
+                     "layer_norm": "LayerNormalization", "batch_norm": "BatchNormalization",
+                     "group_norm": "GroupNormalization", "rms_norm": "RMSNormalization",
+                     "embedding": "Embedding", "lstm": "LSTM", "gru": "GRU", "rnn_tanh": "SimpleRNN",
+                     "multi_head_attention_forward": "MultiHeadAttention", "flatten": "Flatten"}
 
 
 def _shape_text(shape):
@@ -292,12 +350,31 @@ def torch_misuse_message(func, args=(), kwargs=None):
     from kerastorch import ops
 
     name = getattr(func, "__name__", None) or repr(func)
-    owner = "Tensor." if getattr(func, "__qualname__", "").startswith(("Tensor.", "TensorBase.")) else "torch."
+    if getattr(func, "__qualname__", "").startswith(("Tensor.", "TensorBase.")):
+        owner = "Tensor."
+    elif getattr(func, "__module__", None) in ("torch.nn.functional", "torch._C._nn"):
+        owner = "torch.nn.functional."
+    else:
+        owner = "torch."
     leaves = [x for x in _flatten((args, kwargs or {})) if isinstance(x, KerasTensor)]
     what = (f"the KerasTensor {leaves[0].name!r} (shape {_shape_text(leaves[0].shape)}, dtype "
             f"{leaves[0].dtype})" if leaves else "a KerasTensor")
-    hint = _OPS_FOR_TORCH.get(name.strip("_"), name.strip("_"))
-    use = f"kerastorch.ops.{hint}" if hasattr(ops, hint) else "the matching kerastorch.ops function"
+    bare = name.strip("_")
+    hint = _OPS_FOR_TORCH.get(bare, bare)
+    layer = _LAYERS_FOR_TORCH.get(bare)
+    uses = ([f"kerastorch.ops.{hint}"] if hasattr(ops, hint) else []) + ([f"layers.{layer}"] if layer else [])
+    use = " or ".join(uses) if uses else "the matching kerastorch.ops function"
+    module = _calling_torch_module()
+    if module is not None:
+        kind = f"{type(module).__module__}.{type(module).__qualname__}".replace("torch.nn.modules.", "torch.nn.")
+        kind = ".".join(part for part in kind.split(".") if not (part.islower() and part not in ("torch", "nn"))
+                        ) if kind.startswith("torch.nn.") else kind
+        return (
+            f"The torch module {kind} was called on {what}, and its {owner}{name}() cannot compute on it: a "
+            "KerasTensor is a symbolic placeholder with no values, used to define a Functional model. "
+            f"Wrap the module in a layer, layers.TorchModuleWrapper(module), whose call runs it on real "
+            f"tensors; or use {use}, which accepts KerasTensors and records the call in the model."
+        )
     return (
         f"{owner}{name}() received {what}: a symbolic placeholder with no values, used to define a "
         f"Functional model, which torch functions cannot compute on. Use {use} (kerastorch.ops "
@@ -305,6 +382,24 @@ def torch_misuse_message(func, args=(), kwargs=None):
         f"code in a layer: layers.Lambda(lambda x: {owner}{name}(x)) or a Layer subclass whose call() "
         "runs it."
     )
+
+
+def _calling_torch_module():
+    """The outermost plain `torch.nn.Module` (not a kerastorch layer) whose call is on the stack, or None."""
+    import sys
+
+    from kerastorch.layers.base import Layer
+
+    found, frame = None, sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name in ("_call_impl", "_wrapped_call_impl", "forward"):
+            module = frame.f_locals.get("self")
+            if isinstance(module, Layer):
+                break
+            if isinstance(module, torch.nn.Module):
+                found = module
+        frame = frame.f_back
+    return found
 
 
 def _flatten(x):

@@ -214,6 +214,9 @@ def clone_graph_nodes(inputs, outputs):
         if not isinstance(value, KerasTensor):
             return value
         if id(value) not in mapping:
+            node = _node_of(value)
+            if node is not None and node.is_input:
+                return value        # an Input not among `inputs`: kept, so the check below names it
             mapping[id(value)] = KerasTensor(value.shape, dtype=value.dtype, name=f"{value.name}_clone")
         return mapping[id(value)]
 
