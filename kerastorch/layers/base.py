@@ -13,6 +13,44 @@ from kerastorch import variables as _variables
 _NAME_COUNTS = collections.defaultdict(int)
 
 
+class _CallState:
+    """Whether a layer call is running (Keras' call context) and whether `add_loss` collects.
+
+    A call made while no other runs is a top-level call: as in Keras, it first clears the
+    losses its layers added during the previous call. `collect` is off while shapes are
+    traced, so a traced penalty is never a real one.
+    """
+
+    depth = 0
+    collect = True
+
+
+_CALL_STATE = _CallState()
+# Layers holding `add_loss` values (usually none: then a top-level call costs nothing more).
+_LOSS_HOLDERS = {}
+# Set once any layer adds a loss: the trainer then adds `model.losses` to every loss.
+ADD_LOSS_USED = False
+
+
+def _clear_losses_below(layer):
+    """Keras' `_clear_losses` at the start of a top-level call: this layer's and its sublayers'."""
+    below = {id(m) for m in layer.modules()}
+    for key in [k for k in _LOSS_HOLDERS if k in below]:
+        holder = _LOSS_HOLDERS.pop(key)
+        holder.__dict__["_losses"] = []
+
+
+class no_loss_collection:
+    """Context in which `add_loss` drops its values and no call clears losses (shape tracing)."""
+
+    def __enter__(self):
+        self._previous = _CALL_STATE.collect
+        _CALL_STATE.collect = False
+
+    def __exit__(self, *exc):
+        _CALL_STATE.collect = self._previous
+
+
 def _snake_case(name):
     """`"Conv2DTranspose"` -> `"conv2d_transpose"`, as Keras names its layers."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
@@ -202,7 +240,7 @@ class Layer(torch.nn.Module):
         self._regularizers = {}           # name -> regularizer
         self._constraints = {}            # name -> constraint
         self.activity_regularizer = None
-        self._activity_loss = None
+        self._losses = []                 # add_loss() values of the last call
         self._set_dtype_policy(dtype)
         self._input_tensor = None
         self._output_tensor = None
@@ -452,7 +490,17 @@ class Layer(torch.nn.Module):
         # a tensor as first argument costs one type check.
         if (not args or type(args[0]) is not torch.Tensor) and _symbolic.any_symbolic(args, kwargs):
             return _symbolic.layer_call(self, args, kwargs)
-        return torch.nn.Module.__call__(self, *args, **kwargs)
+        state = _CALL_STATE
+        if state.depth:
+            return torch.nn.Module.__call__(self, *args, **kwargs)
+        # A top-level call (Keras' call context): the losses of the previous call go first.
+        if _LOSS_HOLDERS and state.collect:
+            _clear_losses_below(self)
+        state.depth = 1
+        try:
+            return torch.nn.Module.__call__(self, *args, **kwargs)
+        finally:
+            state.depth = 0
 
     def forward(self, inputs, training=None, mask=None):
         if not isinstance(inputs, torch.Tensor):
@@ -487,8 +535,64 @@ class Layer(torch.nn.Module):
         else:
             outputs = self._call_with_autocast(inputs, kwargs)
         if self.activity_regularizer is not None:
-            self._activity_loss = self.activity_regularizer(outputs) / outputs.shape[0]
+            self._add_activity_loss(outputs)
         return outputs
+
+    def _add_activity_loss(self, outputs):
+        """Keras' activity penalty: one `add_loss` per output tensor, divided by its batch size."""
+        from kerastorch.ops._tree import flatten
+
+        for output in (flatten(outputs) if isinstance(outputs, (list, tuple, dict)) else [outputs]):
+            if isinstance(output, torch.Tensor):
+                loss = self.activity_regularizer(output)
+                if output.dim() > 0 and output.shape[0]:
+                    loss = loss / output.shape[0]
+                self.add_loss(loss)
+
+    def add_loss(self, loss):
+        """Adds a scalar loss (or a list of them) while the layer runs, as Keras' `add_loss`.
+
+        Call it inside `call()`. The values are listed in `layer.losses` (and the losses of
+        every model holding the layer) until the next top-level call clears them; the
+        trainer adds them to the training loss.
+
+        Args:
+            loss: A tensor (usually a scalar), or a list/tuple/dict of tensors.
+
+        Raises:
+            ValueError: if a value is not a tensor (a number, or a symbolic `KerasTensor`).
+
+        Example:
+        >>> import torch
+        >>> from kerastorch import layers
+        >>> class Penalized(layers.Layer):
+        ...     def call(self, inputs):
+        ...         self.add_loss(0.5 * torch.sum(inputs))
+        ...         return inputs
+        >>> layer = Penalized()
+        >>> _ = layer(torch.ones(2, 2))
+        >>> [float(v) for v in layer.losses]
+        [2.0]
+        """
+        from kerastorch.ops._tree import flatten
+
+        values = flatten(loss) if isinstance(loss, (list, tuple, dict)) else [loss]
+        for value in values:
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': add_loss() takes tensors computed inside "
+                    f"build() or call(), got {type(value).__name__} {value!r:.80}. Call add_loss from "
+                    "call() on a tensor (e.g. self.add_loss(ops.sum(x))); for a loss over a model's "
+                    "outputs, pass loss=... to compile() or override compute_loss()."
+                )
+        if not _CALL_STATE.collect:
+            return
+        values = [v for v in values if v.device.type != "meta"]   # a shape trace's stand-in
+        if values:
+            global ADD_LOSS_USED
+            ADD_LOSS_USED = True
+            self.__dict__.setdefault("_losses", []).extend(values)
+            _LOSS_HOLDERS[id(self)] = self
 
     def compute_mask(self, inputs, previous_mask=None):
         """The mask to pass on to the next layer: `previous_mask` if masking is supported, else None."""
@@ -504,16 +608,26 @@ class Layer(torch.nn.Module):
 
     @property
     def losses(self):
-        """Regularization penalties of this layer's trainable weights and its last activity, as tensors.
+        """The losses of the last call, then the weight regularization penalties, as Keras lists them.
 
-        A frozen weight adds no penalty, as in Keras (it regularizes `trainable_weights` only).
+        First this layer's `add_loss` values (activity penalties included), then each
+        sublayer's in Keras' `_flatten_layers` order, then one penalty per regularized
+        trainable weight in `trainable_weights` order. A frozen weight adds no penalty, as in
+        Keras (it regularizes `trainable_weights` only).
         """
+        out = list(self.__dict__.get("_losses", ()))
+        for layer in _flatten_sublayers(self):
+            out.extend(layer.__dict__.get("_losses", ()))
+        out.extend(self._weight_regularization_losses())
+        return out
+
+    def _weight_regularization_losses(self):
+        if not self.trainable:
+            return []
         out = [reg(self._keras_value(n)) for n, reg in self._regularizers.items()
-               if self.trainable and getattr(getattr(self, n), "requires_grad", False)]
-        if self._activity_loss is not None:
-            out.append(self._activity_loss)
+               if getattr(getattr(self, n), "requires_grad", False)]
         for child in self._sublayers():
-            out.extend(child.losses)
+            out.extend(child._weight_regularization_losses())
         return out
 
     def _apply_constraints(self):
@@ -630,6 +744,21 @@ class Layer(torch.nn.Module):
         return f"name={self.name!r}"
 
 
+def _flatten_sublayers(layer):
+    """The sublayers in Keras' `_flatten_layers` order (each once; a layer's children go first
+    in the queue, in reverse, as Keras' `deque.extendleft` puts them)."""
+    out, seen = [], {id(layer)}
+    queue = collections.deque(layer._sublayers())
+    while queue:
+        sub = queue.popleft()
+        if id(sub) in seen:
+            continue
+        seen.add(id(sub))
+        out.append(sub)
+        queue.extendleft(sub._sublayers())
+    return out
+
+
 def _trace_once(layer, input_shape, fill):
     shape = [2] + [fill if d is None else int(d) for d in input_shape[1:]]
     params = list(layer.parameters()) + list(layer.buffers())
@@ -638,7 +767,7 @@ def _trace_once(layer, input_shape, fill):
     was_training = layer.training
     layer.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), no_loss_collection():
             out = layer(torch.zeros(shape, dtype=dtype, device=device))
     finally:
         layer.train(was_training)

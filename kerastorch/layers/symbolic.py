@@ -361,11 +361,10 @@ def _layer_output_spec(layer, args, kwargs, input_shape, shapes=None):
     call_kwargs = dict(kwargs)
     if "training" not in call_kwargs and _forward_takes_training(layer):
         call_kwargs["training"] = False
-    activity = layer.__dict__.get("_activity_loss")
-    try:
+    from kerastorch.layers.base import no_loss_collection
+
+    with no_loss_collection():     # a traced penalty (add_loss, activity) is not a real one
         return trace(lambda *a, **k: layer(*a, **k), args, call_kwargs, device=_layer_device(layer))
-    finally:
-        layer.__dict__["_activity_loss"] = activity     # a traced penalty is not a real one
 
 
 def _attach_masks(layer, first, kwargs, outputs):

@@ -4,6 +4,7 @@ import torch
 
 from kerastorch import variables as _variables
 from kerastorch.layers.base import Layer, TorchModuleWrapper, convert_inputs
+from kerastorch.models import _subclassed
 from kerastorch.trainer.trainer import Trainer
 
 
@@ -40,7 +41,11 @@ class Model(Trainer, Layer):
 
             if functional_init_arguments(args, kwargs):
                 return super().__new__(Functional)
-        return super().__new__(cls)
+        instance = super().__new__(cls)
+        if cls is not Model:
+            # Keras' automatic config: the constructor's arguments, when all are plain values.
+            instance.__dict__["_kt_auto_config"] = _subclassed.auto_config(cls, args, kwargs)
+        return instance
 
     def __init__(self, module=None, name=None, trainable=True, **kwargs):
         if "outputs" in kwargs or (module is not None and not isinstance(module, torch.nn.Module)):
@@ -75,17 +80,71 @@ class Model(Trainer, Layer):
             )
         return self.module(inputs)
 
-    def forward(self, inputs, training=None, mask=None):
+    def forward(self, inputs, *args, training=None, mask=None, **kwargs):
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(self, inputs, keep_integers=self._accepts_integer_inputs())
-        if training is None:
-            training = self.training
-        if not self.built:
-            # Layers built during the first call get the model's name in their weights' paths.
-            with _variables.name_scope_of(self):
-                self._build_wrapper((None, *inputs.shape[1:]))
-                return self.call(inputs, training=training) if "training" in _call_args(self) else self.call(inputs)
-        return self.call(inputs, training=training) if "training" in _call_args(self) else self.call(inputs)
+        if self.module is not None:
+            return self.call(inputs, training=self.training if training is None else training) \
+                if "training" in _call_args(self) else self.call(inputs)
+        return _subclassed.run_call(self, inputs, args, kwargs, training, mask)
+
+    def __setattr__(self, name, value):
+        # Keras tracks layers held in lists and dicts; torch registers only direct modules.
+        if isinstance(value, (list, tuple, dict)) and value and "_modules" in self.__dict__:
+            value = _subclassed.track(self, name, value)
+        super().__setattr__(name, value)
+
+    def build(self, input_shape=None):
+        """Builds a subclassed model: runs `call` on zeros of `input_shape`, creating its weights.
+
+        A subclass with its own `build` uses that instead. Keras 3.15.1's `Model.build` only
+        marks a subclass built (with a warning), and builds it so only when loading
+        (`build_from_config`); kerastorch builds it here too, so that weights exist before
+        `summary()`, `count_params()` or an optimizer needs them.
+
+        Args:
+            input_shape: Shape of the input batch, `None` for the batch axis (e.g.
+                `(None, 784)`); a list or dict of shapes for several inputs.
+
+        Raises:
+            ValueError: if `input_shape` is missing, or `call` fails on inputs of that shape
+                (the message names the shape and the error).
+
+        Example:
+        >>> import kerastorch
+        >>> from kerastorch import layers
+        >>> class TwoLayers(kerastorch.Model):
+        ...     def __init__(self, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.hidden = layers.Dense(4, activation="relu")
+        ...         self.out = layers.Dense(1)
+        ...     def call(self, inputs):
+        ...         return self.out(self.hidden(inputs))
+        >>> model = TwoLayers()
+        >>> model.build((None, 3))
+        >>> model.count_params()
+        21
+        """
+        if self.module is not None or type(self).call is Model.call:
+            self.built = True
+            return
+        _subclassed.build_by_run(self, input_shape)
+
+    def get_build_config(self):
+        """The shape(s) the model was built with, as Keras records them (`{"input_shape": ...}`)."""
+        shape = self.__dict__.get("_kt_build_input_shape")
+        return None if shape is None else {"input_shape": _subclassed.listed(shape)}
+
+    def build_from_config(self, config):
+        """Builds the model from `get_build_config()` output (a `.keras` file's `build_config`)."""
+        if config and "input_shape" in config and not self.built:
+            self.build(config["input_shape"])
+
+    def _maybe_build_from_data(self, data_shape):
+        # The trainer's hook: a subclassed model is built from the first batch's shape(s),
+        # before the optimizer is made over its weights.
+        if not self.built and self.module is None and type(self).call is not Model.call:
+            self.build(_subclassed.batch_shapes(data_shape))
 
     def _plain_module(self):
         return self.module is not None and not isinstance(self.module, Layer)
@@ -114,7 +173,28 @@ class Model(Trainer, Layer):
         return super()._weight_slots()
 
     def _sublayers(self):
-        return [m for m in self.children() if isinstance(m, Layer)]
+        return _subclassed.sublayers(self)
+
+    def get_config(self):
+        """The model's config: Keras' automatic one for a subclass whose `__init__` takes plain values.
+
+        A subclass that overrides `get_config` gets `{"name", "trainable", "dtype"}` from
+        `super().get_config()`, to which it adds its own arguments, as in Keras. One that
+        does not gets the arguments its constructor was called with, when they are all
+        strings, numbers, booleans or `None` (nested in lists and dicts too).
+
+        Raises:
+            NotImplementedError: for a subclass created with other values (a layer, an
+                array) that does not override `get_config`, with Keras' message and example.
+        """
+        config = Layer.get_config(self)
+        if self.module is not None or type(self).get_config is not Model.get_config:
+            return config
+        return _subclassed.automatic_config(self, config)
+
+    def _keras_h5_tree(self):
+        """The `.weights.h5` groups Keras writes for a subclassed model (attributes, sorted)."""
+        return _subclassed.h5_tree(self)
 
     def get_layer(self, name=None, index=None):
         """Returns a layer by name or by index in `model.layers`.
@@ -312,10 +392,20 @@ class Model(Trainer, Layer):
             from kerastorch.models import functional_config
 
             return functional_config.from_config(config, custom_objects=custom_objects)
-        if "layers" in config:
+        if "layers" in config and (cls is Model or hasattr(cls, "add")):
             return serialization.sequential_from_config(config, custom_objects=custom_objects,
                                                         cls=cls if hasattr(cls, "add") else None)
-        return cls(**config)
+        try:
+            return cls(**config)
+        except TypeError as e:
+            raise TypeError(
+                f"Unable to revive model from config. When overriding the `get_config()` method, make "
+                f"sure that the returned config contains all items used as arguments in the constructor "
+                f"to {cls}, which is the default behavior. You can override this default behavior by "
+                f"defining a `from_config(cls, config)` class method to specify how to create an instance "
+                f"of {cls.__name__} from its config.\n\nReceived config={config}\n\nError encountered "
+                f"during deserialization: {e}"
+            ) from e
 
 
 def _call_args(model):

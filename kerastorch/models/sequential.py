@@ -273,7 +273,32 @@ class Sequential(Model):
                                       or isinstance(first, TorchModuleWrapper))
 
     # ------------------------------------------------------------------ calling
-    def forward(self, inputs, training=None, mask=None, return_logits=False):
+    def forward(self, inputs, *args, training=None, mask=None, return_logits=False, **kwargs):
+        if type(self).call is not Sequential.call:
+            # A subclass's own call() is what the model computes (model(x), fit, predict).
+            if return_logits:
+                raise ValueError(
+                    f"Sequential '{self.name}' ({type(self).__name__}) overrides call(), so its logits "
+                    "before the final activation are not known; the fused softmax/sigmoid loss path "
+                    "cannot be used for it. Call the model without return_logits."
+                )
+            from kerastorch.models import _subclassed
+
+            if not isinstance(inputs, torch.Tensor):
+                inputs = convert_inputs(self, inputs, keep_integers=self._accepts_integer_inputs())
+            if not self.built and isinstance(inputs, torch.Tensor) and self._stack:
+                self._maybe_build_from_data(tuple(inputs.shape))
+            self.built = True
+            return _subclassed.run_call(self, inputs, args, kwargs, training, mask)
+        if args or kwargs:
+            raise TypeError(
+                f"Sequential '{self.name}' takes one input (and training=, mask=), got the extra "
+                f"argument(s) {[*map(repr, args), *kwargs]}. Pass several inputs as one list, or "
+                "subclass Sequential and define call() to take them."
+            )
+        return self._run_stack(inputs, training, mask, return_logits)
+
+    def _run_stack(self, inputs, training=None, mask=None, return_logits=False):
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(self, inputs, keep_integers=self._accepts_integer_inputs())
         if not self.built:
@@ -308,7 +333,12 @@ class Sequential(Model):
             raise
 
     def call(self, inputs, training=None, mask=None):
-        return self.forward(inputs, training=training)
+        """Runs the stack on `inputs`: each layer's output is the next one's input.
+
+        A subclass may override `call` (and call `super().call(inputs, training=training)`
+        for the stack); `model(x)`, `fit`, `evaluate` and `predict` then run its `call`.
+        """
+        return self._run_stack(inputs, training=training, mask=mask)
 
     def _final_activation(self):
         """`"softmax"`/`"sigmoid"` when the stack ends in one the trainer may fuse into the loss."""
@@ -316,8 +346,8 @@ class Sequential(Model):
         from kerastorch.layers.core import Activation, Dense
 
         last = self._stack[-1] if self._stack else None
-        if self._uses_masks or type(last) not in (Dense, Activation):
-            return None
+        if self._uses_masks or type(last) not in (Dense, Activation) or type(self).call is not Sequential.call:
+            return None   # an overridden call() computes something else than the stack
         name = activations.serialize(last.activation)
         return name if name in ("softmax", "sigmoid") else None
 

@@ -425,8 +425,7 @@ class RNN(Layer):
         else:
             outputs = self._call_with_autocast(inputs, kwargs)
         if self.activity_regularizer is not None:
-            first = outputs[0] if isinstance(outputs, list) else outputs
-            self._activity_loss = self.activity_regularizer(first) / first.shape[0]
+            self._add_activity_loss(outputs)     # every output (states too), as Keras' Layer.__call__
         return outputs
 
     def _initial_states(self, batch, initial_state, like):
