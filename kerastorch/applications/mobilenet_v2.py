@@ -1,55 +1,182 @@
-"""MobileNetV2 on torchvision's `mobilenet_v2`."""
+"""MobileNetV2 (Sandler et al., 2018), built as `keras.applications.MobileNetV2` builds it.
 
-import torch
-from kerastorch._lazy import LazyModule
-torchvision = LazyModule("torchvision")
+A Functional model with Keras' layer names (`Conv1`, `block_3_expand`, `expanded_conv_project_BN`,
+...), so a `.weights.h5` or legacy `.h5` file written by Keras for the same architecture loads
+with `weights=<path>` (or `model.load_weights`) and gives Keras' predictions.
+"""
 
-from kerastorch.applications.base import Application, check_arguments, load_weights, preprocess_input
+from kerastorch import layers
+from kerastorch.applications import _common
 
 
-def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights=None, input_tensor=None, pooling=None,
-                classes=1000, classifier_activation="softmax", name=None):
-    """MobileNetV2 (Sandler et al., 2018), as `keras.applications.MobileNetV2`, built on torchvision.
+def _make_divisible(v, divisor, min_value=None):
+    # Keras' channel rounding: nearest multiple of `divisor`, never below 90% of v.
+    min_value = divisor if min_value is None else min_value
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
 
-    Returns a layer taking channels-last RGB images; use it as the first layer of a
-    `Sequential`. Inputs should go through `kerastorch.applications.mobilenet_v2.preprocess_input`
-    (torchvision's ImageNet normalisation, not Keras' [-1, 1] scaling).
+
+def _bn(name):
+    return layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=name)
+
+
+def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
+    in_channels = inputs.shape[-1]
+    pointwise_filters = _make_divisible(int(filters * alpha), 8)
+    x = inputs
+    prefix = f"block_{block_id}_"
+    if block_id:
+        x = layers.Conv2D(expansion * in_channels, kernel_size=1, padding="same", use_bias=False,
+                          name=f"{prefix}expand")(x)
+        x = _bn(f"{prefix}expand_BN")(x)
+        x = layers.ReLU(6.0, name=f"{prefix}expand_relu")(x)
+    else:
+        prefix = "expanded_conv_"
+    if stride == 2:
+        x = layers.ZeroPadding2D(padding=_common.correct_pad(x, 3), name=f"{prefix}pad")(x)
+    x = layers.DepthwiseConv2D(kernel_size=3, strides=stride, use_bias=False,
+                               padding="same" if stride == 1 else "valid", name=f"{prefix}depthwise")(x)
+    x = _bn(f"{prefix}depthwise_BN")(x)
+    x = layers.ReLU(6.0, name=f"{prefix}depthwise_relu")(x)
+    x = layers.Conv2D(pointwise_filters, kernel_size=1, padding="same", use_bias=False, name=f"{prefix}project")(x)
+    x = _bn(f"{prefix}project_BN")(x)
+    if in_channels == pointwise_filters and stride == 1:
+        return layers.Add(name=f"{prefix}add")([inputs, x])
+    return x
+
+
+# (filters, stride, expansion) of blocks 0..16.
+_BLOCKS = [(16, 1, 1), (24, 2, 6), (24, 1, 6), (32, 2, 6), (32, 1, 6), (32, 1, 6), (64, 2, 6), (64, 1, 6),
+           (64, 1, 6), (64, 1, 6), (96, 1, 6), (96, 1, 6), (96, 1, 6), (160, 2, 6), (160, 1, 6), (160, 1, 6),
+           (320, 1, 6)]
+_SIZES = (96, 128, 160, 192, 224)
+
+
+def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet", input_tensor=None,
+                pooling=None, classes=1000, classifier_activation="softmax", name=None):
+    """Instantiates the MobileNetV2 architecture, as `keras.applications.MobileNetV2`.
+
+    Reference: [MobileNetV2: Inverted Residuals and Linear Bottlenecks](https://arxiv.org/abs/1801.04381).
+    Inputs should go through `kerastorch.applications.mobilenet_v2.preprocess_input` (scales
+    0..255 pixels to [-1, 1]).
 
     Args:
-        input_shape: Optional `(height, width, 3)`, at least 32x32. Defaults to `None`.
-        alpha: Width multiplier (torchvision's `width_mult`). Defaults to `1.0`.
-        include_top: Whether to include the classifier (dropout 0.2 and a dense layer).
-            Defaults to `True`.
-        weights: `None` or the path of a torchvision `mobilenet_v2` state_dict file; `"imagenet"`
-            raises an error explaining how to provide the file. Defaults to `None`.
-        input_tensor: Not supported; must be `None`.
-        pooling: With `include_top=False`: `None` (4-D features `(batch, h, w, 1280)`), `"avg"`
-            or `"max"`. Defaults to `None`.
+        input_shape: Optional `(height, width, channels)`; `(224, 224, 3)` is required with
+            `include_top=True` and `weights="imagenet"`. At least 32x32. Defaults to `None`.
+        alpha: Width multiplier: the filters of each layer are scaled by it (rounded to a
+            multiple of 8). ImageNet weights exist for 0.35, 0.5, 0.75, 1.0, 1.3 and 1.4.
+            Defaults to `1.0`.
+        include_top: Whether to include the global pooling and dense classifier. Defaults to `True`.
+        weights: `None` (random initialization), `"imagenet"` (Keras' file from Keras' cache,
+            `~/.keras/models`; nothing is downloaded) or the path of a Keras weights file.
+            Defaults to `"imagenet"`.
+        input_tensor: Optional `KerasTensor` (from `kerastorch.Input`) to use as the image input.
+            Defaults to `None`.
+        pooling: With `include_top=False`: `None` (4-D output), `"avg"` or `"max"`. Defaults to `None`.
         classes: Number of classes with `include_top=True`. Defaults to `1000`.
-        classifier_activation: `"softmax"` or `None`. Defaults to `"softmax"`.
-        name: Layer name. Defaults to `"mobilenetv2_<alpha>_<rows>"` as in Keras, or
-            `"mobilenetv2_1.00"` without an input shape.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits).
+            Defaults to `"softmax"`.
+        name: Model name. Defaults to `"mobilenetv2_<alpha:.2f>_<rows>"`.
 
     Returns:
-        An `Application` layer.
+        A Functional `kerastorch.Model`.
 
     Example:
-    >>> base = MobileNetV2(input_shape=(32, 32, 3), include_top=False)
-    >>> base.compute_output_shape((None, 32, 32, 3))
+    >>> model = MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, weights=None, include_top=False)
+    >>> model.output_shape
     (None, 1, 1, 1280)
     """
-    if input_tensor is not None:
-        raise ValueError("MobileNetV2: `input_tensor` is not supported; pass input_shape=(height, width, 3).")
-    input_shape = check_arguments("MobileNetV2", include_top, weights, input_shape, pooling, classes,
-                                  classifier_activation)
-    net = torchvision.models.mobilenet_v2(weights=None, num_classes=classes, width_mult=alpha)
-    load_weights("MobileNetV2", net, weights, include_top, "classifier.")
+    _common.check_weights(weights, include_top, classes, "MobileNetV2")
+    if input_tensor is not None and not _common.is_keras_tensor(input_tensor):
+        raise ValueError(f"MobileNetV2: input_tensor must be a valid Keras tensor type (from kerastorch.Input); "
+                         f"Received {input_tensor!r} of type {type(input_tensor).__name__}")
+    if input_shape is not None and input_tensor is not None and input_tensor.shape[2] != input_shape[1]:
+        raise ValueError(f"MobileNetV2: input_tensor.shape[2] must equal input_shape[1]; Received "
+                         f"`input_tensor.shape={input_tensor.shape}`, `input_shape={input_shape}`")
+    if input_shape is None and input_tensor is not None:
+        rows, cols = input_tensor.shape[1], input_tensor.shape[2]
+    elif input_shape is not None:
+        rows, cols = input_shape[0], input_shape[1]
+    else:
+        rows = cols = None
+    default_size = rows if rows == cols and rows in _SIZES else 224
+    input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, "MobileNetV2")
+    rows, cols = input_shape[0], input_shape[1]
+    if weights == "imagenet":
+        if alpha not in (0.35, 0.5, 0.75, 1.0, 1.3, 1.4):
+            raise ValueError(f"If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, "
+                             f"`0.75`, `1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`")
+        if rows != cols or rows not in _SIZES:
+            import warnings
+
+            rows = 224
+            warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [96, 128, 160, 192, "
+                          "224]. Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
+
+    img_input = _common.image_input(input_shape, input_tensor, "MobileNetV2")
+    x = layers.Conv2D(_make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same",
+                      use_bias=False, name="Conv1")(img_input)
+    x = _bn("bn_Conv1")(x)
+    x = layers.ReLU(6.0, name="Conv1_relu")(x)
+    for block_id, (filters, stride, expansion) in enumerate(_BLOCKS):
+        x = _inverted_res_block(x, filters=filters, alpha=alpha, stride=stride, expansion=expansion,
+                                block_id=block_id)
+    last_block_filters = _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    x = layers.Conv2D(last_block_filters, kernel_size=1, use_bias=False, name="Conv_1")(x)
+    x = _bn("Conv_1_bn")(x)
+    x = layers.ReLU(6.0, name="out_relu")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D()(x)
+        _common.validate_activation(classifier_activation, weights)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D()(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D()(x)
+
+    from kerastorch.models import Model
+
     if name is None:
-        rows = input_shape[0] if input_shape is not None and input_shape[0] else 224
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    head = net.classifier if include_top else None
-    return Application(net.features, head, net.last_channel, include_top, pooling, classifier_activation,
-                       input_shape, name)
+    model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
+    top = "" if include_top else "_no_top"
+    file_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{top}.h5"
+    return _common.load_weights(model, weights, file_name, "MobileNetV2")
 
 
-__all__ = ["MobileNetV2", "preprocess_input"]
+def preprocess_input(x, data_format=None):
+    """Scales 0..255 RGB pixels to [-1, 1] (Keras' "tf" mode), as `keras.applications.mobilenet_v2.preprocess_input`.
+
+    Args:
+        x: Images, a numpy array or tensor, values in 0..255.
+        data_format: `None`, `"channels_last"` or `"channels_first"`. Defaults to `None`.
+
+    Returns:
+        The scaled images (`x / 127.5 - 1`).
+
+    Example:
+    >>> import numpy as np
+    >>> preprocess_input(np.array([[[[0.0, 127.5, 255.0]]]])).tolist()
+    [[[[-1.0, 0.0, 1.0]]]]
+    """
+    from kerastorch.applications import imagenet_utils
+
+    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
+
+
+def decode_predictions(preds, top=5):
+    """Decodes ImageNet predictions, as `keras.applications.mobilenet_v2.decode_predictions`.
+
+    Args:
+        preds: `(samples, 1000)` class probabilities.
+        top: How many of the most likely classes to return per sample. Defaults to `5`.
+
+    Returns:
+        A list (one per sample) of lists of `(class_id, class_name, score)` tuples.
+    """
+    from kerastorch.applications import imagenet_utils
+
+    return imagenet_utils.decode_predictions(preds, top=top)
+
+
+__all__ = ["MobileNetV2", "decode_predictions", "preprocess_input"]

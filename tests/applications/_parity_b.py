@@ -1,0 +1,121 @@
+"""Helpers for the part-B application tests (MobileNet*, EfficientNet*, ConvNeXt*, NASNet*).
+
+The oracle is real Keras 3 on its torch backend: a model built there with `weights=None`,
+given random (but moderate) weights, written with `save_weights`; the same architecture built
+here loads the file and must predict the same. Other variants are compared by structure: the
+layer list (class, name, weight shapes in Keras' order) and the parameter count.
+"""
+
+import re
+
+import numpy as np
+import torch
+
+import kerastorch
+
+
+def randomize(keras_model, seed=0):
+    """Gives a Keras model's weights values that keep activations moderate through deep nets."""
+    rng = np.random.default_rng(seed)
+    for w in keras_model.weights:
+        path, shape = w.path, tuple(w.shape)
+        if path.endswith("moving_variance"):
+            value = rng.uniform(1.0, 2.0, shape)
+        elif path.endswith("gamma"):
+            value = rng.uniform(0.5, 1.0, shape)
+        elif path.endswith(("beta", "moving_mean", "bias")):
+            value = rng.normal(0.0, 0.1, shape)
+        elif path.endswith("/mean"):              # Normalization layers
+            value = rng.uniform(0.3, 0.6, shape)
+        elif path.endswith("/variance"):
+            value = rng.uniform(0.04, 0.09, shape)
+        else:
+            continue
+        w.assign(value.astype(w.dtype))
+
+
+def _snake(name):
+    from keras.src.utils.naming import to_snake_case   # Keras' auto-naming rule, from the oracle
+
+    return to_snake_case(name)
+
+
+def structure(model):
+    """`[(class, name, weight shapes)]` per layer; auto-names (`re_lu_7`) compared without their counter."""
+    rows = []
+    for layer in model.layers:
+        cls = type(layer).__name__
+        name = layer.name
+        auto = _snake(cls)
+        if re.fullmatch(re.escape(auto) + r"(_\d+)?", name):
+            name = auto
+        rows.append((cls, name, [tuple(int(d) for d in w.shape) for w in layer.weights]))
+    return rows
+
+
+def assert_same_structure(ours, theirs):
+    a, b = structure(ours), structure(theirs)
+    assert len(a) == len(b), f"{len(a)} layers here, {len(b)} in Keras"
+    for mine, keras_row in zip(a, b):
+        assert mine == keras_row
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    assert ours.count_params() == theirs.count_params()
+    assert ours.name == theirs.name
+    assert tuple(ours.output_shape) == tuple(theirs.output_shape)
+
+
+def assert_predictions_match(ours, theirs, x, tol=1e-4):
+    """Predictions within `tol`, relative to the output's magnitude where it exceeds 1."""
+    expected = theirs.predict(x, verbose=0)
+    got = ours.predict(x, verbose=0)
+    assert got.shape == expected.shape
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=tol * scale)
+    return expected
+
+
+def load_parity(keras_fn, our_fn, tmp_path, shape=(32, 32, 3), seed=0, **kwargs):
+    """Builds `keras_fn(**kwargs)` in Keras, randomizes and saves it, loads it into `our_fn` by file."""
+    theirs = keras_fn(input_shape=shape, weights=None, **kwargs)
+    randomize(theirs, seed)
+    path = str(tmp_path / f"{theirs.name}_{seed}.weights.h5")
+    theirs.save_weights(path)
+    ours = our_fn(input_shape=shape, weights=path, **kwargs)
+    assert_same_structure(ours, theirs)
+    x = np.random.default_rng(seed).uniform(0, 255, (2, *shape)).astype("float32")
+    assert_predictions_match(ours, theirs, x)
+    return ours, theirs
+
+
+def cheap_initializers(monkeypatch, keras):
+    """Zeros instead of random draws on both sides, for structure-only comparisons.
+
+    Names, shapes and parameter counts do not depend on initial values, and the random draws
+    (truncated normals above all) are most of the time it takes to build the big variants.
+    """
+    import keras.src.initializers as keras_initializers
+
+    from kerastorch import initializers as our_initializers
+
+    def keras_zeros(identifier):
+        return lambda shape, dtype=None: keras.ops.zeros(shape, dtype=dtype)
+
+    def our_zeros(identifier):
+        return lambda shape, dtype=None: torch.zeros(tuple(shape))
+
+    monkeypatch.setattr(keras_initializers, "get", keras_zeros)
+    monkeypatch.setattr(our_initializers, "get", our_zeros)
+
+
+def errors_match(keras_call, our_call, match):
+    """Both raise ValueError, and ours says `match` (a regex of Keras' message)."""
+    import pytest
+
+    with pytest.raises(ValueError, match=match):
+        keras_call()
+    with pytest.raises(ValueError, match=match):
+        our_call()
+
+
+__all__ = ["assert_predictions_match", "assert_same_structure", "cheap_initializers", "errors_match",
+           "kerastorch", "load_parity", "randomize", "structure"]
