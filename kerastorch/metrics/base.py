@@ -76,6 +76,7 @@ class Metric:
         self._state = {}
         self._device = None
         self._constants = {}  # device copies of constants (thresholds, label weights)
+        self._variables = []  # made by add_variable (custom metrics written as in Keras)
 
     @property
     def dtype(self):
@@ -116,10 +117,60 @@ class Metric:
             }
         return self._state[key]
 
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Creates a non-trainable state `Variable` of the metric, as custom Keras metrics do.
+
+        The variable is listed in `variables` and zeroed by the default `reset_state()`.
+
+        Args:
+            shape: Tuple of ints, the variable's shape (`()` for a scalar).
+            initializer: Initializer name, object or callable.
+            dtype: Dtype of the variable. Defaults to `None` (`config.floatx()`, as in Keras,
+                whatever the metric's dtype).
+            aggregation: How a distributed run aggregates it: `"sum"`, `"mean"`, `"none"` or
+                `"only_first_replica"`. Defaults to `"sum"`.
+            name: Name of the variable. Defaults to an automatic `"variable_N"`.
+
+        Returns:
+            The `kerastorch.Variable`; its path is `"<metric name>/<name>"`.
+
+        Example:
+        >>> class Total(Metric):
+        ...     def __init__(self, name="total"):
+        ...         super().__init__(name=name)
+        ...         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        ...     def update_state(self, values):
+        ...         self.total.assign_add(torch.sum(torch.as_tensor(values, dtype=torch.float32)))
+        ...     def result(self):
+        ...         return self.total.value
+        >>> t = Total()
+        >>> t.update_state([1.0, 2.0])
+        >>> float(t.result())
+        3.0
+        """
+        from kerastorch import initializers
+        from kerastorch.variables import Variable
+
+        if "_variables" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}.add_variable() was called before Metric.__init__(): call "
+                "super().__init__(name=name, dtype=dtype) first in your metric's __init__."
+            )
+        variable = Variable(initializer=initializers.get(initializer), shape=shape, dtype=dtype,
+                            trainable=False, aggregation=aggregation, synchronization="on_read",
+                            name=name)
+        variable._path = f"{self.name.replace('/', '>')}/{variable.name}"   # Keras' name scope
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras' older alias of `add_variable` (scalar by default)."""
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
+
     @property
     def variables(self):
-        """The state tensors, in creation order (empty before the first update)."""
-        return list(self._state.values())
+        """The metric's `add_variable` Variables, then its state tensors (made at the first update)."""
+        return list(self.__dict__.get("_variables", ())) + list(self._state.values())
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Accumulates statistics from one batch; to be implemented by subclasses."""
@@ -130,9 +181,11 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must implement result().")
 
     def reset_state(self):
-        """Zeroes the state in place, keeping its device."""
+        """Zeroes the state (and the `add_variable` Variables) in place, keeping its device."""
         for v in self._state.values():
             v.zero_()
+        for v in self.__dict__.get("_variables", ()):
+            v.assign(torch.zeros(v.shape, dtype=v.value.dtype))
 
     def __call__(self, *args, **kwargs):
         self.update_state(*args, **kwargs)
