@@ -6,10 +6,7 @@ optimizers, losses and metrics are the guide's.
 """
 
 import numpy as np
-import pytest
 import torch
-
-import kerastorch
 
 from .conftest import copy_weights, rng, to_numpy
 
@@ -115,10 +112,6 @@ def activity_model(keras):
     return keras.Model(inputs=inputs, outputs=outputs)
 
 
-# TEMPORARY: Layer.add_loss is being added to kerastorch/layers/base.py (not committed yet);
-# this condition goes once it is, so that the test then runs unconditionally.
-@pytest.mark.xfail(not hasattr(kerastorch.layers.Layer, "add_loss"), strict=True,
-                   reason="kerastorch.layers.Layer has no add_loss (a custom layer's self.add_loss in call)")
 def test_losses_tracked_by_the_model_enter_the_loop(kt, real):
     keras = kt[0]
     train_dataloader, val_dataloader = dataloaders(keras, shuffle=False)
