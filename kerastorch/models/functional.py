@@ -133,13 +133,16 @@ class Functional(Model):
         return list(self._input_names)
 
     # ------------------------------------------------------------------ calling
-    def forward(self, inputs, training=None, mask=None):
+    def forward(self, inputs, training=None, mask=None, return_logits=False):
         if self._single_input and type(inputs) is torch.Tensor:
             flat = [self._standardize_tensor(0, inputs)]
         else:
             flat = self._standardize_inputs(inputs)
         if mask is not None:
             return self._call_masked(flat, mask, training)
+        if return_logits:
+            # The trainer's fused softmax/sigmoid crossentropy (see `_final_activation`).
+            return self._logits_plan().run(flat, training)[0]
         outputs = self._plan.run(flat, training)
         if self._single_output:
             return outputs[0]
@@ -152,6 +155,33 @@ class Functional(Model):
         mask: to the first layers whose call takes one, and on through those that carry masks.
         """
         return self.forward(inputs, training=training, mask=mask)
+
+    def _final_activation(self):
+        """`"softmax"`/`"sigmoid"` when the model ends in one the trainer may fuse into the loss.
+
+        Only for one output made by a final Dense or Activation layer that nothing else reads,
+        and a model whose `call`/`forward` are Functional's own.
+        """
+        from kerastorch import activations
+        from kerastorch.layers.core import Activation, Dense
+
+        cls = type(self)
+        if not self._single_output or cls.call is not Functional.call or cls.forward is not Functional.forward:
+            return None
+        last = self._plan.final_layer()
+        if type(last) not in (Dense, Activation):
+            return None
+        name = activations.serialize(last.activation)
+        return name if name in ("softmax", "sigmoid") else None
+
+    def _logits_plan(self):
+        plan = self.__dict__.get("_plan_of_logits")
+        if plan is None:
+            if self._final_activation() is None:
+                raise ValueError(f"Model '{self.name}' does not end in a softmax or sigmoid layer whose "
+                                 "logits the fused loss could use; call it without return_logits.")
+            plan = self.__dict__["_plan_of_logits"] = self._plan.without_final_activation()
+        return plan
 
     def _call_masked(self, flat, mask, training):
         masks = flatten(mask) if isinstance(mask, (list, tuple, dict)) else [mask]

@@ -305,6 +305,28 @@ class Plan:
         self.output_slots = [slots[id(x)] for x in outputs]
         self._flatten = flatten
 
+    def final_layer(self):
+        """The layer whose output is the plan's only output and the last step's, or None.
+
+        That layer's activation can then be left out (`without_final_activation`): no other
+        step reads its output.
+        """
+        if len(self.output_slots) != 1 or not self.steps:
+            return None
+        fn, kind, arguments, out_slots, is_layer, single = self.steps[-1]
+        if not (is_layer and kind == 0 and single and out_slots == (self.output_slots[0],)):
+            return None
+        return fn
+
+    def without_final_activation(self):
+        """A plan computing the same graph, but the last layer's output before its activation (logits)."""
+        layer = self.final_layer()
+        plan = Plan.__new__(Plan)
+        plan.__dict__.update(self.__dict__)
+        fn, kind, arguments, out_slots, _, single = self.steps[-1]
+        plan.steps = self.steps[:-1] + [(layer._call_without_activation, kind, arguments, out_slots, False, single)]
+        return plan
+
     def run(self, flat_inputs, training=None):
         """The flat list of output values for `flat_inputs` (one value per model input)."""
         values = list(flat_inputs) + [None] * (self.size - len(flat_inputs))
