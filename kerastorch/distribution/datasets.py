@@ -6,7 +6,7 @@ all-reduces gradients), and together the ranks see each sample once per epoch.
 
 import torch
 
-from kerastorch.trainer import data as data_lib
+from kerastorch.trainer.data_adapters import conversions as data_lib
 from kerastorch.utils.py_dataset import PyDataset
 
 

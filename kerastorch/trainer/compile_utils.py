@@ -96,3 +96,76 @@ def should_validate(epoch, validation_freq):
     if isinstance(validation_freq, int):
         return (epoch + 1) % validation_freq == 0
     return (epoch + 1) in validation_freq
+
+
+def holds_several(spec):
+    """Whether a `loss` spec holds more than one entry (a list/tuple/dict of several)."""
+    return isinstance(spec, (list, tuple, dict)) and len(_flatten(spec)) > 1
+
+
+def single_loss(loss, output_names=None):
+    """The loss of a single-output model from `compile(loss=...)`: one loss, or a list/dict of one.
+
+    A dict's key must be the output's name when the model knows it, as in Keras.
+
+    Example:
+    >>> single_loss({"out": "mse"}, ["out"])
+    'mse'
+    """
+    if isinstance(loss, dict):
+        if output_names and set(loss) != set(output_names):
+            import difflib
+
+            hints = [f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(
+                str(k), output_names, n=1)) else "") for k in loss if k not in output_names]
+            raise ValueError(
+                f"Expected keys {list(output_names)} in loss dict, but found loss.keys()={list(loss)}"
+                + (f": unknown {', '.join(hints)}" if hints else "") + ". Key the losses by output name."
+            )
+        values = list(loss.values())
+        if len(values) != 1:
+            raise ValueError(f"The model has one output but `loss` holds {len(values)}: {loss!r}.")
+        return values[0]
+    if isinstance(loss, (list, tuple)):
+        if len(loss) != 1:
+            raise ValueError(f"The model has one output but `loss` is a list of {len(loss)}: {loss!r}. Give one "
+                             "loss (or a list of one).")
+        return loss[0]
+    return loss
+
+
+def single_output_metrics(metrics):
+    """`compile(metrics=...)` for one output: a dict by output name (or a list of lists) flattens,
+    as Keras applies every metric to the single output; a metric's config dict stays one metric."""
+    if isinstance(metrics, dict) and "class_name" not in metrics:
+        return _flatten(metrics)
+    if isinstance(metrics, (str, dict)) or callable(metrics):
+        return [metrics]
+    return metrics
+
+
+def flat_metrics(metrics):
+    """A list of metrics, nested lists flattened (config dicts kept whole)."""
+    out = []
+    for item in metrics:
+        if isinstance(item, (list, tuple)):
+            out.extend(flat_metrics(item))
+        else:
+            out.append(item)
+    return out
+
+
+class PendingOutputs:
+    """Stands for the compiled loss of a model with several outputs until the first batch, which
+    shows the outputs' structure: then the model gets its per-output losses and metrics."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        model = self.model
+        model._resolve_outputs(y_true, y_pred)
+        if model._loss_fn is self:
+            raise ValueError(f"Model '{model.name}': `loss` holds several losses ({model.loss!r}), but the "
+                             "model returned one output. Give one loss.")
+        return model._loss_fn(y_true, y_pred, sample_weight=sample_weight)

@@ -1,0 +1,155 @@
+"""In-memory data: numpy arrays and torch tensors, one or in lists/tuples/dicts (several inputs/outputs).
+
+Arrays are converted to tensors once (no copy when the dtype already fits) and cut into batches
+by index, not through a per-sample `Dataset`. On CUDA, arrays that fit in a fraction of the free
+GPU memory are moved there once; larger ones stay in pinned host memory and each batch is copied
+with `non_blocking=True`, one batch ahead.
+"""
+
+import math
+
+import torch
+
+from kerastorch.ops import _tree as tree
+from kerastorch.trainer.data_adapters import conversions
+from kerastorch.trainer.data_adapters.base import DataAdapter
+
+# Arrays up to this fraction of the free GPU memory are moved to the GPU whole.
+_GPU_RESIDENT_FRACTION = 0.4
+
+
+def split_validation(data, validation_split):
+    """Keras' `validation_split`: the LAST fraction of the samples, taken before shuffling.
+
+    Args:
+        data: `(x, y, sample_weight)` of converted tensors or structures of tensors.
+        validation_split: Fraction in (0, 1).
+
+    Returns:
+        `(train_data, validation_data)`, each `(x, y, sample_weight)`.
+    """
+    if not 0 < validation_split < 1:
+        raise ValueError(f"`validation_split` must be a float in (0, 1), got {validation_split!r}.")
+    n = conversions.num_samples(data[0])
+    cut = int(math.floor(n * (1 - validation_split)))
+    if cut == 0 or cut == n:
+        raise ValueError(
+            f"validation_split={validation_split} leaves {'no training' if cut == 0 else 'no validation'} "
+            f"samples out of {n}. Use a split that keeps samples on both sides, or pass validation_data."
+        )
+
+    def part(value, sl):
+        if value is None:
+            return None
+        if isinstance(value, torch.Tensor):
+            return value[sl]
+        return tree.map_structure(lambda t: None if t is None else t[sl], value)
+
+    train = tuple(part(v, slice(None, cut)) for v in data)
+    val = tuple(part(v, slice(cut, None)) for v in data)
+    return train, val
+
+
+class ArrayDataAdapter(DataAdapter):
+    """Batches of in-memory tensors, cut by index on the device they live on.
+
+    Args:
+        data: `(x, y, sample_weight)`, each a tensor, a structure of tensors, or `None`.
+        batch_size: Samples per batch (the last one may be smaller).
+        shuffle: Whether to draw a new order of samples each epoch.
+        device: The `torch.device` batches are delivered on.
+        steps: Optional cap on batches per epoch.
+        shard: Optional `(rank, world_size)`: each global batch of `batch_size` samples is split
+            into `world_size` nearly equal parts and this process takes part `rank`.
+    """
+
+    def __init__(self, data, batch_size, shuffle, device, steps=None, shard=None):
+        self.data = data
+        self.n = conversions.num_samples(data[0])
+        self.shard = shard
+        self.epoch = 0
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.device = device
+        self.num_batches = math.ceil(self.n / self.batch_size)
+        if steps is not None:
+            self.num_batches = min(self.num_batches, int(steps))
+        # One flat list of tensors; batches are cut from it and packed back into (x, y, sw).
+        self._simple = all(v is None or isinstance(v, torch.Tensor) for v in data)
+        self._template = tuple(data)
+        flat = list(data) if self._simple else tree.flatten(self._template)
+        self._resident = self._place(flat)
+
+    @property
+    def targets(self):
+        """All of `y` (for checks before the first step), or `None`."""
+        return self.data[1]
+
+    def _place(self, tensors):
+        if self.device.type == "cpu":
+            return [None if t is None else t.cpu() for t in tensors]
+        total = sum(t.numel() * t.element_size() for t in tensors if t is not None)
+        free = torch.cuda.mem_get_info(self.device)[0] if self.device.type == "cuda" else 0
+        if total <= _GPU_RESIDENT_FRACTION * free or self.device.type != "cuda":
+            return [None if t is None else t.to(self.device, non_blocking=True) for t in tensors]
+        return [None if t is None else (t if t.is_pinned() else t.pin_memory()) for t in tensors]
+
+    def on_epoch_begin(self, epoch):
+        self.epoch = epoch     # the shared shuffle of data parallelism follows the epoch
+
+    def first_batch(self):
+        return next(iter(self._batches(shuffle=False, advance=False)))
+
+    def __iter__(self):
+        return self._batches(self.shuffle, advance=True)
+
+    def _pack(self, flat):
+        if self._simple:
+            return tuple(flat)
+        return tuple(tree.pack_sequence_as(self._template, flat))
+
+    def _batches(self, shuffle, advance):
+        data = self._resident
+        first = next(t for t in data if t is not None)
+        bs = self.batch_size
+        if shuffle:
+            if self.shard is not None:
+                # Every rank draws the same order: a generator seeded from the epoch number
+                # and the global torch seed (set_random_seed makes it reproducible).
+                gen = torch.Generator().manual_seed(torch.initial_seed() + self.epoch)
+                order = torch.randperm(self.n, generator=gen).to(first.device)
+            else:
+                order = torch.randperm(self.n, device=first.device)
+        if advance:
+            self.epoch += 1
+        transfer = first.device != self.device
+
+        def cut(i):
+            start = i * bs
+            if self.shard is not None:
+                rank, world = self.shard
+                idx = torch.arange(start, min(start + bs, self.n), device=first.device)
+                if shuffle:
+                    idx = order[idx]
+                idx = torch.tensor_split(idx, world)[rank]
+                batch = [None if t is None else t.index_select(0, idx) for t in data]
+            elif shuffle:
+                idx = order[start:start + bs]
+                batch = [None if t is None else t.index_select(0, idx) for t in data]
+            else:
+                batch = [None if t is None else t[start:start + bs] for t in data]
+            if transfer:
+                batch = [None if t is None else t.to(self.device, non_blocking=True) for t in batch]
+            return self._pack(batch)
+
+        if not transfer:
+            for i in range(self.num_batches):
+                yield cut(i)
+            return
+        # One batch ahead: the next copy overlaps this step's compute.
+        upcoming = cut(0)
+        for i in range(self.num_batches):
+            current = upcoming
+            if i + 1 < self.num_batches:
+                upcoming = cut(i + 1)
+            yield current

@@ -1,0 +1,329 @@
+"""The steps: `train_step`, `test_step`, `predict_step`, and the losses and metrics they compute.
+
+`train_step` reads top to bottom: zero the gradients, forward and loss, backward and optimizer
+step, constraints, loss tracker, metrics. Which variant of "forward and loss" and of "backward
+and step" runs is chosen once, when training starts (`_setup_step_functions`):
+
+- forward and loss: eager (`compute_loss` on the model's output); the fused logits path
+  (softmax/sigmoid + crossentropy computed from the logits) for a Sequential model whose last
+  activation allows it and whose steps, call and loss nobody overrides; or, under a mixed
+  precision policy or `jit_compile`, one function wrapped in autocast and/or `torch.compile`;
+- backward and step: plain, with Keras' LossScaleOptimizer scaling, with dynamic loss scaling
+  (mixed_float16), or nothing at all for a model without trainable weights.
+"""
+
+import torch
+
+from kerastorch.ops import _tree as tree
+from kerastorch.trainer import compile_outputs
+from kerastorch.trainer.runtime import (CompiledOrEager, active_distribution, batch_size_of,
+                                        scales_loss_itself, unpack_x_y_sample_weight)
+
+
+def _own(cls, name, base):
+    """Whether `cls.name` is kerastorch's own (not overridden by the user's subclass)."""
+    attr = getattr(cls, name, None)
+    return attr is None or getattr(attr, "__module__", "").startswith("kerastorch.") or attr is getattr(base, name)
+
+
+class StepMixin:
+    """The step methods of `Trainer` (see the module docstring)."""
+
+    # ------------------------------------------------------------------ losses
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Returns the total loss: the compiled loss plus the layers' losses (`model.losses`).
+
+        Args:
+            x: Input batch (unused by the default; there for overriding).
+            y: Targets (a tensor, or a list/dict by output for several outputs).
+            y_pred: Predictions, in the model's output structure.
+            sample_weight: Optional per-sample weights (per output: a list or dict).
+            training: Whether this is a training step.
+        """
+        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight) if self._loss_fn is not None else 0.0
+        if self._loss_weight is not None:
+            loss = loss * self._loss_weight
+        if self._has_penalties or self._added_losses_possible():
+            loss = loss + self._penalty()
+        return loss
+
+    def _added_losses_possible(self):
+        from kerastorch.layers import base
+
+        return getattr(base, "ADD_LOSS_USED", False)
+
+    def _penalty(self):
+        """Sum of the layers' losses (regularization of weights and activities, `add_loss`)."""
+        extra = self.losses
+        if not extra:
+            return 0.0
+        return torch.stack([torch.as_tensor(v).float().sum() for v in extra]).sum()
+
+    def _resolve_outputs(self, y, y_pred):
+        """At the first batch: a model whose outputs turn out to be several gets per-output losses
+        and metrics (Keras' CompileLoss/CompileMetrics), matched by position or output name."""
+        if not self._outputs_pending:
+            return
+        self._outputs_pending = False
+        if isinstance(y_pred, torch.Tensor) or len(tree.flatten(y_pred)) == 1 and not isinstance(y_pred, dict):
+            return
+        self._become_multi_output(y, y_pred)
+
+    def _become_multi_output(self, y, y_pred):
+        spec = self._compile_config
+        outputs = compile_outputs.Outputs(y_pred, getattr(self, "output_names", None))
+        self._output_slots = outputs
+        self._loss_weight = None
+        self._loss_fn = (compile_outputs.OutputLosses(spec["loss"], spec["loss_weights"], outputs, y, y_pred)
+                         if spec["loss"] is not None else None)
+        metrics, weighted_from = compile_outputs.output_metrics(
+            spec["metrics"], spec["weighted_metrics"], outputs, self._make_metric)
+        self._compile_metrics = metrics
+        self._weighted_from = weighted_from
+        self._metrics_view = list(metrics)
+
+    def _check_targets_once(self, y, y_pred):
+        if self._targets_checked:
+            return
+        self._resolve_outputs(y, y_pred)
+        check = getattr(self._loss_fn, "check_targets", None)
+        if check is not None and y is not None:
+            check(y, y_pred)
+        # Only once the targets passed: after a refused fit, the next one must check again.
+        self._targets_checked = True
+
+    def _check_targets_upfront(self, y):
+        """Checks ALL targets against the loss before the first step, when the output shape is known."""
+        if self._targets_checked or not isinstance(y, torch.Tensor) or self._loss_fn is None or self._output_slots:
+            return
+        try:
+            out_shape = self.output_shape
+        except (AttributeError, NotImplementedError, ValueError):
+            return
+        if not isinstance(out_shape, tuple) or any(d is None or isinstance(d, tuple) for d in out_shape[1:]):
+            return
+        # A zero-cost stand-in for the predictions: one row, expanded (no memory) to len(y).
+        y_pred = torch.zeros((1, *out_shape[1:]), dtype=torch.float32).expand(y.shape[0], *out_shape[1:])
+        self._check_targets_once(y, y_pred)
+
+    # ------------------------------------------------------------------ metrics
+    def _update_metrics(self, y, y_pred, sample_weight):
+        for i, metric in enumerate(self._compile_metrics):
+            weighted = i >= self._weighted_from
+            metric.update_state(y, y_pred, sample_weight=sample_weight if weighted else None)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics with a batch and returns every metric's result.
+
+        For custom `train_step`/`test_step`s, as in Keras (the loss tracker is not updated
+        here: update it with `metric.update_state(loss)` or in `compute_loss`).
+
+        Args:
+            x: Input batch (unused by the default; there for overriding).
+            y: Targets.
+            y_pred: Predictions.
+            sample_weight: Optional per-sample weights (used by `weighted_metrics`).
+
+        Returns:
+            `get_metrics_result()`: a dict `{metric name: result tensor}`.
+        """
+        if self._compile_metrics:
+            with torch.no_grad():
+                self._update_metrics(y, _detached(y_pred), sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """Returns `{name: result}` for every metric in `self.metrics` (dict results are merged in)."""
+        out = {}
+        for name, metric in zip(self._metric_names(), self.metrics):
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[name] = result
+        return out
+
+    # ------------------------------------------------------------------ steps
+    def train_step(self, data):
+        """One training step on a batch: forward, loss, backward, optimizer step, metrics.
+
+        Override it for custom training, as in Keras; return a dict of logs (tensors or
+        floats), or `None` to use `model.metrics`.
+
+        Args:
+            data: The batch, as Keras passes it: `(x,)`, `(x, y)` or `(x, y, sample_weight)`,
+                tensors (or structures of tensors) on the device.
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        self.optimizer.zero_grad(set_to_none=True)
+        y_pred, loss = self._train_loss(x, y, sample_weight)
+        self._backward_and_step(loss)
+        for layer in self._constrained_layers:
+            layer._apply_constraints()
+        self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
+        if self._compile_metrics:
+            with torch.no_grad():
+                self._update_metrics(y, _detached(y_pred), sample_weight)
+        return None
+
+    def test_step(self, data):
+        """One evaluation step: forward, loss and metrics, without gradients.
+
+        Args:
+            data: The batch: `(x,)`, `(x, y)` or `(x, y, sample_weight)`, tensors on the device.
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred, loss = self._test_loss(x, y, sample_weight)
+        self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
+        self._update_metrics(y, y_pred, sample_weight)
+        return None
+
+    def predict_step(self, data):
+        """One prediction step: returns the model's output for the batch `data[0]`."""
+        return self._predict_forward(data[0])
+
+    # ------------------------------------------------------------------ the variants, chosen once
+    def _eager_train_loss(self, x, y, sample_weight):
+        y_pred = self._train_forward(x, training=True)
+        if not self._targets_checked:   # before the loss, which would fail inside torch
+            self._check_targets_once(y, y_pred)
+        return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=True)
+
+    def _eager_test_loss(self, x, y, sample_weight):
+        y_pred = self(x, training=False)
+        if not self._targets_checked:
+            self._check_targets_once(y, y_pred)
+        return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=False)
+
+    def _fused_train_loss(self, x, y, sample_weight):
+        """softmax/sigmoid + crossentropy computed from the logits: stable, fewer kernels, Keras' values."""
+        if y is None:
+            return self._eager_train_loss(x, y, sample_weight)
+        logits = self._train_forward(x, training=True, return_logits=True)
+        if not self._targets_checked:   # before the loss, which would fail inside torch
+            self._check_targets_once(y, self._fused_activation(logits.detach()))
+        loss, y_pred = self._fused_loss.loss_and_probabilities(
+            y, logits, sample_weight=sample_weight, need_probabilities=bool(self._compile_metrics))
+        if self._loss_weight is not None:
+            loss = loss * self._loss_weight
+        if self._has_penalties or self._added_losses_possible():
+            loss = loss + self._penalty()
+        return y_pred, loss
+
+    def _wrapped_loss(self, which):
+        fn = self._step_fns[which]
+
+        def run(x, y, sample_weight):
+            y_pred, loss = fn(x, y, sample_weight)
+            if not self._targets_checked:
+                self._check_targets_once(y, _detached(y_pred))
+            return y_pred, loss
+        return run
+
+    def _forward_and_loss(self, x, y, sample_weight, training=True):
+        y_pred = (self._train_forward(x, training=True) if training else self(x, training=False))
+        return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=training)
+
+    def _plain_step(self, loss):
+        loss.backward()
+        self.optimizer.step()
+
+    def _scaled_step(self, loss):
+        self.optimizer.scale_loss(loss).backward()
+        self.optimizer.step()
+
+    def _dynamic_scaled_step(self, loss):
+        self._loss_scaler.backward(loss)
+        if self._loss_scaler.unscale_and_check(self._trainable_params):
+            self.optimizer.step()
+
+    @staticmethod
+    def _frozen_step(loss):
+        """A model without trainable weights: Keras reports the loss and metrics and updates nothing."""
+
+    def _fused_path_allowed(self):
+        """The fused logits path computes what the default steps compute: only without overrides."""
+        from kerastorch.trainer.trainer import Trainer
+
+        cls = type(self)
+        return all(_own(cls, name, Trainer) for name in ("train_step", "compute_loss", "call", "forward"))
+
+    def _setup_step_functions(self, device):
+        """Chooses, once, the forward-and-loss and backward-and-step variants the steps run."""
+        from kerastorch import losses, mixed_precision
+
+        policy = mixed_precision.global_policy()
+        jit = getattr(self, "_jit_compile", None)
+        self._loss_scaler = None
+        self._fused_loss = None
+        self._trainable_params = [p for p in self.parameters() if p.requires_grad]
+        final = getattr(self, "_final_activation", None)
+        if (policy.autocast_dtype is None and jit is None and final is not None and self.compiled
+                and not self._output_slots and self._fused_path_allowed() and active_distribution() is None):
+            activation = final()
+            if activation is not None:
+                self._fused_loss = losses.fused_from_logits(self._loss_fn, activation)
+                self._fused_activation = (torch.sigmoid if activation == "sigmoid"
+                                          else lambda t: torch.softmax(t, dim=-1))
+        if policy.autocast_dtype is None and jit is None:
+            self._step_fns = None
+            self._train_loss = self._fused_train_loss if self._fused_loss is not None else self._eager_train_loss
+            self._test_loss = self._eager_test_loss
+            self._predict_forward = lambda x: self(x, training=False)
+        else:
+            if (policy.needs_loss_scaling and getattr(self, "_auto_scale_loss", True)
+                    and not scales_loss_itself(self.optimizer)):
+                self._loss_scaler = getattr(self, "_kept_loss_scaler", None) or mixed_precision.LossScaler()
+                self._kept_loss_scaler = self._loss_scaler
+            self._step_fns = _step_functions(self, device, jit)
+            self._train_loss = self._wrapped_loss("train")
+            self._test_loss = self._wrapped_loss("test")
+            self._predict_forward = self._step_fns["predict"]
+        self._choose_backward()
+
+    def _choose_backward(self):
+        """The backward-and-step variant, from the trainable weights and the optimizer's scaling."""
+        if "_trainable_params" not in self.__dict__:
+            return     # the steps are set up when a run starts (_setup_step_functions)
+        if not self._trainable_params:
+            self._backward_and_step = self._frozen_step
+        elif getattr(self, "_loss_scaler", None) is not None:
+            self._backward_and_step = self._dynamic_scaled_step
+        elif getattr(self, "_loss_scaled", False):
+            self._backward_and_step = self._scaled_step
+        else:
+            self._backward_and_step = self._plain_step
+
+
+def _step_functions(model, device, jit):
+    """The train/test/predict functions under autocast (mixed precision) and/or `torch.compile`."""
+    from kerastorch import mixed_precision
+
+    def train(x, y, sw):
+        with mixed_precision.autocast(device):
+            return model._forward_and_loss(x, y, sw, training=True)
+
+    def test(x, y, sw):
+        with mixed_precision.autocast(device):
+            return model._forward_and_loss(x, y, sw, training=False)
+
+    def predict(x):
+        with mixed_precision.autocast(device):
+            out = model(x, training=False)
+        return tree.map_structure(_to_float32, out) if not isinstance(out, torch.Tensor) else _to_float32(out)
+
+    fns = {"train": train, "test": test, "predict": predict}
+    if jit is not None:
+        backend = "inductor" if jit is True else jit
+        fns = {k: CompiledOrEager(fn, backend) for k, fn in fns.items()}
+    return fns
+
+
+def _to_float32(out):
+    return out.float() if isinstance(out, torch.Tensor) and out.dtype in (torch.float16, torch.bfloat16) else out
+
+
+def _detached(y_pred):
+    if isinstance(y_pred, torch.Tensor):
+        return y_pred.detach()
+    return tree.map_structure(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, y_pred)
