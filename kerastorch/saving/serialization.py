@@ -524,8 +524,8 @@ def serialize_compile_config(model):
     for key in ("metrics", "weighted_metrics"):
         value = cfg.get(key)
         if value is not None:
-            value = value if isinstance(value, (list, tuple)) else [value]
-            out[key] = [_serialize_entry(v, metrics.serialize, key, model) for v in value]
+            value = value if isinstance(value, (list, tuple, dict)) else [value]   # a dict by output stays one
+            out[key] = _serialize_entry(value, metrics.serialize, key, model)
     if out.get("jit_compile") == "auto":
         out["jit_compile"] = False
     return _jsonable(out)
@@ -572,6 +572,8 @@ def compile_from_config(model, compile_config, custom_objects=None, where="confi
             return custom[value]
         if isinstance(value, list):
             return [entry(v, deserializer) for v in value]
+        if isinstance(value, dict):         # by output name
+            return {k: entry(v, deserializer) for k, v in value.items()}
         return value
 
     loss = entry(cfg.get("loss"), losses.deserialize)
