@@ -171,6 +171,7 @@ class Dense(Layer):
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True     # as Keras: a mask passes through to the next layer
         if lora_rank is not None or lora_alpha is not None or quantization_config is not None:
             raise NotImplementedError(
                 f"Dense layer '{self.name}': LoRA (lora_rank/lora_alpha) and quantization "

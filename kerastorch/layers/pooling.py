@@ -215,6 +215,8 @@ def _global_class(name, rank, mode):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         BaseGlobalPooling.__init__(self, data_format, keepdims, **kwargs)
+        if rank == 1 and mode == "avg":
+            self.supports_masking = True   # as Keras: it uses the mask, and passes none on
 
     attrs = {"rank": rank, "mode": mode, "__doc__": doc, "__init__": __init__, "__module__": __name__}
     if mode == "max":

@@ -210,6 +210,7 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True     # as Keras: a mask passes through
         self.scale, self.offset = scale, offset
 
     def call(self, inputs):
@@ -366,6 +367,7 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True     # as Keras: a mask passes through
         if (mean is None) != (variance is None):
             raise ValueError(f"Normalization '{self.name}': give both `mean` and `variance`, or neither "
                              f"(and call adapt()); got mean={mean!r}, variance={variance!r}.")

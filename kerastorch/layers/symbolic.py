@@ -283,6 +283,8 @@ def layer_call(layer, args, kwargs):
         mask = map_structure(lambda t: getattr(t, "_keras_mask", None), first)
         if any(m is not None for m in _flatten(mask)):
             kwargs["mask"] = mask
+    elif len(tensor_args) > 1:
+        _populate_argument_masks(layer, args, kwargs)
     input_shape = shape_structure(first)
     shapes = _argument_shapes(layer, args, kwargs)
     where = f"{type(layer).__name__} layer '{layer.name}'"
@@ -365,6 +367,27 @@ def _layer_output_spec(layer, args, kwargs, input_shape, shapes=None):
 
     with no_loss_collection():     # a traced penalty (add_loss, activity) is not a real one
         return trace(lambda *a, **k: layer(*a, **k), args, call_kwargs, device=_layer_device(layer))
+
+
+def _populate_argument_masks(layer, args, kwargs):
+    """Keras' rule for several tensor arguments: each one's mask goes to the call's `<argument>_mask`
+    (MultiHeadAttention's `query_mask`, `value_mask`, `key_mask`) when that is not given."""
+    from kerastorch.layers.base import _call_arguments
+
+    accepted = _call_arguments(type(layer))
+    if not any(name.endswith("_mask") for name in accepted):
+        return
+    try:
+        bound = inspect.signature(type(layer).call).bind_partial(layer, *args, **kwargs).arguments
+    except TypeError:
+        return
+    for name, value in list(bound.items()):
+        key = f"{name}_mask"
+        if key not in accepted or bound.get(key) is not None or not any_symbolic((value,)):
+            continue
+        mask = map_structure(lambda t: getattr(t, "_keras_mask", None), value)
+        if any(m is not None for m in _flatten(mask)):
+            kwargs[key] = mask
 
 
 def _attach_masks(layer, first, kwargs, outputs):
