@@ -1,52 +1,255 @@
-"""EfficientNetB0 on torchvision's `efficientnet_b0`."""
+"""EfficientNetB0..B7 (Tan and Le, 2019), built as `keras.applications.EfficientNetB0`..`B7` build them.
 
-from kerastorch._lazy import LazyModule
-torchvision = LazyModule("torchvision")
+Functional models with Keras' layer names (`stem_conv`, `block2a_expand_conv`, `block6d_se_excite`,
+`top_conv`, ...), so a weights file written by Keras for the same architecture loads and gives
+Keras' predictions. As in Keras, the model rescales 0..255 pixels itself (a `Rescaling` and a
+`Normalization` layer, whose mean and variance come with the weights), and `preprocess_input`
+passes its input through.
+"""
 
-from kerastorch.applications.base import Application, check_arguments, load_weights
+import math
+
+from kerastorch import layers
+from kerastorch.applications import _common
+
+# Block stages: (kernel_size, repeats, filters_in, filters_out, expand_ratio, id_skip, strides, se_ratio).
+_BLOCKS = [(3, 1, 32, 16, 1, True, 1, 0.25), (3, 2, 16, 24, 6, True, 2, 0.25), (5, 2, 24, 40, 6, True, 2, 0.25),
+           (3, 3, 40, 80, 6, True, 2, 0.25), (5, 3, 80, 112, 6, True, 1, 0.25), (5, 4, 112, 192, 6, True, 2, 0.25),
+           (3, 1, 192, 320, 6, True, 1, 0.25)]
+_BLOCK_KEYS = ("kernel_size", "repeats", "filters_in", "filters_out", "expand_ratio", "id_skip", "strides", "se_ratio")
+DEFAULT_BLOCKS_ARGS = [dict(zip(_BLOCK_KEYS, row)) for row in _BLOCKS]
+
+CONV_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
+                           "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
+DENSE_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
+                            "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"}}
+IMAGENET_STDDEV_RGB = [0.229, 0.224, 0.225]
+
+# name: (width_coefficient, depth_coefficient, default_size, dropout_rate)
+_VARIANTS = {"b0": (1.0, 1.0, 224, 0.2), "b1": (1.0, 1.1, 240, 0.2), "b2": (1.1, 1.2, 260, 0.3),
+             "b3": (1.2, 1.4, 300, 0.3), "b4": (1.4, 1.8, 380, 0.4), "b5": (1.6, 2.2, 456, 0.4),
+             "b6": (1.8, 2.6, 528, 0.5), "b7": (2.0, 3.1, 600, 0.5)}
 
 
-def EfficientNetB0(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
-                   classes=1000, classifier_activation="softmax", name="efficientnetb0"):
-    """EfficientNetB0 (Tan and Le, 2019), as `keras.applications.EfficientNetB0`, built on torchvision.
+def _block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, filters_out=16, kernel_size=3,
+           strides=1, expand_ratio=1, se_ratio=0.0, id_skip=True):
+    filters = filters_in * expand_ratio
+    if expand_ratio != 1:
+        x = layers.Conv2D(filters, 1, padding="same", use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER,
+                          name=f"{name}expand_conv")(inputs)
+        x = layers.BatchNormalization(axis=3, name=f"{name}expand_bn")(x)
+        x = layers.Activation(activation, name=f"{name}expand_activation")(x)
+    else:
+        x = inputs
+    if strides == 2:
+        x = layers.ZeroPadding2D(padding=_common.correct_pad(x, kernel_size), name=f"{name}dwconv_pad")(x)
+        conv_pad = "valid"
+    else:
+        conv_pad = "same"
+    x = layers.DepthwiseConv2D(kernel_size, strides=strides, padding=conv_pad, use_bias=False,
+                               depthwise_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}dwconv")(x)
+    x = layers.BatchNormalization(axis=3, name=f"{name}bn")(x)
+    x = layers.Activation(activation, name=f"{name}activation")(x)
+    if 0 < se_ratio <= 1:
+        filters_se = max(1, int(filters_in * se_ratio))
+        se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
+        se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
+        se = layers.Conv2D(filters_se, 1, padding="same", activation=activation,
+                           kernel_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}se_reduce")(se)
+        se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid",
+                           kernel_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}se_expand")(se)
+        x = layers.multiply([x, se], name=f"{name}se_excite")
+    x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER,
+                      name=f"{name}project_conv")(x)
+    x = layers.BatchNormalization(axis=3, name=f"{name}project_bn")(x)
+    if id_skip and strides == 1 and filters_in == filters_out:
+        if drop_rate > 0:
+            x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)
+        x = layers.add([x, inputs], name=f"{name}add")
+    return x
 
-    Returns a layer taking channels-last RGB images; use it as the first layer of a
-    `Sequential`. Unlike Keras' EfficientNet, whose model rescales 0..255 inputs itself, this
-    one expects `kerastorch.applications.efficientnet.preprocess_input(x)` (torchvision's
-    ImageNet normalisation), which torchvision's weights were trained with.
+
+def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rate=0.2, drop_connect_rate=0.2,
+                 depth_divisor=8, activation="swish", blocks_args="default", name="efficientnet", include_top=True,
+                 weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                 classifier_activation="softmax", weights_name=None):
+    """Instantiates an EfficientNet of any scaling, as Keras' `efficientnet.EfficientNet`.
+
+    `EfficientNetB0`..`EfficientNetB7` call it with their coefficients.
 
     Args:
-        include_top: Whether to include the classifier (dropout 0.2 and a dense layer).
-            Defaults to `True`.
-        weights: `None` or the path of a torchvision `efficientnet_b0` state_dict file;
-            `"imagenet"` raises an error explaining how to provide the file. Defaults to `None`.
-        input_tensor: Not supported; must be `None`.
-        input_shape: Optional `(height, width, 3)`, at least 32x32. Defaults to `None`.
-        pooling: With `include_top=False`: `None` (4-D features `(batch, h, w, 1280)`), `"avg"`
-            or `"max"`. Defaults to `None`.
-        classes: Number of classes with `include_top=True`. Defaults to `1000`.
-        classifier_activation: `"softmax"` or `None`. Defaults to `"softmax"`.
-        name: Layer name. Defaults to `"efficientnetb0"`.
+        width_coefficient: Scaling of the filters.
+        depth_coefficient: Scaling of the number of blocks per stage.
+        default_size: Default image size.
+        dropout_rate: Dropout rate before the classifier. Defaults to `0.2`.
+        drop_connect_rate: Largest rate of the per-block (stochastic depth) dropout, reached
+            linearly over the blocks. Defaults to `0.2`.
+        depth_divisor: Filters are rounded to multiples of it. Defaults to `8`.
+        activation: Activation of the blocks. Defaults to `"swish"`.
+        blocks_args: `"default"` or a list of per-stage dicts as `DEFAULT_BLOCKS_ARGS`.
+            Defaults to `"default"`.
+        name: Model name. Defaults to `"efficientnet"`.
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+        classifier_activation: As in `EfficientNetB0`.
+        weights_name: The variant (`"b0"`..`"b7"`) of the ImageNet weights. Defaults to `None`.
 
     Returns:
-        An `Application` layer.
+        A Functional `kerastorch.Model`.
 
     Example:
-    >>> import torch
-    >>> net = EfficientNetB0(classes=3, input_shape=(32, 32, 3))
-    >>> tuple(net(torch.rand(2, 32, 32, 3)).shape)
-    (2, 3)
+    >>> model = EfficientNet(0.5, 0.5, 32, weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
+    (None, 1, 1, 640)
     """
-    if input_tensor is not None:
-        raise ValueError("EfficientNetB0: `input_tensor` is not supported; pass input_shape=(height, width, 3).")
-    input_shape = check_arguments("EfficientNetB0", include_top, weights, input_shape, pooling, classes,
-                                  classifier_activation)
-    net = torchvision.models.efficientnet_b0(weights=None, num_classes=classes)
-    load_weights("EfficientNetB0", net, weights, include_top, "classifier.")
-    head = net.classifier if include_top else None
-    return Application(net.features, head, 1280, include_top, pooling, classifier_activation, input_shape, name)
+    if blocks_args == "default":
+        blocks_args = DEFAULT_BLOCKS_ARGS
+    _common.check_weights(weights, include_top, classes, name)
+    input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, name)
+    img_input = _common.image_input(input_shape, input_tensor, name)
+
+    def round_filters(filters, divisor=depth_divisor):
+        filters *= width_coefficient
+        new_filters = max(divisor, int(filters + divisor / 2) // divisor * divisor)
+        if new_filters < 0.9 * filters:
+            new_filters += divisor
+        return int(new_filters)
+
+    def round_repeats(repeats):
+        return int(math.ceil(depth_coefficient * repeats))
+
+    x = layers.Rescaling(1.0 / 255.0)(img_input)
+    x = layers.Normalization(axis=3)(x)
+    if weights == "imagenet":
+        # Keras' ImageNet files hold the variance (not the std) in the Normalization layer: this
+        # Rescaling corrects it, as Keras does.
+        x = layers.Rescaling([1.0 / math.sqrt(stddev) for stddev in IMAGENET_STDDEV_RGB])(x)
+    x = layers.ZeroPadding2D(padding=_common.correct_pad(x, 3), name="stem_conv_pad")(x)
+    x = layers.Conv2D(round_filters(32), 3, strides=2, padding="valid", use_bias=False,
+                      kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
+    x = layers.BatchNormalization(axis=3, name="stem_bn")(x)
+    x = layers.Activation(activation, name="stem_activation")(x)
+
+    blocks_args = [dict(args) for args in blocks_args]
+    b = 0
+    blocks = float(sum(round_repeats(args["repeats"]) for args in blocks_args))
+    for i, args in enumerate(blocks_args):
+        if args["repeats"] <= 0:
+            raise ValueError(f"The number of repeats in `EfficientNet` must be > 0. Received: repeats={args['repeats']}")
+        args["filters_in"] = round_filters(args["filters_in"])
+        args["filters_out"] = round_filters(args["filters_out"])
+        for j in range(round_repeats(args.pop("repeats"))):
+            if j > 0:
+                args["strides"] = 1
+                args["filters_in"] = args["filters_out"]
+            x = _block(x, activation, drop_connect_rate * b / blocks, name=f"block{i + 1}{chr(j + 97)}_", **args)
+            b += 1
+
+    x = layers.Conv2D(round_filters(1280), 1, padding="same", use_bias=False,
+                      kernel_initializer=CONV_KERNEL_INITIALIZER, name="top_conv")(x)
+    x = layers.BatchNormalization(axis=3, name="top_bn")(x)
+    x = layers.Activation(activation, name="top_activation")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        if dropout_rate > 0:
+            x = layers.Dropout(dropout_rate, name="top_dropout")(x)
+        _common.validate_activation(classifier_activation, weights)
+        x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
+                         name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+
+    from kerastorch.models import Model
+
+    model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
+    return _common.load_weights(model, weights, name + (".h5" if include_top else "_notop.h5"), name)
 
 
-from kerastorch.applications.base import preprocess_input  # noqa: E402  (re-exported, as keras.applications.efficientnet does)
+def _variant(key, fn_name):
+    width, depth, size, dropout = _VARIANTS[key]
 
-__all__ = ["EfficientNetB0", "preprocess_input"]
+    def constructor(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                    classes=1000, classifier_activation="softmax", name=f"efficientnet{key}"):
+        return EfficientNet(width, depth, size, dropout, name=name, include_top=include_top, weights=weights,
+                            input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                            classifier_activation=classifier_activation, weights_name=key)
+
+    constructor.__name__ = constructor.__qualname__ = fn_name
+    constructor.__doc__ = f"""Instantiates the {fn_name} architecture, as `keras.applications.{fn_name}`.
+
+    Reference: [EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks](
+    https://arxiv.org/abs/1905.11946). The model includes its input preprocessing (a `Rescaling`
+    and a `Normalization` layer): give it float pixels in 0..255.
+    `kerastorch.applications.efficientnet.preprocess_input` is a pass-through.
+
+    Args:
+        include_top: Whether to include the classifier. Defaults to `True`.
+        weights: `None` (random initialization), `"imagenet"` (Keras' file from Keras' cache,
+            `~/.keras/models`; nothing is downloaded) or the path of a Keras weights file.
+            Defaults to `"imagenet"`.
+        input_tensor: Optional `KerasTensor` (from `kerastorch.Input`) to use as the image input.
+            Defaults to `None`.
+        input_shape: Optional `(height, width, channels)`, at least 32x32; `({size}, {size}, 3)`
+            is required with `include_top=True` and `weights="imagenet"`. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (4-D output), `"avg"` or `"max"`. Defaults to `None`.
+        classes: Number of classes with `include_top=True`. Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits).
+            Defaults to `"softmax"`.
+        name: Model name. Defaults to `"efficientnet{key}"`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+    Example:
+    >>> model = {fn_name}(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg")
+    >>> model.output_shape[-1] > 0
+    True
+    """
+    return constructor
+
+
+EfficientNetB0 = _variant("b0", "EfficientNetB0")
+EfficientNetB1 = _variant("b1", "EfficientNetB1")
+EfficientNetB2 = _variant("b2", "EfficientNetB2")
+EfficientNetB3 = _variant("b3", "EfficientNetB3")
+EfficientNetB4 = _variant("b4", "EfficientNetB4")
+EfficientNetB5 = _variant("b5", "EfficientNetB5")
+EfficientNetB6 = _variant("b6", "EfficientNetB6")
+EfficientNetB7 = _variant("b7", "EfficientNetB7")
+
+
+def preprocess_input(x, data_format=None):
+    """A pass-through, as `keras.applications.efficientnet.preprocess_input`: the model preprocesses its input.
+
+    Args:
+        x: Images, a numpy array or tensor, values in 0..255.
+        data_format: Unused, kept for the common signature. Defaults to `None`.
+
+    Returns:
+        `x`, unchanged.
+
+    Example:
+    >>> preprocess_input([0.0, 255.0])
+    [0.0, 255.0]
+    """
+    return x
+
+
+def decode_predictions(preds, top=5):
+    """Decodes ImageNet predictions, as `keras.applications.efficientnet.decode_predictions`.
+
+    Args:
+        preds: `(samples, 1000)` class probabilities.
+        top: How many of the most likely classes to return per sample. Defaults to `5`.
+
+    Returns:
+        A list (one per sample) of lists of `(class_id, class_name, score)` tuples.
+    """
+    from kerastorch.applications import imagenet_utils
+
+    return imagenet_utils.decode_predictions(preds, top=top)
+
+
+__all__ = ["EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
+           "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "decode_predictions", "preprocess_input"]

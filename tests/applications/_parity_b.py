@@ -15,23 +15,37 @@ import kerastorch
 
 
 def randomize(keras_model, seed=0):
-    """Gives a Keras model's weights values that keep activations moderate through deep nets."""
+    """Gives every weight of a Keras model a random value that keeps activations moderate.
+
+    Kernels are drawn with He's scale over their fan-in (per channel for depthwise kernels),
+    BatchNormalization statistics and scales near 1, offsets and biases near 0, so that deep
+    networks neither vanish nor blow up and the comparison of predictions means something.
+    """
     rng = np.random.default_rng(seed)
-    for w in keras_model.weights:
-        path, shape = w.path, tuple(w.shape)
-        if path.endswith("moving_variance"):
-            value = rng.uniform(1.0, 2.0, shape)
-        elif path.endswith("gamma"):
-            value = rng.uniform(0.5, 1.0, shape)
-        elif path.endswith(("beta", "moving_mean", "bias")):
-            value = rng.normal(0.0, 0.1, shape)
-        elif path.endswith("/mean"):              # Normalization layers
-            value = rng.uniform(0.3, 0.6, shape)
-        elif path.endswith("/variance"):
-            value = rng.uniform(0.04, 0.09, shape)
-        else:
-            continue
-        w.assign(value.astype(w.dtype))
+    leaves = [layer for layer in keras_model._flatten_layers(include_self=False, recursive=True)
+              if not layer._layers]
+    for layer in leaves:
+        for w in layer.weights:
+            path, shape = w.path, tuple(w.shape)
+            if path.endswith("moving_variance"):
+                value = rng.uniform(1.0, 2.0, shape)
+            elif path.endswith("gamma"):
+                value = rng.uniform(0.5, 1.0, shape)
+            elif path.endswith(("beta", "moving_mean", "bias")):
+                value = rng.normal(0.0, 0.1, shape)
+            elif path.endswith("/mean"):              # Normalization layers
+                value = rng.uniform(0.3, 0.6, shape)
+            elif path.endswith("/variance"):
+                value = rng.uniform(0.04, 0.09, shape)
+            elif len(shape) >= 2:                     # kernels
+                if type(layer).__name__ == "DepthwiseConv2D" or path.endswith("depthwise_kernel"):
+                    fan_in = int(np.prod(shape[:-2]))   # (kh, kw, in, multiplier): per channel
+                else:
+                    fan_in = int(np.prod(shape[:-1]))   # also grouped convs: (kh, kw, in/groups, out)
+                value = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+            else:                                     # other scales (ConvNeXt's LayerScale)
+                value = rng.uniform(0.5, 1.0, shape)
+            w.assign(value.astype(w.dtype))
 
 
 def _snake(name):
@@ -69,13 +83,19 @@ def assert_predictions_match(ours, theirs, x, tol=1e-4):
     expected = theirs.predict(x, verbose=0)
     got = ours.predict(x, verbose=0)
     assert got.shape == expected.shape
+    assert np.abs(expected).max() > 1e-3, "the reference outputs vanish: the comparison would say nothing"
     scale = max(1.0, float(np.abs(expected).max()))
     np.testing.assert_allclose(got, expected, rtol=0, atol=tol * scale)
     return expected
 
 
-def load_parity(keras_fn, our_fn, tmp_path, shape=(32, 32, 3), seed=0, **kwargs):
-    """Builds `keras_fn(**kwargs)` in Keras, randomizes and saves it, loads it into `our_fn` by file."""
+def load_parity(keras, monkeypatch, keras_fn, our_fn, tmp_path, shape=(32, 32, 3), seed=0, **kwargs):
+    """Builds `keras_fn(**kwargs)` in Keras, randomizes and saves it, loads it into `our_fn` by file.
+
+    Both are built with zero initializers (every weight is set afterwards: by `randomize` in
+    Keras, by the file here), which saves most of the build time.
+    """
+    cheap_initializers(monkeypatch, keras)
     theirs = keras_fn(input_shape=shape, weights=None, **kwargs)
     randomize(theirs, seed)
     path = str(tmp_path / f"{theirs.name}_{seed}.weights.h5")

@@ -36,9 +36,9 @@ def _fns(keras, module, fn):
 
 
 @pytest.mark.parametrize("module,fn,kwargs,shape", PARITY, ids=lambda v: str(v))
-def test_keras_weights_file_gives_keras_predictions(keras, tmp_path, module, fn, kwargs, shape):
+def test_keras_weights_file_gives_keras_predictions(keras, monkeypatch, tmp_path, module, fn, kwargs, shape):
     keras_fn, our_fn = _fns(keras, module, fn)
-    load_parity(keras_fn, our_fn, tmp_path, shape=shape, **kwargs)
+    load_parity(keras, monkeypatch, keras_fn, our_fn, tmp_path, shape=shape, **kwargs)
 
 
 @pytest.mark.parametrize("module,fn,kwargs,shape", STRUCTURE, ids=lambda v: str(v))

@@ -25,8 +25,8 @@ STRUCTURE = [(fn, dict(alpha=a, minimalistic=m, include_top=top, dropout_rate=d)
 
 
 @pytest.mark.parametrize("fn,kwargs,shape", PARITY, ids=lambda v: str(v))
-def test_keras_weights_file_gives_keras_predictions(keras, tmp_path, fn, kwargs, shape):
-    load_parity(getattr(keras.applications, fn), getattr(mobilenet_v3, fn), tmp_path, shape=shape, **kwargs)
+def test_keras_weights_file_gives_keras_predictions(keras, monkeypatch, tmp_path, fn, kwargs, shape):
+    load_parity(keras, monkeypatch, getattr(keras.applications, fn), getattr(mobilenet_v3, fn), tmp_path, shape=shape, **kwargs)
 
 
 @pytest.mark.parametrize("fn,kwargs,shape", STRUCTURE, ids=lambda v: str(v))
