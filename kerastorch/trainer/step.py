@@ -23,7 +23,7 @@ from kerastorch.trainer.runtime import (CompiledOrEager, active_distribution, ba
 def _own(cls, name, base):
     """Whether `cls.name` is kerastorch's own (not overridden by the user's subclass)."""
     attr = getattr(cls, name, None)
-    return attr is None or getattr(attr, "__module__", "").startswith("kerastorch.") or attr is getattr(base, name)
+    return attr is None or getattr(attr, "__module__", "").startswith("kerastorch.") or attr is getattr(base, name, None)
 
 
 class StepMixin:
@@ -64,10 +64,10 @@ class StepMixin:
         and metrics (Keras' CompileLoss/CompileMetrics), matched by position or output name."""
         if not self._outputs_pending:
             return
+        if not (isinstance(y_pred, torch.Tensor) or len(tree.flatten(y_pred)) == 1 and not isinstance(y_pred, dict)):
+            self._become_multi_output(y, y_pred)
+        # Only once matched: after a refused batch (a target missing, ...), the next one matches again.
         self._outputs_pending = False
-        if isinstance(y_pred, torch.Tensor) or len(tree.flatten(y_pred)) == 1 and not isinstance(y_pred, dict):
-            return
-        self._become_multi_output(y, y_pred)
 
     def _become_multi_output(self, y, y_pred):
         spec = self._compile_config

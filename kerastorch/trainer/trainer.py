@@ -358,9 +358,9 @@ class Trainer(LoopsMixin, StepMixin):
         self._loss_scaled = (getattr(self.optimizer, "loss_scale_factor", None) is not None
                              or scales_loss_itself(self.optimizer))
         if not any(p.requires_grad for p in self.parameters()):
-            warnings.warn("The model does not have any trainable weights: training computes the loss and "
-                          "metrics and changes no weight (as in Keras). Set `trainable = True` on the "
-                          "layers to train, then compile again.", stacklevel=3)
+            # Keras' own text (its train_step warns so); training reports the loss and metrics
+            # and changes no weight.
+            warnings.warn("The model does not have any trainable weights.", stacklevel=3)
         if self._optimizer_built:
             self._choose_backward()
             return

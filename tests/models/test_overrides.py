@@ -108,11 +108,7 @@ def _train(lib, model, head, x, y):
     return history.history, model.get_weights()
 
 
-_TRAINER_OWN_CALL = pytest.mark.xfail(
-    strict=True, raises=AttributeError,
-    reason="trainer/step.py _fused_path_allowed asks _own(cls, 'call', Trainer), and Trainer has no `call` "
-           "(AttributeError at fit/evaluate); passes with that fixed (the lead's trainer)")
-CASES = [pytest.param(kind, override, head, marks=[_TRAINER_OWN_CALL] if override == "call" else [])
+CASES = [pytest.param(kind, override, head)
          for kind in ("Sequential", "Model") for override in ("call", "compute_loss")
          for head in HEADS if not (kind == "Model" and override == "call")]
 

@@ -183,9 +183,9 @@ def class_weight_to_sample_weight(y, class_weight, sample_weight):
     if y.dim() > 1 and y.shape[-1] > 1:
         ids = y.argmax(dim=-1)
     else:
-        ids = (y.reshape(y.shape[0]) > 0.5).long() if y.is_floating_point() else y.reshape(y.shape[0])
-        if y.is_floating_point() and y.dim() > 1:
-            ids = ids.long()
+        # As Keras: class ids are the targets rounded (half to even, as np.round) to integers.
+        ids = y.reshape(y.shape[0])
+        ids = torch.round(ids).long() if ids.is_floating_point() else ids
     size = int(max(max(class_weight) + 1, int(ids.max()) + 1))
     table = torch.ones(size, dtype=torch.float32)
     for k, v in class_weight.items():
