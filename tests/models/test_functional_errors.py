@@ -290,3 +290,59 @@ def test_outputs_and_inputs_must_be_symbolic_and_listed_once():
         kerastorch.Model([x, x], layers.Dense(1)(x))
     with pytest.raises(ValueError, match=r"`outputs` is empty"):
         kerastorch.Model(x, [])
+
+
+# --------------------------------------------------------------------------- compile and fit by output name
+def _two_outputs():
+    a = kerastorch.Input(shape=(5,), name="title")
+    b = kerastorch.Input(shape=(3,), name="tags")
+    h = layers.Concatenate(name="join")([a, b])
+    return kerastorch.Model({"title": a, "tags": b},
+                            {"priority": layers.Dense(1, name="priority")(h),
+                             "department": layers.Dense(3, activation="softmax", name="department")(h)})
+
+
+X = {"title": np.ones((4, 5), "float32"), "tags": np.ones((4, 3), "float32")}
+Y = {"priority": np.ones((4, 1), "float32"), "department": np.eye(3, dtype="float32")[[0, 1, 2, 0]]}
+LOSSES = {"priority": "mse", "department": "categorical_crossentropy"}
+OUTPUTS = re.escape("The model's outputs are ['department', 'priority']")
+# (label, compile arguments, the pattern the message must match)
+BAD_BY_NAME = [
+    ("loss, close", dict(loss={"priorty": "mse", "department": "categorical_crossentropy"}),
+     r"`loss` names output\(s\) the model does not have: 'priorty' \(did you mean 'priority'\?\)\. " + OUTPUTS),
+    ("metrics, close", dict(loss=LOSSES, metrics={"prio": ["mae"]}),
+     r"`metrics` names output\(s\) the model does not have: 'prio' \(did you mean 'priority'\?\)\. " + OUTPUTS),
+    ("loss_weights, far", dict(loss=LOSSES, loss_weights={"dept": 1.0, "priority": 1.0}),
+     r"`loss_weights` names output\(s\) the model does not have: 'dept'\. " + OUTPUTS),
+]
+
+
+@pytest.mark.parametrize("label, kwargs, pattern", BAD_BY_NAME, ids=[row[0] for row in BAD_BY_NAME])
+def test_a_loss_or_metric_dict_with_an_unknown_output_lists_the_outputs(label, kwargs, pattern):
+    model = _two_outputs()
+    with pytest.raises(ValueError, match=pattern):
+        model.compile(optimizer="sgd", **kwargs)
+        model.fit(X, Y, verbose=0)
+
+
+def test_fit_and_predict_name_the_inputs_and_outputs_a_dict_misses():
+    model = _two_outputs()
+    model.compile(optimizer="sgd", loss=LOSSES)
+    with pytest.raises(ValueError, match=r"`y` is a dict with key\(s\) 'priorty' \(did you mean 'priority'\?\)"):
+        model.fit(X, {"priorty": Y["priority"], "department": Y["department"]}, verbose=0)
+    with pytest.raises(ValueError, match=r"`y` lacks the output\(s\) \['department'\]"):
+        model.fit(X, {"priority": Y["priority"]}, verbose=0)
+    with pytest.raises(ValueError, match=r"takes the inputs \['title', 'tags'\]; the dict given lacks \['tags'\]"):
+        model.predict({"title": X["title"]}, verbose=0)
+    with pytest.raises(ValueError, match=r"lacks \['title'\] and has unknown key\(s\) 'titel' \(did you mean "
+                                         r"'title'\?\)"):
+        model.evaluate({"titel": X["title"], "tags": X["tags"]}, Y, verbose=0)
+
+
+def test_a_refused_fit_leaves_the_compiled_model_trainable():
+    model = _two_outputs()
+    model.compile(optimizer="sgd", loss=LOSSES)
+    with pytest.raises(ValueError, match=r"`y` lacks the output\(s\) \['department'\]"):
+        model.fit(X, {"priority": Y["priority"]}, verbose=0)
+    history = model.fit(X, Y, verbose=0).history
+    assert sorted(history) == ["department_loss", "loss", "priority_loss"]
