@@ -21,8 +21,8 @@ def image_input(input_tensor, input_shape):
     """The model's input: `Input(shape=input_shape)`, or `input_tensor` as Keras takes it.
 
     A symbolic tensor (`kerastorch.Input(...)` or a layer's output) is used as is, and the model's
-    inputs are its source inputs; anything else goes through `Input(tensor=...)`, which refuses
-    what is not a `KerasTensor`, as Keras does.
+    inputs are its source inputs; anything else is refused with a ValueError, as Keras' `Input(tensor=...)`
+    refuses it.
     """
     from kerastorch import backend, layers
 
@@ -30,7 +30,10 @@ def image_input(input_tensor, input_shape):
         return layers.Input(shape=input_shape)
     if backend.is_keras_tensor(input_tensor):
         return input_tensor
-    return layers.Input(tensor=input_tensor, shape=input_shape)
+    # Keras passes anything else to Input(tensor=...), which refuses it with a ValueError; say so here.
+    raise ValueError(f"Argument `input_tensor` must be a KerasTensor (kerastorch.Input(...) or a layer's output "
+                     f"on one). Received invalid type: {type(input_tensor).__name__}. To run the model on a "
+                     f"tensor, build it with input_shape=... and call it: model(tensor).")
 
 
 def top(x, include_top, pooling, classes, classifier_activation, weights):
@@ -156,3 +159,10 @@ def document(fn, summary, name, default, minimum, example, note=""):
     fn.__doc__ = (f"{summary}\n\n{note}" + ARGS_DOC.format(name=name, default=default, minimum=minimum)
                   + f"\n    Example:\n{example}")
     return fn
+
+
+def check_pooling(pooling):
+    """Refuses a `pooling` other than None, "avg" or "max" (Keras treats any other value as None)."""
+    if pooling not in (None, "avg", "max"):
+        raise ValueError(f"`pooling` must be None (the 4-D output of the last block), 'avg' or 'max' (global "
+                         f"average or max pooling). Received: pooling={pooling!r}")

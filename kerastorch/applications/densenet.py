@@ -53,6 +53,7 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
         raise ValueError("DenseNet does not support the `channels_first` image data format. Switch to "
                          "`channels_last` with kerastorch.config.set_image_data_format('channels_last').")
     _weights.check_weights(weights, include_top, classes)
+    _builder.check_pooling(pooling)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                                     data_format=config.image_data_format(),
                                                     require_flatten=include_top, weights=weights)

@@ -37,6 +37,7 @@ def _avg_pool_branch(x, filters):
 def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                 classes=1000, classifier_activation="softmax", name="inception_v3"):
     _weights.check_weights(weights, include_top, classes)
+    _builder.check_pooling(pooling)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
                                                     data_format=config.image_data_format(),
                                                     require_flatten=include_top, weights=weights)

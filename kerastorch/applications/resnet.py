@@ -26,6 +26,7 @@ def ResNet(stack_fn, preact, use_bias, include_top=True, weights="imagenet", inp
            pooling=None, classes=1000, classifier_activation="softmax", name="resnet", weights_name=None):
     """Builds a ResNet (v1 with `preact=False`, v2 with `preact=True`) around `stack_fn` (internal)."""
     _weights.check_weights(weights, include_top, classes)
+    _builder.check_pooling(pooling)
     from kerastorch import config
 
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,

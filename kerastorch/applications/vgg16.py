@@ -21,6 +21,7 @@ def build_vgg(family, convs, include_top, weights, input_tensor, input_shape, po
               classifier_activation, name):
     """VGG with `convs[i]` 3x3 convolutions in block i+1 (internal)."""
     _weights.check_weights(weights, include_top, classes)
+    _builder.check_pooling(pooling)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                                     data_format=config.image_data_format(),
                                                     require_flatten=include_top, weights=weights)

@@ -29,8 +29,7 @@ SPECS = [(fn, mod, {"include_top": False, "input_shape": (size, size, 3)}) for f
     ("Xception", "xception", 71), ("InceptionV3", "inception_v3", 75),
     ("InceptionResNetV2", "inception_resnet_v2", 75)]] + [
     (fn, mod, {"include_top": True, "input_shape": (size, size, 3), "classes": 7}) for fn, mod, size in [
-        ("VGG19", "vgg19", 32), ("ResNet101", "resnet", 32), ("ResNet101V2", "resnet_v2", 32),
-        ("DenseNet169", "densenet", 32), ("Xception", "xception", 71), ("InceptionV3", "inception_v3", 75),
+        ("VGG19", "vgg19", 32), ("ResNet101V2", "resnet_v2", 32), ("DenseNet169", "densenet", 32),
         ("InceptionResNetV2", "inception_resnet_v2", 75)]] + [
     ("DenseNet121", "densenet", {"include_top": False, "input_shape": (32, 32, 3), "pooling": "max"}),
     ("InceptionV3", "inception_v3", {"include_top": True, "input_shape": (75, 75, 3), "classes": 5}),
