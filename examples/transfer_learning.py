@@ -5,18 +5,18 @@ back with `image_dataset_from_directory` (the same path real photos take):
 
 1. Load the base without its classifier and freeze it (`base.trainable = False`; its
    BatchNormalization layers then run in inference mode).
-2. Stack augmentation, the base, pooling and a new classifier in a `Sequential`; train the head.
+2. Stack augmentation, MobileNetV2's preprocessing (scaling to -1..1), the base, pooling and a
+   new classifier in a `Sequential`; train the head.
 3. Unfreeze the base, compile again with a small learning rate, and fine-tune everything.
 
-Without `--weights`, the base starts from random weights (nothing is downloaded). For real
-transfer learning, save torchvision's ImageNet weights once where you have a network:
-
-    torch.save(torchvision.models.mobilenet_v2(weights="DEFAULT").state_dict(), "mobilenet_v2.pth")
-
-and pass `--weights mobilenet_v2.pth`.
+`kerastorch.applications.MobileNetV2` is Keras' model, layer for layer, so Keras' own weight
+files load. Without `--weights`, the base starts from random weights. With `--weights imagenet`
+it reads Keras' cached ImageNet file from `~/.keras/models/` (nothing is downloaded: real Keras
+puts it there the first time it runs `keras.applications.MobileNetV2(weights="imagenet")`, and
+the error message names the file and its URL otherwise); or pass the path of a weights file.
 
 Run:
-    python examples/transfer_learning.py [--epochs 3] [--quick] [--weights FILE]
+    python examples/transfer_learning.py [--epochs 3] [--quick] [--weights imagenet|FILE]
 """
 
 import argparse
@@ -56,14 +56,16 @@ def main(epochs=3, quick=False, weights=None, verbose=2):
                                               subset="both", seed=1, num_workers=0 if quick else None)
     print("classes:", train.class_names)
 
-    base = applications.MobileNetV2(include_top=False, weights=weights, input_shape=(32, 32, 3),
+    # Keras' ImageNet files exist for 96..224 pixel inputs; a 32x32 base with random weights keeps this quick.
+    size = 32 if weights is None else 96
+    base = applications.MobileNetV2(include_top=False, weights=weights, input_shape=(size, size, 3),
                                     alpha=0.35 if weights is None else 1.0)
     base.trainable = False
     model = keras.Sequential([
         layers.Input(shape=(32, 32, 3)),
         layers.RandomFlip("horizontal"),
-        layers.Rescaling(1 / 255.0),
-        layers.Normalization(mean=[0.485, 0.456, 0.406], variance=np.square([0.229, 0.224, 0.225])),
+        layers.Resizing(size, size),
+        layers.Rescaling(1 / 127.5, offset=-1.0),     # applications.mobilenet_v2.preprocess_input's scaling
         base,
         layers.GlobalAveragePooling2D(),
         layers.Dropout(0.2),
@@ -89,6 +91,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--weights", default=None, help="a torchvision mobilenet_v2 state_dict file")
+    parser.add_argument("--weights", default=None,
+                        help="'imagenet' (Keras' cached file) or the path of a Keras MobileNetV2 weights file")
     args = parser.parse_args()
     main(epochs=1 if args.quick else args.epochs, quick=args.quick, weights=args.weights)
