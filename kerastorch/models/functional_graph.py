@@ -272,8 +272,9 @@ def _fill(template, values):
 class Plan:
     """The steps that compute a Functional model's outputs, made once from its graph.
 
-    Each step is `(callable, kind, arguments, output slots, is_layer)`: kind 0 takes one slot
-    as its only argument (the common case, no templating), kind 1 fills an argument template.
+    Each step is `(callable, kind, arguments, output slots, is_layer, single)`: kind 0 takes one
+    slot as its only argument (the common case, no templating), kind 2 one list of slots (a merge
+    layer's inputs), kind 1 fills an argument template.
     Values live in a list indexed by slot; inputs take the first slots.
     """
 
@@ -291,6 +292,9 @@ class Plan:
             fn = op if is_layer else op._invoke_fn()
             if len(node.args) == 1 and not node.kwargs and isinstance(node.args[0], KerasTensor):
                 kind, arguments = 0, slots[id(node.args[0])]
+            elif (len(node.args) == 1 and not node.kwargs and type(node.args[0]) is list and node.args[0]
+                  and all(isinstance(v, KerasTensor) for v in node.args[0])):
+                kind, arguments = 2, tuple(slots[id(v)] for v in node.args[0])     # a merge layer's list
             else:
                 kind, arguments = 1, (_template(node.args, slots), _template(node.kwargs, slots))
             out_slots = []
@@ -337,6 +341,11 @@ class Plan:
                     y = fn(values[arguments])
                 else:
                     y = fn(values[arguments], training=training)
+            elif kind == 2:
+                if training is None or not is_layer:
+                    y = fn([values[i] for i in arguments])
+                else:
+                    y = fn([values[i] for i in arguments], training=training)
             else:
                 args = _fill(arguments[0], values)
                 kwargs = _fill(arguments[1], values)
