@@ -286,3 +286,76 @@ def test_custom_rnn_layer_in_a_functional_model(kt, real):
     copy_weights(model, theirs)
     data = rng(6).random((batch_size, timesteps, input_dim)).astype("float32")
     np.testing.assert_allclose(to_numpy(model(data)), to_numpy(theirs(data)), atol=1e-5)
+
+
+# --- multi-input / multi-output: the ticket-routing model -----------------------------------
+
+def ticket_model(keras, layers, ops, num_tags=12, num_words=10000, num_departments=4):
+    title_input = keras.Input(shape=(None,), name="title")
+    body_input = keras.Input(shape=(None,), name="body")
+    tags_input = keras.Input(shape=(num_tags,), name="tags")
+    title_features = layers.Embedding(num_words, 64)(title_input)
+    body_features = layers.Embedding(num_words, 64)(body_input)
+    title_features = layers.LSTM(128)(title_features)
+    body_features = layers.LSTM(32)(body_features)
+    x = layers.concatenate([title_features, body_features, tags_input])
+    priority_pred = layers.Dense(1, name="priority")(x)
+    department_pred = layers.Dense(num_departments, name="department")(x)
+    return keras.Model(inputs=[title_input, body_input, tags_input],
+                       outputs=[priority_pred, department_pred])
+
+
+def ticket_data(num_tags=12, num_words=10000, num_departments=4, n=64):
+    r = rng(7)
+    title_data = r.integers(0, num_words, size=(n, 10))
+    body_data = r.integers(0, num_words, size=(n, 20))    # the guide's 100 words, shortened
+    tags_data = r.integers(0, 2, size=(n, num_tags)).astype("float32")
+    priority_targets = r.random(size=(n, 1))
+    dept_targets = r.integers(0, 2, size=(n, num_departments))
+    return title_data, body_data, tags_data, priority_targets, dept_targets
+
+
+def fit_ticket_model(model, keras, data, as_dicts):
+    title_data, body_data, tags_data, priority_targets, dept_targets = data
+    if as_dicts:
+        model.compile(
+            optimizer=keras.optimizers.RMSprop(1e-3),
+            loss={
+                "priority": keras.losses.BinaryCrossentropy(from_logits=True),
+                "department": keras.losses.CategoricalCrossentropy(from_logits=True),
+            },
+            loss_weights={"priority": 1.0, "department": 0.2},
+        )
+        return model.fit(
+            {"title": title_data, "body": body_data, "tags": tags_data},
+            {"priority": priority_targets, "department": dept_targets},
+            epochs=2, batch_size=32, shuffle=False, verbose=0)
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss=[
+            keras.losses.BinaryCrossentropy(from_logits=True),
+            keras.losses.CategoricalCrossentropy(from_logits=True),
+        ],
+        loss_weights=[1.0, 0.2],
+    )
+    return model.fit([title_data, body_data, tags_data], [priority_targets, dept_targets],
+                     epochs=2, batch_size=32, shuffle=False, verbose=0)
+
+
+@pytest.mark.parametrize("as_dicts", [False, True], ids=["lists", "dicts"])
+def test_multi_input_multi_output_model_trains_as_in_keras(kt, real, as_dicts):
+    keras, layers, ops = kt
+    model = ticket_model(*kt)
+    assert model.output_shape == [(None, 1), (None, 4)]
+    theirs = ticket_model(*real)
+    copy_weights(model, theirs)
+    data = ticket_data()
+    # shuffle=False in both runs, so both see the same batches
+    history = fit_ticket_model(model, keras, data, as_dicts)
+    real_history = fit_ticket_model(theirs, real[0], data, as_dicts)
+    assert_history_close(history.history, real_history.history)
+    ours = model.predict(list(data[:3]), verbose=0)
+    expected = theirs.predict(list(data[:3]), verbose=0)
+    assert isinstance(ours, list) and len(ours) == 2
+    for a, b in zip(ours, expected):
+        np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)

@@ -167,11 +167,6 @@ def test_validation_split_and_sample_weight_match_keras(kt, real):
     assert_history_close(*weighted_fits(real, sample_weight=sample_weight))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "class_weight with float class ids (the guide's y_train.astype('float32')): kerastorch's "
-    "class_weight_to_sample_weight (trainer/data_adapters/conversions.py; trainer/data.py at HEAD) "
-    "thresholds float targets of shape (n,) at 0.5, as for binary labels, where Keras rounds them to "
-    "the nearest class id (data_adapter_utils.class_weight_to_sample_weights), so class 5 gets weight 1"))
 def test_class_weight_matches_keras(kt, real):
     class_weight = {i: 1.0 for i in range(10)}
     class_weight[5] = 2.0   # Set weight "2" for class "5", making this class 2x more important
@@ -316,3 +311,111 @@ def test_learning_rate_schedule(kt, real):
         rates.append(float(lr_schedule(6)))
     assert_history_close(*histories)
     np.testing.assert_allclose(rates[0], 0.1 * 0.96 ** 3, rtol=1e-6)
+
+
+# --- multi-input / multi-output -------------------------------------------------------------
+
+def multi_io_model(keras, layers):
+    image_input = keras.Input(shape=(32, 32, 3), name="img_input")
+    timeseries_input = keras.Input(shape=(None, 10), name="ts_input")
+
+    x1 = layers.Conv2D(3, 3)(image_input)
+    x1 = layers.GlobalMaxPooling2D()(x1)
+
+    x2 = layers.Conv1D(3, 3)(timeseries_input)
+    x2 = layers.GlobalMaxPooling1D()(x2)
+
+    x = layers.concatenate([x1, x2])
+
+    score_output = layers.Dense(1, name="score_output")(x)
+    class_output = layers.Dense(5, name="class_output")(x)
+
+    return keras.Model(inputs=[image_input, timeseries_input], outputs=[score_output, class_output])
+
+
+def multi_io_data():
+    r = rng(81)
+    img_data = r.random(size=(100, 32, 32, 3))
+    ts_data = r.random(size=(100, 20, 10))
+    score_targets = r.random(size=(100, 1))
+    class_targets = r.random(size=(100, 5))
+    return img_data, ts_data, score_targets, class_targets
+
+
+def compile_multi_io(model, keras, how):
+    if how == "lists":
+        model.compile(
+            optimizer=keras.optimizers.RMSprop(1e-3),
+            loss=[keras.losses.MeanSquaredError(), keras.losses.CategoricalCrossentropy()],
+            metrics=[
+                [keras.metrics.MeanAbsolutePercentageError(), keras.metrics.MeanAbsoluteError()],
+                [keras.metrics.CategoricalAccuracy()],
+            ],
+        )
+    elif how == "dicts":
+        model.compile(
+            optimizer=keras.optimizers.RMSprop(1e-3),
+            loss={
+                "score_output": keras.losses.MeanSquaredError(),
+                "class_output": keras.losses.CategoricalCrossentropy(),
+            },
+            metrics={
+                "score_output": [
+                    keras.metrics.MeanAbsolutePercentageError(),
+                    keras.metrics.MeanAbsoluteError(),
+                ],
+                "class_output": [keras.metrics.CategoricalAccuracy()],
+            },
+            loss_weights={"score_output": 2.0, "class_output": 1.0},
+        )
+    elif how == "no_loss_for_score":
+        model.compile(
+            optimizer=keras.optimizers.RMSprop(1e-3),
+            loss=[None, keras.losses.CategoricalCrossentropy()],
+        )
+
+
+@pytest.mark.parametrize("how", ["lists", "dicts", "no_loss_for_score"])
+def test_multi_input_multi_output_training_matches_keras(kt, real, how):
+    img_data, ts_data, score_targets, class_targets = multi_io_data()
+    runs = []
+    for model, keras in zip(pair(real, multi_io_model), (kt[0], real[0])):
+        compile_multi_io(model, keras, how)
+        if how == "dicts":
+            history = model.fit(
+                {"img_input": img_data, "ts_input": ts_data},
+                {"score_output": score_targets, "class_output": class_targets},
+                batch_size=32, epochs=1, shuffle=False, verbose=0)
+        else:
+            history = model.fit([img_data, ts_data], [score_targets, class_targets],
+                                batch_size=32, epochs=1, shuffle=False, verbose=0)
+        evaluated = model.evaluate([img_data, ts_data], [score_targets, class_targets], verbose=0,
+                                   return_dict=True)
+        runs.append((history.history, evaluated, model.predict([img_data[:4], ts_data[:4]], verbose=0)))
+    (history, evaluated, predicted), (real_history, real_evaluated, real_predicted) = runs
+    assert_history_close(history, real_history)
+    assert_history_close({k: [v] for k, v in evaluated.items()},
+                         {k: [v] for k, v in real_evaluated.items()})
+    assert isinstance(predicted, list) and [p.shape for p in predicted] == [(4, 1), (4, 5)]
+    for a, b in zip(predicted, real_predicted):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_multi_output_dataloader_of_dicts(kt):
+    keras, layers, ops = kt
+    img_data, ts_data, score_targets, class_targets = multi_io_data()
+    model = multi_io_model(keras, layers)
+    compile_multi_io(model, keras, "dicts")
+
+    class DictDataset(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(img_data)
+
+        def __getitem__(self, i):
+            return ({"img_input": img_data[i], "ts_input": ts_data[i]},
+                    {"score_output": score_targets[i], "class_output": class_targets[i]})
+
+    # the guide's tf.data.Dataset of (input dict, target dict), as a torch DataLoader
+    train_dataset = torch.utils.data.DataLoader(DictDataset(), batch_size=64, shuffle=True)
+    history = model.fit(train_dataset, epochs=1, verbose=0)
+    assert {"loss", "score_output_loss", "class_output_loss"} <= set(history.history)
