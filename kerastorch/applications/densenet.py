@@ -88,36 +88,158 @@ def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, in
 
 def DenseNet121(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                 classes=1000, classifier_activation="softmax", name="densenet121"):
+    """Instantiates the DenseNet121 architecture (dense blocks of 6, 12, 24, 16 conv blocks).
+
+    Channels-last only; inputs go through `kerastorch.applications.densenet.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier at the top of the network.
+            Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple; 224x224 with `include_top=True`; without
+            the top, any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'densenet121'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+    Example:
+    >>> model = DenseNet121(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
+    (None, 1, 1, 1024)
+    """
     return DenseNet([6, 12, 24, 16], include_top, weights, input_tensor, input_shape, pooling, classes,
                     classifier_activation, name)
 
 
 def DenseNet169(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                 classes=1000, classifier_activation="softmax", name="densenet169"):
+    """Instantiates the DenseNet169 architecture (dense blocks of 6, 12, 32, 32 conv blocks).
+
+    Channels-last only; inputs go through `kerastorch.applications.densenet.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier at the top of the network.
+            Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple; 224x224 with `include_top=True`; without
+            the top, any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'densenet169'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+    Example:
+    >>> model = DenseNet169(weights=None, include_top=False, input_shape=(32, 32, 3), pooling='avg')
+    >>> model.output_shape
+    (None, 1664)
+    """
     return DenseNet([6, 12, 32, 32], include_top, weights, input_tensor, input_shape, pooling, classes,
                     classifier_activation, name)
 
 
 def DenseNet201(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                 classes=1000, classifier_activation="softmax", name="densenet201"):
+    """Instantiates the DenseNet201 architecture (dense blocks of 6, 12, 48, 32 conv blocks).
+
+    Channels-last only; inputs go through `kerastorch.applications.densenet.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier at the top of the network.
+            Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple; 224x224 with `include_top=True`; without
+            the top, any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'densenet201'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+    Example:
+    >>> model = DenseNet201(weights=None, include_top=False, input_shape=(32, 32, 3), pooling='max')
+    >>> model.output_shape
+    (None, 1920)
+    """
     return DenseNet([6, 12, 48, 32], include_top, weights, input_tensor, input_shape, pooling, classes,
                     classifier_activation, name)
 
 
-for _fn, _blocks, _example in (
-        (DenseNet121, "6, 12, 24, 16", "include_top=False, input_shape=(32, 32, 3)"),
-        (DenseNet169, "6, 12, 32, 32", "include_top=False, input_shape=(32, 32, 3), pooling='avg'"),
-        (DenseNet201, "6, 12, 48, 32", "include_top=False, input_shape=(32, 32, 3), pooling='max'")):
-    _shape = "(None, {c})" if "pooling" in _example else "(None, 1, 1, {c})"
-    _channels = {"DenseNet121": 1024, "DenseNet169": 1664, "DenseNet201": 1920}[_fn.__name__]
-    _builder.document(
-        _fn, f"Instantiates the {_fn.__name__} architecture (dense blocks of {_blocks} conv blocks).",
-        _fn.__name__.lower(), 224, 32,
-        note="    Channels-last only; inputs go through `kerastorch.applications.densenet.preprocess_input`.\n",
-        example=f"    >>> model = {_fn.__name__}(weights=None, {_example})\n    >>> model.output_shape\n"
-                f"    {_shape.format(c=_channels)}\n")
+def preprocess_input(x, data_format=None):
+    """Preprocesses images in "torch" mode: scaled to 0..1, then normalised by ImageNet's mean and std.
 
-preprocess_input = _builder.make_preprocess_input("torch", "densenet")
-decode_predictions = _builder.make_decode_predictions("densenet")
+    Args:
+        x: Numpy array or tensor of images, values 0..255, 3-D or 4-D with 3 channels. A
+            float numpy array is written over (pass `np.copy(x)` to keep it), as in Keras.
+        data_format: `None` (the global setting), `"channels_last"` or `"channels_first"`.
+            Defaults to `None`.
+
+    Returns:
+        The preprocessed images (float32 for integer numpy input, else the input's dtype).
+
+    Example:
+    >>> import numpy as np
+    >>> from kerastorch.applications import imagenet_utils
+    >>> x = np.array([[[10, 128, 250]]], dtype="uint8")
+    >>> bool((preprocess_input(x) == imagenet_utils.preprocess_input(x, mode='torch')).all())
+    True
+    """
+    return imagenet_utils.preprocess_input(x, data_format=data_format, mode='torch')
+
+
+def decode_predictions(preds, top=5):
+    """Decodes ImageNet predictions into `(class_name, description, score)` tuples.
+
+    Reads Keras' `imagenet_class_index.json` from `$KERAS_HOME/models/` (never downloaded);
+    see `kerastorch.applications.imagenet_utils.decode_predictions`.
+
+    Args:
+        preds: Array or tensor of shape `(samples, 1000)`.
+        top: How many top guesses per sample. Defaults to `5`.
+
+    Returns:
+        A list (one per sample) of lists of `(class_name, class_description, score)` tuples.
+
+    Example:
+    >>> import numpy as np
+    >>> decode_predictions(np.zeros((1, 3)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `decode_predictions` expects a batch of predictions ...
+    """
+    return imagenet_utils.decode_predictions(preds, top=top)
+
 
 __all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "decode_predictions", "preprocess_input"]

@@ -179,10 +179,10 @@ def decode_predictions(preds, top=5):
 
     Example:
     >>> import numpy as np
-    >>> decode_predictions(np.zeros((1, 10)))
+    >>> decode_predictions(np.zeros((1, 10)))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: `decode_predictions` expects a batch of predictions (i.e. a 2D array of shape (samples, 1000)). Received array with shape: (1, 10)
+    ValueError: `decode_predictions` expects a batch of predictions ... Received array with shape: (1, 10)
     """
     global _CLASS_INDEX
 

@@ -36,6 +36,37 @@ def _avg_pool_branch(x, filters):
 
 def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                 classes=1000, classifier_activation="softmax", name="inception_v3"):
+    """Instantiates the Inception v3 architecture.
+
+    Inputs go through `kerastorch.applications.inception_v3.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier at the top of the network.
+            Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple; 299x299 with `include_top=True`; without
+            the top, any size at least 75x75. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'inception_v3'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+    Example:
+    >>> model = InceptionV3(weights=None, include_top=False, input_shape=(75, 75, 3))
+    >>> model.output_shape
+    (None, 1, 1, 2048)
+    """
     _weights.check_weights(weights, include_top, classes)
     _builder.check_pooling(pooling)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
@@ -106,12 +137,49 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
     return model
 
 
-_builder.document(
-    InceptionV3, "Instantiates the Inception v3 architecture.", "inception_v3", 299, 75,
-    note="    Inputs go through `kerastorch.applications.inception_v3.preprocess_input`.\n",
-    example="    >>> model = InceptionV3(weights=None, include_top=False, input_shape=(75, 75, 3))\n"
-            "    >>> model.output_shape\n    (None, 1, 1, 2048)\n")
-preprocess_input = _builder.make_preprocess_input("tf", "inception_v3")
-decode_predictions = _builder.make_decode_predictions("inception_v3")
+def preprocess_input(x, data_format=None):
+    """Preprocesses images in "tf" mode: scaled from 0..255 to -1..1.
+
+    Args:
+        x: Numpy array or tensor of images, values 0..255, 3-D or 4-D with 3 channels. A
+            float numpy array is written over (pass `np.copy(x)` to keep it), as in Keras.
+        data_format: `None` (the global setting), `"channels_last"` or `"channels_first"`.
+            Defaults to `None`.
+
+    Returns:
+        The preprocessed images (float32 for integer numpy input, else the input's dtype).
+
+    Example:
+    >>> import numpy as np
+    >>> from kerastorch.applications import imagenet_utils
+    >>> x = np.array([[[10, 128, 250]]], dtype="uint8")
+    >>> bool((preprocess_input(x) == imagenet_utils.preprocess_input(x, mode='tf')).all())
+    True
+    """
+    return imagenet_utils.preprocess_input(x, data_format=data_format, mode='tf')
+
+
+def decode_predictions(preds, top=5):
+    """Decodes ImageNet predictions into `(class_name, description, score)` tuples.
+
+    Reads Keras' `imagenet_class_index.json` from `$KERAS_HOME/models/` (never downloaded);
+    see `kerastorch.applications.imagenet_utils.decode_predictions`.
+
+    Args:
+        preds: Array or tensor of shape `(samples, 1000)`.
+        top: How many top guesses per sample. Defaults to `5`.
+
+    Returns:
+        A list (one per sample) of lists of `(class_name, class_description, score)` tuples.
+
+    Example:
+    >>> import numpy as np
+    >>> decode_predictions(np.zeros((1, 3)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `decode_predictions` expects a batch of predictions ...
+    """
+    return imagenet_utils.decode_predictions(preds, top=top)
+
 
 __all__ = ["InceptionV3", "decode_predictions", "preprocess_input"]

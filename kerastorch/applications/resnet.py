@@ -114,31 +114,6 @@ def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
     return residual_block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
 
 
-_ARGS_DOC = """
-    Args:
-        include_top: Whether to include the classifier (global average pooling `avg_pool` and
-            the dense layer `predictions`). Defaults to `True`.
-        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
-            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
-            error names the file, its URL and the folder), or the path of a weights file
-            written by Keras or kerastorch. Defaults to `"imagenet"`.
-        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
-            use as the image input. Defaults to `None`.
-        input_shape: Optional shape tuple, `(224, 224, 3)` by default with `include_top=True`;
-            without the top any size at least 32x32. Defaults to `None`.
-        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
-            or `"max"` (global pooling to 2-D). Defaults to `None`.
-        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
-            Defaults to `1000`.
-        classifier_activation: Activation of the `predictions` layer (`None` for logits);
-            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
-        name: The model's name. Defaults to `{name!r}`.
-
-    Returns:
-        A Functional `kerastorch.Model`.
-"""
-
-
 def _v1(blocks, model_name, include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name):
     def stack_fn(x):
@@ -156,7 +131,31 @@ def ResNet50(include_top=True, weights="imagenet", input_tensor=None, input_shap
              classifier_activation="softmax", name="resnet50"):
     """Instantiates the ResNet50 architecture (blocks 3, 4, 6, 3).
 
-    Example:
+    Keras' ResNet (v1) with Keras' layer names; inputs go through `kerastorch.applications.resnet.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier (global average pooling `avg_pool` and
+            the dense layer `predictions`). Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple, `(224, 224, 3)` by default with `include_top=True`;
+            without the top any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'resnet50'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+        Example:
     >>> model = ResNet50(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg")
     >>> model.output_shape
     (None, 2048)
@@ -169,7 +168,31 @@ def ResNet101(include_top=True, weights="imagenet", input_tensor=None, input_sha
               classes=1000, classifier_activation="softmax", name="resnet101"):
     """Instantiates the ResNet101 architecture (blocks 3, 4, 23, 3).
 
-    Example:
+    Keras' ResNet (v1) with Keras' layer names; inputs go through `kerastorch.applications.resnet.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier (global average pooling `avg_pool` and
+            the dense layer `predictions`). Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple, `(224, 224, 3)` by default with `include_top=True`;
+            without the top any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'resnet101'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+        Example:
     >>> model = ResNet101(weights=None, include_top=False, input_shape=(32, 32, 3))
     >>> model.output_shape
     (None, 1, 1, 2048)
@@ -182,19 +205,37 @@ def ResNet152(include_top=True, weights="imagenet", input_tensor=None, input_sha
               classes=1000, classifier_activation="softmax", name="resnet152"):
     """Instantiates the ResNet152 architecture (blocks 3, 8, 36, 3).
 
-    Example:
+    Keras' ResNet (v1) with Keras' layer names; inputs go through `kerastorch.applications.resnet.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier (global average pooling `avg_pool` and
+            the dense layer `predictions`). Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple, `(224, 224, 3)` by default with `include_top=True`;
+            without the top any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'resnet152'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+        Example:
     >>> model = ResNet152(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="max")
     >>> model.output_shape
     (None, 2048)
     """
     return _v1((3, 8, 36, 3), "resnet152", include_top, weights, input_tensor, input_shape, pooling, classes,
                classifier_activation, name)
-
-
-for _fn, _name in ((ResNet50, "resnet50"), (ResNet101, "resnet101"), (ResNet152, "resnet152")):
-    _summary, _example = _fn.__doc__.split("\n\n", 1)
-    _fn.__doc__ = (f"{_summary}\n\n    Keras' ResNet (v1) with Keras' layer names; inputs go through "
-                   f"`kerastorch.applications.resnet.preprocess_input`.\n{_ARGS_DOC.format(name=_name)}\n    {_example}")
 
 
 def preprocess_input(x, data_format=None):

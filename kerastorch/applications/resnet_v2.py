@@ -25,7 +25,31 @@ def ResNet50V2(include_top=True, weights="imagenet", input_tensor=None, input_sh
                classes=1000, classifier_activation="softmax", name="resnet50v2"):
     """Instantiates the ResNet50V2 architecture (blocks 3, 4, 6, 3).
 
-    Example:
+    Keras' ResNetV2 with Keras' layer names; inputs go through `kerastorch.applications.resnet_v2.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier (global average pooling `avg_pool` and
+            the dense layer `predictions`). Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple, `(224, 224, 3)` by default with `include_top=True`;
+            without the top any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'resnet50v2'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+        Example:
     >>> model = ResNet50V2(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg")
     >>> model.output_shape
     (None, 2048)
@@ -38,7 +62,31 @@ def ResNet101V2(include_top=True, weights="imagenet", input_tensor=None, input_s
                 classes=1000, classifier_activation="softmax", name="resnet101v2"):
     """Instantiates the ResNet101V2 architecture (blocks 3, 4, 23, 3).
 
-    Example:
+    Keras' ResNetV2 with Keras' layer names; inputs go through `kerastorch.applications.resnet_v2.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier (global average pooling `avg_pool` and
+            the dense layer `predictions`). Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple, `(224, 224, 3)` by default with `include_top=True`;
+            without the top any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'resnet101v2'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+        Example:
     >>> model = ResNet101V2(weights=None, include_top=False, input_shape=(32, 32, 3))
     >>> model.output_shape
     (None, 1, 1, 2048)
@@ -51,20 +99,37 @@ def ResNet152V2(include_top=True, weights="imagenet", input_tensor=None, input_s
                 classes=1000, classifier_activation="softmax", name="resnet152v2"):
     """Instantiates the ResNet152V2 architecture (blocks 3, 8, 36, 3).
 
-    Example:
+    Keras' ResNetV2 with Keras' layer names; inputs go through `kerastorch.applications.resnet_v2.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier (global average pooling `avg_pool` and
+            the dense layer `predictions`). Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple, `(224, 224, 3)` by default with `include_top=True`;
+            without the top any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'resnet152v2'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+        Example:
     >>> model = ResNet152V2(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="max")
     >>> model.output_shape
     (None, 2048)
     """
     return _v2((3, 8, 36, 3), "resnet152v2", include_top, weights, input_tensor, input_shape, pooling, classes,
                classifier_activation, name)
-
-
-for _fn, _name in ((ResNet50V2, "resnet50v2"), (ResNet101V2, "resnet101v2"), (ResNet152V2, "resnet152v2")):
-    _summary, _example = _fn.__doc__.split("\n\n", 1)
-    _fn.__doc__ = (f"{_summary}\n\n    Keras' ResNetV2 with Keras' layer names; inputs go through "
-                   f"`kerastorch.applications.resnet_v2.preprocess_input`.\n"
-                   f"{_resnet._ARGS_DOC.format(name=_name)}\n    {_example}")
 
 
 def preprocess_input(x, data_format=None):

@@ -4,23 +4,91 @@ A Functional model with Keras' layer names (`block1_conv1`, ..., `block5_conv4`,
 `predictions`); inputs go through `preprocess_input` ("caffe" mode).
 """
 
-from kerastorch.applications import _builder
+from kerastorch.applications import imagenet_utils
 from kerastorch.applications.vgg16 import build_vgg
 
 
 def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
           classifier_activation="softmax", name="vgg19"):
+    """Instantiates the VGG19 model (16 convolutions in 5 blocks, then two 4096-unit dense layers).
+
+    The top is `flatten`, `fc1`, `fc2` and `predictions`; inputs go through
+    `kerastorch.applications.vgg19.preprocess_input`.
+
+    Args:
+        include_top: Whether to include the classifier at the top of the network.
+            Defaults to `True`.
+        weights: `None` (random initialisation), `"imagenet"` (Keras' ImageNet weights file,
+            read from Keras' cache `$KERAS_HOME/models/`; never downloaded: when absent the
+            error names the file, its URL and the folder), or the path of a weights file
+            written by Keras or kerastorch. Defaults to `"imagenet"`.
+        input_tensor: Optional symbolic tensor (`kerastorch.Input(...)` or a layer output) to
+            use as the image input. Defaults to `None`.
+        input_shape: Optional shape tuple; 224x224 with `include_top=True`; without
+            the top, any size at least 32x32. Defaults to `None`.
+        pooling: With `include_top=False`: `None` (the 4-D output of the last block), `"avg"`
+            or `"max"` (global pooling to 2-D). Defaults to `None`.
+        classes: Number of classes, with `include_top=True` and no `"imagenet"` weights.
+            Defaults to `1000`.
+        classifier_activation: Activation of the `predictions` layer (`None` for logits);
+            with pretrained weights only `None` or `"softmax"`. Defaults to `"softmax"`.
+        name: The model's name. Defaults to `'vgg19'`.
+
+    Returns:
+        A Functional `kerastorch.Model`.
+
+    Example:
+    >>> model = VGG19(weights=None, include_top=False, input_shape=(32, 32, 3), pooling='avg')
+    >>> model.output_shape
+    (None, 512)
+    """
     return build_vgg("vgg19", (2, 2, 4, 4, 4), include_top, weights, input_tensor, input_shape, pooling, classes,
                      classifier_activation, name)
 
 
-_builder.document(
-    VGG19, "Instantiates the VGG19 model (16 convolutions in 5 blocks, then two 4096-unit dense layers).",
-    "vgg19", 224, 32, note="    The top is `flatten`, `fc1`, `fc2` and `predictions`; inputs go through\n"
-                           "    `kerastorch.applications.vgg19.preprocess_input`.\n",
-    example="    >>> model = VGG19(weights=None, include_top=False, input_shape=(32, 32, 3), pooling='avg')\n"
-            "    >>> model.output_shape\n    (None, 512)\n")
-preprocess_input = _builder.make_preprocess_input("caffe", "vgg19")
-decode_predictions = _builder.make_decode_predictions("vgg19")
+def preprocess_input(x, data_format=None):
+    """Preprocesses images in "caffe" mode: RGB to BGR, then the ImageNet mean subtracted per channel.
+
+    Args:
+        x: Numpy array or tensor of images, values 0..255, 3-D or 4-D with 3 channels. A
+            float numpy array is written over (pass `np.copy(x)` to keep it), as in Keras.
+        data_format: `None` (the global setting), `"channels_last"` or `"channels_first"`.
+            Defaults to `None`.
+
+    Returns:
+        The preprocessed images (float32 for integer numpy input, else the input's dtype).
+
+    Example:
+    >>> import numpy as np
+    >>> from kerastorch.applications import imagenet_utils
+    >>> x = np.array([[[10, 128, 250]]], dtype="uint8")
+    >>> bool((preprocess_input(x) == imagenet_utils.preprocess_input(x, mode='caffe')).all())
+    True
+    """
+    return imagenet_utils.preprocess_input(x, data_format=data_format, mode='caffe')
+
+
+def decode_predictions(preds, top=5):
+    """Decodes ImageNet predictions into `(class_name, description, score)` tuples.
+
+    Reads Keras' `imagenet_class_index.json` from `$KERAS_HOME/models/` (never downloaded);
+    see `kerastorch.applications.imagenet_utils.decode_predictions`.
+
+    Args:
+        preds: Array or tensor of shape `(samples, 1000)`.
+        top: How many top guesses per sample. Defaults to `5`.
+
+    Returns:
+        A list (one per sample) of lists of `(class_name, class_description, score)` tuples.
+
+    Example:
+    >>> import numpy as np
+    >>> decode_predictions(np.zeros((1, 3)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `decode_predictions` expects a batch of predictions ...
+    """
+    return imagenet_utils.decode_predictions(preds, top=top)
+
 
 __all__ = ["VGG19", "decode_predictions", "preprocess_input"]

@@ -116,7 +116,7 @@ def test_legacy_h5_imagenet_layout_loads_by_path_and_from_the_keras_cache(keras,
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     # The cached file is not Keras' real ImageNet file: its md5 differs from Keras' hash.
-    with pytest.raises(ValueError, match=r"does not match the md5 hash Keras expects.*6d6bbae143d832006294945121d1f1fc"):
+    with pytest.raises(ValueError, match=r"does not match the md5 hash Keras expects.*6d6bbae143d832006294945121d1f"):
         vgg16.VGG16(weights="imagenet", **kwargs)
     md5 = hashlib.md5(by_hand.read_bytes()).hexdigest()
     monkeypatch.setitem(vgg16.WEIGHTS, "vgg16", (vgg16.WEIGHTS["vgg16"][0], (by_hand.name, md5)))

@@ -15,7 +15,8 @@ import torch
 
 import kerastorch
 
-from .helpers import PART_A_MODELS, PREDICTION_SPECS, SPECS, deterministic_weights, load_facts, prediction_input, spec_id
+from .helpers import (PART_A_MODELS, PREDICTION_SPECS, SPECS, deterministic_weights, load_facts, prediction_input,
+                      spec_id)
 
 FACTS = load_facts()["models"]
 
