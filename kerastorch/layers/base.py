@@ -378,8 +378,26 @@ class Layer(torch.nn.Module):
         return self.non_trainable_weights
 
     def _sublayers(self):
-        """Direct child Layers (for composite layers such as Bidirectional)."""
-        return [m for m in self.children() if isinstance(m, Layer)]
+        """Direct child Layers in tracking order (those in tracked lists and dicts too), each once."""
+        out, seen = [], set()
+        for module in self._modules.values():
+            if isinstance(module, Layer):
+                if id(module) not in seen:
+                    seen.add(id(module))
+                    out.append(module)
+            elif isinstance(module, (TrackedList, TrackedDict)):
+                for layer in module.layers():
+                    if id(layer) not in seen:
+                        seen.add(id(layer))
+                        out.append(layer)
+        return out
+
+    def __setattr__(self, name, value):
+        # Keras tracks layers held in lists and dicts set on a layer; torch registers only
+        # direct modules. One type check for any other value.
+        if value.__class__ in _CONTAINER_TYPES and value and "_modules" in self.__dict__:
+            value = _track_container(self, name, value)
+        torch.nn.Module.__setattr__(self, name, value)
 
     def _weight_slots(self):
         """(layer, name) pairs for every Keras weight, sublayers included, in Keras' order."""
@@ -742,6 +760,81 @@ class Layer(torch.nn.Module):
 
     def extra_repr(self):
         return f"name={self.name!r}"
+
+
+_CONTAINER_TYPES = (list, tuple, dict)
+
+
+class TrackedList(torch.nn.ModuleList):
+    """A list of layers set as a layer's attribute (`self.blocks = [...]`), registered with torch.
+
+    Indexing, iteration, `len`, `append` and `extend` work as on the list; Keras tracks such
+    lists the same way (its weights file names their layers `<attribute>/<snake_class>[_n]`).
+    """
+
+    def layers(self):
+        """The layers held, nested lists and dicts flattened, in order."""
+        out = []
+        for module in self._modules.values():
+            if isinstance(module, (TrackedList, TrackedDict)):
+                out.extend(module.layers())
+            elif isinstance(module, Layer):
+                out.append(module)
+        return out
+
+
+class TrackedDict(torch.nn.ModuleDict):
+    """A dict of layers set as a layer's attribute (`self.heads = {"a": ...}`), registered with torch."""
+
+    layers = TrackedList.layers
+
+
+def _contents(value):
+    if isinstance(value, torch.nn.Module):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return [m for item in items for m in _contents(item)]
+
+
+def _convertible(value):
+    if isinstance(value, torch.nn.Module):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_convertible(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k and "." not in k and _convertible(v) for k, v in value.items())
+    return False
+
+
+def _as_tracked(value):
+    if isinstance(value, torch.nn.Module):
+        return value
+    if isinstance(value, (list, tuple)):
+        return TrackedList([_as_tracked(v) for v in value])
+    return TrackedDict({k: _as_tracked(v) for k, v in value.items()})
+
+
+def _track_container(owner, name, value):
+    """A list/tuple/dict of layers set on a layer by user code, made visible to torch.
+
+    All modules (nested lists and dicts of them too): a `TrackedList`/`TrackedDict` in its
+    place. A container that also holds other values stays as it is, its modules registered
+    in a hidden `TrackedList`. Containers kerastorch sets itself are left alone.
+    """
+    import sys
+
+    if sys._getframe(2).f_globals.get("__name__", "").startswith("kerastorch."):
+        return value
+    found = _contents(value)
+    if not found:
+        return value
+    if _convertible(value):
+        try:
+            return _as_tracked(value)
+        except (KeyError, TypeError):   # a key torch refuses ("keys", "type", ...)
+            pass
+    owner._modules[f"_kt_tracked_{name}"] = TrackedList(found)
+    return value
 
 
 def _flatten_sublayers(layer):

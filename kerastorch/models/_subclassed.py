@@ -1,13 +1,12 @@
 """What a subclassed `Model` needs beyond a layer: tracked containers, building, configs, weight files.
 
-A subclass creates its layers in `__init__` (directly, or in lists and dicts, as Keras tracks
-them) and computes in `call`. It is built by its first call, by `build(input_shape)`, or by
+A subclass creates its layers in `__init__` (directly, or in lists and dicts, which the Layer
+base tracks as Keras does) and computes in `call`. It is built by its first call, by `build(input_shape)`, or by
 `fit`/`evaluate`/`predict` from the first batch's shape, before any optimizer is made.
 """
 
 import copy
 import inspect
-import sys
 
 import torch
 
@@ -101,76 +100,6 @@ def automatic_config(model, base_config):
     return {**config, **base}
 
 
-# --------------------------------------------------------------------------- tracked containers
-def _convertible(value):
-    if isinstance(value, torch.nn.Module):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_convertible(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k and "." not in k and _convertible(v) for k, v in value.items())
-    return False
-
-
-def _as_module(value):
-    if isinstance(value, torch.nn.Module):
-        return value
-    if isinstance(value, (list, tuple)):
-        return torch.nn.ModuleList([_as_module(v) for v in value])
-    return torch.nn.ModuleDict({k: _as_module(v) for k, v in value.items()})
-
-
-def _modules_in(value):
-    if isinstance(value, torch.nn.Module):
-        return [value]
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
-    return [m for item in items for m in _modules_in(item)]
-
-
-def track(model, name, value):
-    """A list/tuple/dict of layers set on a model by user code, made visible to torch.
-
-    All layers (nested lists and dicts of them too) become a `ModuleList`/`ModuleDict`
-    (indexing, iteration, `len`, `append` work as on the list); a container that also
-    holds other values stays as it is, its layers registered in a hidden holder.
-    Containers set by kerastorch itself (the stack, the trainer's lists) are left alone.
-    """
-    caller = sys._getframe(2).f_globals.get("__name__", "")
-    if caller.startswith("kerastorch."):
-        return value
-    found = _modules_in(value)
-    if not found:
-        return value
-    if _convertible(value):
-        try:
-            return _as_module(value)
-        except (KeyError, TypeError):   # a key torch refuses ("keys", "type", ...)
-            pass
-    model._modules[f"_kt_tracked_{name}"] = torch.nn.ModuleList(found)
-    return value
-
-
-def sublayers(model):
-    """The model's direct layers in tracking order (containers flattened, each layer once)."""
-    out, seen = [], set()
-
-    def add(module):
-        if id(module) in seen:
-            return
-        seen.add(id(module))
-        if isinstance(module, Layer):
-            out.append(module)
-        elif isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
-            for child in module._modules.values():
-                if child is not None:
-                    add(child)
-
-    for module in model._modules.values():
-        if module is not None:
-            add(module)
-    return out
-
-
 # --------------------------------------------------------------------------- calling and building
 def run_call(model, inputs, args, kwargs, training, mask):
     """`model.call(...)` for a subclass: `training`/`mask` passed as its signature takes them."""
@@ -259,15 +188,18 @@ def listed(shape):
     return shape
 
 
-def _symbolic_inputs(model, shape):
-    from kerastorch.layers.symbolic import KerasTensor
+_STAND_IN_SIZE = 83    # a `None` axis other than the batch, as the symbolic shape trace sizes it
 
+
+def _stand_in_inputs(model, shape, device):
+    """Zeros of `shape` (a shape, or a list/dict of them): batch 2, other `None` axes 83."""
     if _is_shape(shape):
-        return KerasTensor(tuple(shape), dtype="float32")
+        dims = [(2 if axis == 0 else _STAND_IN_SIZE) if d is None else int(d) for axis, d in enumerate(shape)]
+        return torch.zeros(dims, device=device)
     if isinstance(shape, dict):
-        return {k: _symbolic_inputs(model, v) for k, v in shape.items()}
+        return {k: _stand_in_inputs(model, v, device) for k, v in shape.items()}
     if isinstance(shape, (list, tuple)):
-        return [_symbolic_inputs(model, v) for v in shape]
+        return [_stand_in_inputs(model, v, device) for v in shape]
     raise ValueError(
         f"Model '{model.name}': build(input_shape) expects a shape such as (None, 784) (None for the "
         f"batch axis), or a list or dict of shapes for several inputs; got {shape!r}."
@@ -275,13 +207,13 @@ def _symbolic_inputs(model, shape):
 
 
 def build_by_run(model, input_shape):
-    """Builds a subclass by running its `call` on stand-in inputs of `input_shape` (no data, no gradients).
+    """Builds a subclass by running its `call` once on zeros of `input_shape`, as Keras' `build_from_config`
+    runs it on symbolic inputs: in inference mode, without gradients, adding no losses.
 
-    As Keras' `build_from_config` does: the inputs are stand-ins (torch's `meta` device where
-    the layers allow it), in inference mode, and the run adds no losses.
+    Real zeros rather than torch's `meta` device: a layer's bias add mixes the input with its
+    (CPU) weights, which `meta` refuses, and a run that fails halfway would leave layers built
+    outside their name scope.
     """
-    from kerastorch.layers.symbolic import trace
-
     if input_shape is None:
         raise ValueError(
             f"Model '{model.name}': build() needs the input shape, e.g. model.build((None, 784)) "
@@ -289,14 +221,14 @@ def build_by_run(model, input_shape):
         )
     if _is_shape(input_shape):
         input_shape = tuple(input_shape)
-    inputs = _symbolic_inputs(model, input_shape)
+    device = next((p.device for p in model.parameters()), None)
+    inputs = _stand_in_inputs(model, input_shape, device)
     kwargs = {"training": False} if "training" in _call_arguments(type(model)) else {}
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        with torch.inference_mode(False), no_loss_collection(), _variables.name_scope_of(model):
-            trace(lambda x: model.call(x, **kwargs), (inputs,), {},
-                  device=next((p.device for p in model.parameters()), None))
+        with torch.inference_mode(False), torch.no_grad(), no_loss_collection(), _variables.name_scope_of(model):
+            model.call(inputs, **kwargs)
     except Exception as e:  # noqa: BLE001 - any failure of the user's call, reported with the shape
         raise ValueError(
             f"Model '{model.name}' ({type(model).__name__}): building it runs call() on inputs of shape "
@@ -340,34 +272,54 @@ def h5_tree(model):
         if not isinstance(model.module, Layer):
             return [("vars", list(model._weight_slots()))]
         return [("vars", own)] + [(f"module/{p}", s) for p, s in weights_h5.layer_tree(model.module)]
-    tree = [("vars", own)]
-    visited = set()
+    names = {k for k in model._modules if not k.startswith("_kt_tracked_")}
+    names |= {k for k in model.__dict__ if f"_kt_tracked_{k}" in model._modules}
+    names.add("layers")
+    walk = _Walk()
+    for name in sorted(names, key=_name_key):
+        walk.attribute(name, model.layers if name == "layers" else getattr(model, name, None))
+    return [("vars", own)] + walk.tree
 
-    def visit(layer, path):
-        if id(layer) in visited:
+
+def container_trees(layer):
+    """The groups of the layers a (non-model) layer holds in lists and dicts: `<attribute>/<class key>/...`."""
+    walk = _Walk()
+    for name, module in layer._modules.items():
+        if not name.startswith("_kt_tracked_") and isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
+            walk.attribute(name, module)
+    for name in layer.__dict__:
+        if f"_kt_tracked_{name}" in layer._modules:
+            walk.attribute(name, layer.__dict__[name])
+    return walk.tree
+
+
+class _Walk:
+    """Keras' saving walk: layers by path, containers by class-name keys, each layer once."""
+
+    def __init__(self):
+        self.tree, self.visited = [], set()
+
+    def attribute(self, name, value):
+        if isinstance(value, Layer):
+            self.visit(value, name)
+        elif isinstance(value, (list, tuple, dict, torch.nn.ModuleList, torch.nn.ModuleDict)):
+            self.container(_items(value), name)
+
+    def visit(self, layer, path):
+        from kerastorch.saving import weights_h5
+
+        if id(layer) in self.visited:
             return
-        visited.update(id(m) for m in layer.modules())
-        tree.extend((f"{path}/{sub}", slots) for sub, slots in weights_h5.layer_tree(layer))
+        self.visited.update(id(m) for m in layer.modules())
+        self.tree.extend((f"{path}/{sub}", slots) for sub, slots in weights_h5.layer_tree(layer))
 
-    def container(items, path):
+    def container(self, items, path):
         used = {}
         for item in items:
             if isinstance(item, Layer):
-                visit(item, f"{path}/{_unique(_snake_case(type(item).__name__), used)}")
+                self.visit(item, f"{path}/{_unique(_snake_case(type(item).__name__), used)}")
             elif isinstance(item, (list, tuple, dict, torch.nn.ModuleList, torch.nn.ModuleDict)):
-                container(_items(item), f"{path}/{_unique('container', used)}")
-
-    names = {k for k in model._modules if not k.startswith("_kt_tracked_")}
-    names |= {k for k, v in model.__dict__.items() if isinstance(v, (list, tuple, dict)) and _modules_in(v)
-              and f"_kt_tracked_{k}" in model._modules}
-    names.add("layers")
-    for name in sorted(names, key=_name_key):
-        value = model.layers if name == "layers" else getattr(model, name, None)
-        if isinstance(value, Layer):
-            visit(value, name)
-        elif isinstance(value, (list, tuple, dict, torch.nn.ModuleList, torch.nn.ModuleDict)):
-            container(_items(value), name)
-    return tree
+                self.container(_items(item), f"{path}/{_unique('container', used)}")
 
 
 def _items(value):

@@ -88,12 +88,6 @@ class Model(Trainer, Layer):
                 if "training" in _call_args(self) else self.call(inputs)
         return _subclassed.run_call(self, inputs, args, kwargs, training, mask)
 
-    def __setattr__(self, name, value):
-        # Keras tracks layers held in lists and dicts; torch registers only direct modules.
-        if isinstance(value, (list, tuple, dict)) and value and "_modules" in self.__dict__:
-            value = _subclassed.track(self, name, value)
-        super().__setattr__(name, value)
-
     def build(self, input_shape=None):
         """Builds a subclassed model: runs `call` on zeros of `input_shape`, creating its weights.
 
@@ -131,12 +125,35 @@ class Model(Trainer, Layer):
         _subclassed.build_by_run(self, input_shape)
 
     def get_build_config(self):
-        """The shape(s) the model was built with, as Keras records them (`{"input_shape": ...}`)."""
+        """Returns the shape(s) the model was built with, as Keras records them.
+
+        Returns:
+            `{"input_shape": shape}` (the first call's input shape, or the one given to
+            `build`; a list or dict of shapes for several inputs), or `None` if not built.
+
+        Example:
+        >>> import kerastorch
+        >>> from kerastorch import layers
+        >>> class Head(kerastorch.Model):
+        ...     def __init__(self, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.dense = layers.Dense(2)
+        ...     def call(self, inputs):
+        ...         return self.dense(inputs)
+        >>> model = Head()
+        >>> model.build((None, 3))
+        >>> model.get_build_config()
+        {'input_shape': [None, 3]}
+        """
         shape = self.__dict__.get("_kt_build_input_shape")
         return None if shape is None else {"input_shape": _subclassed.listed(shape)}
 
     def build_from_config(self, config):
-        """Builds the model from `get_build_config()` output (a `.keras` file's `build_config`)."""
+        """Builds the model from `get_build_config()` output, as loading a `.keras` file does.
+
+        Args:
+            config: `{"input_shape": shape}` (a `.keras` file's `build_config`), or `None`.
+        """
         if config and "input_shape" in config and not self.built:
             self.build(config["input_shape"])
 
@@ -171,9 +188,6 @@ class Model(Trainer, Layer):
         if self._plain_module():
             return TorchModuleWrapper._weight_slots(_Shim(self.module, self.name))
         return super()._weight_slots()
-
-    def _sublayers(self):
-        return _subclassed.sublayers(self)
 
     def get_config(self):
         """The model's config: Keras' automatic one for a subclass whose `__init__` takes plain values.

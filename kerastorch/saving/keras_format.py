@@ -162,8 +162,9 @@ def model_from_config(config, custom_objects=None, safe_mode=True, where="config
                          f"{type(config).__name__} {str(config)[:200]}.")
     try:
         model = serialization.deserialize_layer(config, custom_objects, safe_mode, where)
-        if not model.built and config.get("build_config", {}).get("input_shape"):
-            model.build(tuple(config["build_config"]["input_shape"]))
+        if not model.built and (config.get("build_config") or {}).get("input_shape"):
+            shape = config["build_config"]["input_shape"]
+            model.build(shape if isinstance(shape, dict) else tuple(shape))   # a dict of shapes by input name
         if compile and config.get("compile_config") and hasattr(model, "compile"):
             serialization.compile_from_config(model, config["compile_config"], custom_objects, where)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, RuntimeError) as e:

@@ -56,7 +56,7 @@ def layer_tree(layer):
     custom = getattr(layer, "_keras_h5_tree", None)
     if custom is not None:
         return custom()
-    from kerastorch.layers.base import Layer
+    from kerastorch.layers.base import Layer, TrackedDict, TrackedList
 
     if hasattr(layer, "_stack"):
         return model_tree(layer)
@@ -72,6 +72,10 @@ def layer_tree(layer):
         tree = [("vars", own)]
     for key, child in children:
         tree.extend((f"{key}/{path}", slots) for path, slots in layer_tree(child))
+    if any(isinstance(m, (TrackedList, TrackedDict)) for m in layer._modules.values()):
+        from kerastorch.models._subclassed import container_trees
+
+        tree.extend(container_trees(layer))     # layers in lists/dicts: <attribute>/<class key>/...
     return tree
 
 
