@@ -111,7 +111,7 @@ def load_weights(model, weights, file_name=None, origin=None, file_hash=None):
         folder = os.path.dirname(path)
         if not os.path.isfile(path):
             raise ValueError(
-                f"{model.name}(weights='imagenet') needs Keras' ImageNet weights file {file_name!r}, which is "
+                f"Model '{model.name}' (weights='imagenet') needs Keras' ImageNet weights file {file_name!r}, which is "
                 f"not in Keras' cache (looked in {', '.join(cache_dirs())}). kerastorch does not download it: "
                 f"fetch it once from {origin or 'Keras download URL for it'} and put it in {folder}/ (the "
                 f"folder real Keras downloads it to; set KERAS_HOME to use another cache root), or pass the "
