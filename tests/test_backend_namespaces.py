@@ -1,5 +1,5 @@
 """Every public name of Keras' namespaces exists in kerastorch: ops, random, backend, config, and the
-layer, loss, metric, optimizer, callback and initializer catalogues.
+layer, loss, metric, optimizer, callback and initializer catalogues, and applications.
 
 The walk is over real Keras (`dir(keras.ops)`, ...): a name kerastorch lacks fails the test unless
 `docs/keras-coverage.md` lists it with a reason. Each namespace must reach 95% of Keras' names with
@@ -16,7 +16,7 @@ import kerastorch  # noqa: E402
 
 _DOC = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "keras-coverage.md")
 NAMESPACES = ["ops", "ops.numpy", "ops.nn", "ops.linalg", "ops.image", "random", "backend", "config",
-              "layers", "losses", "metrics", "optimizers", "callbacks", "initializers"]
+              "layers", "losses", "metrics", "optimizers", "callbacks", "initializers", "applications"]
 
 
 def excluded(namespace):
