@@ -236,6 +236,29 @@ def test_build_errors_name_the_shape_and_what_to_do():
         m.build(["five"])
 
 
+def _nested(lib, where):
+    if where == "in a Functional model":
+        inputs = lib.Input(shape=(5,))
+        return lib.Model(inputs, lib.layers.Dense(3)(nested_layers_model(lib)(inputs)), name="outer")
+    return lib.Sequential([lib.layers.Input(shape=(5,)), wide_model(lib), lib.layers.Dense(1)], name="outer")
+
+
+@pytest.mark.parametrize("where", ["in a Functional model", "in a Sequential"])
+def test_subclassed_model_nested_in_other_models_is_keras(where, tmp_path):
+    x = _inputs("wide", n=3, seed=7)
+    _clear(keras)
+    k = _nested(keras, where)
+    _clear(kerastorch)
+    m = _nested(kerastorch, where)
+    assert [w.path for w in m.weights] == [w.path for w in k.weights]
+    m.set_weights(k.get_weights())
+    expected = _numpy(k(x, training=False), keras)
+    np.testing.assert_allclose(_numpy(m(torch.as_tensor(x), training=False), kerastorch), expected, atol=1e-5)
+    m.save_weights(str(tmp_path / "ours.weights.h5"))
+    k.save_weights(str(tmp_path / "keras.weights.h5"))
+    assert _h5_layout(str(tmp_path / "ours.weights.h5")) == _h5_layout(str(tmp_path / "keras.weights.h5"))
+
+
 # --------------------------------------------------------------------------- summary
 def _summary(model):
     lines = []
