@@ -10,6 +10,7 @@ Default input 299x299, at least 75x75.
 from kerastorch import config, layers
 from kerastorch.applications import _builder, _weights, imagenet_utils
 from kerastorch.layers.base import Layer
+from kerastorch.saving import serialization as _serialization
 
 BASE_WEIGHT_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_resnet_v2/"
 _FILES = (("inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5", "e693bd0210a403b3192acc6073ad2e96"),
@@ -29,6 +30,8 @@ class CustomScaleLayer(Layer):
     [[3.0, 3.0]]
     """
 
+    _keras_module = "keras.src.applications.inception_resnet_v2"     # where Keras' .keras files say it lives
+
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)
         self.scale = scale
@@ -41,6 +44,12 @@ class CustomScaleLayer(Layer):
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale}
+
+
+# Keras' .keras files name it by its bare class name (registered_name "CustomScaleLayer"): registered
+# under that name, their files load here, and ours name it as Keras does.
+_serialization._GLOBAL_CUSTOM_OBJECTS.setdefault("CustomScaleLayer", CustomScaleLayer)
+_serialization._GLOBAL_CUSTOM_NAMES.setdefault(CustomScaleLayer, "CustomScaleLayer")
 
 
 def conv2d_bn(x, filters, kernel_size, strides=1, padding="same", activation="relu", use_bias=False, name=None):

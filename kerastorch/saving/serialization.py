@@ -157,7 +157,7 @@ def _all_custom_objects(custom_objects=None):
     out = {}
     for key, obj in _GLOBAL_CUSTOM_OBJECTS.items():
         out[key] = obj
-        out.setdefault(key.split(">", 1)[1], obj)
+        out.setdefault(key.split(">", 1)[-1], obj)     # a plain key (get_custom_objects()["x"] = ...) too
     for scope in getattr(_SCOPE, "stack", []):
         out.update(scope)
     out.update(custom_objects or {})
@@ -470,7 +470,8 @@ def serialize_layer(layer):
     registered = _GLOBAL_CUSTOM_NAMES.get(cls)
     builtin = cls.__module__.startswith("kerastorch.layers") and registered is None
     # A class Keras exports under another name (GroupedQueryAttention as GroupQueryAttention) says so.
-    out = {"module": "keras.layers" if builtin else cls.__module__,
+    # A class Keras defines outside keras.layers (an application's own layer) names Keras' module.
+    out = {"module": cls.__dict__.get("_keras_module") or ("keras.layers" if builtin else cls.__module__),
            "class_name": cls.__dict__.get("_keras_class_name", cls.__name__),
            "config": config, "registered_name": registered}
     shape = getattr(getattr(layer, "_input_tensor", None), "shape", None)

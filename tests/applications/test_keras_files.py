@@ -160,3 +160,30 @@ def test_a_frozen_base_keeps_its_weights_and_statistics_while_a_new_head_trains(
     for old, new in zip(before, base.weights):
         np.testing.assert_array_equal(new.numpy(), old)
     assert not np.allclose(model.layers[-1].get_weights()[0], head)
+
+
+def test_inception_resnet_v2s_own_layer_moves_in_keras_files_both_ways(keras, tmp_path):
+    # InceptionResNetV2's CustomScaleLayer is Keras' own class outside keras.layers; a small graph
+    # around it stands in for the whole model (whose .keras files use the same config).
+    from keras.src.applications.inception_resnet_v2 import CustomScaleLayer as KerasScale
+
+    from kerastorch.applications.inception_resnet_v2 import CustomScaleLayer
+
+    def build(lib, scale_cls):
+        x = lib.Input(shape=(6, 6, 3))
+        up = lib.layers.Conv2D(3, 1, name="up")(x)
+        return lib.Model(x, scale_cls(0.17, name="block35_1_scale")([x, up]))
+
+    keras.backend.clear_session(free_memory=False)
+    kmodel = build(keras, KerasScale)
+    kmodel.set_weights(deterministic_weights(kmodel))
+    x = prediction_input((6, 6, 3))
+    want = np.asarray(kmodel.predict(x, verbose=0))
+    kmodel.save(tmp_path / "keras.keras")
+    loaded = kerastorch.models.load_model(tmp_path / "keras.keras")
+    assert isinstance(loaded.layers[-1], CustomScaleLayer) and loaded.layers[-1].scale == 0.17
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), want, atol=1e-5)
+    loaded.save(tmp_path / "ours.keras")
+    back = keras.models.load_model(tmp_path / "ours.keras")
+    assert isinstance(back.layers[-1], KerasScale)
+    np.testing.assert_allclose(np.asarray(back.predict(x, verbose=0)), want, atol=1e-5)
