@@ -266,6 +266,9 @@ class KerastorchContender:
     def predict(self, x, batch_size):
         return self.model.predict(x, batch_size=batch_size, verbose=0)
 
+    def evaluate(self, x, y, batch_size):
+        return self.model.evaluate(x, y, batch_size=batch_size, verbose=0)
+
 
 class TorchContender:
     name = "torch"
@@ -318,14 +321,39 @@ class TorchContender:
         self.last_loss = (total / n).item()         # the one read-back of the epoch
 
     def predict(self, x, batch_size):
+        """An expert's inference loop: inference_mode, batches as slices (views, no gather), the
+        activation written straight into one preallocated output, one copy to the host at the end."""
         self.model.eval()
         xt = torch.from_numpy(x).to(self.device.torch)
-        out = []
+        n = xt.shape[0]
+        out = torch.empty((n, 10 if self.wl.task == "categorical" else 1), device=self.device.torch)
+        categorical = self.wl.task == "categorical"
         with torch.inference_mode():
-            for start in range(0, xt.shape[0], batch_size):
-                logits = self.model(xt[start:start + batch_size]).float()
-                out.append(torch.softmax(logits, 1) if self.wl.task == "categorical" else torch.sigmoid(logits))
-        return torch.cat(out).cpu().numpy()
+            for start in range(0, n, batch_size):
+                logits = self.model(xt[start:start + batch_size])
+                if categorical:
+                    torch.softmax(logits, 1, out=out[start:start + batch_size])
+                else:
+                    torch.sigmoid(logits, out=out[start:start + batch_size])
+        self.model.train()
+        return out.cpu().numpy()
+
+    def evaluate(self, x, y, batch_size):
+        """Loss and accuracy over batches (slices), summed on the device, one read-back at the end."""
+        self.model.eval()
+        xt = torch.from_numpy(x).to(self.device.torch)
+        yt = torch.from_numpy(y.argmax(1) if self.wl.task == "categorical" else y).to(self.device.torch)
+        n = xt.shape[0]
+        total = torch.zeros((), device=self.device.torch)
+        correct = torch.zeros((), dtype=torch.long, device=self.device.torch)
+        with torch.inference_mode():
+            for start in range(0, n, batch_size):
+                yb = yt[start:start + batch_size]
+                loss, c = self._loss_and_correct(self.model(xt[start:start + batch_size]), yb)
+                total += loss * yb.shape[0]
+                correct += c
+        self.model.train()
+        return [(total / n).item(), correct.item() / n]
 
 
 class KerasContender:
@@ -355,6 +383,9 @@ class KerasContender:
 
     def predict(self, x, batch_size):
         return np.asarray(self.model.predict(x, batch_size=batch_size, verbose=0))
+
+    def evaluate(self, x, y, batch_size):
+        return self.model.evaluate(x, y, batch_size=batch_size, verbose=0)
 
 
 CONTENDER_CLASSES = {c.name: c for c in (KerastorchContender, TorchContender, KerasContender)}
@@ -417,22 +448,44 @@ def run_workload(wl, args, device):
     x_test, y_test = data["test"]
     rows = {}
     steps = -(-samples // wl.batch_size)
+    inference = inference_throughput(contenders, x_test, y_test, args, device)
     for name, c in contenders.items():
-        pred = c.predict(x_test, args.predict_batch)
-        pred_times = [device.timed(lambda: c.predict(x_test, args.predict_batch))[0] for _ in range(3)]
+        pred = c.predict(x_test, args.predict_batch[-1])
         med = statistics.median(times[name])
         rows[name] = dict(epoch_s=med, epoch_min_s=min(times[name]), step_us=med / steps * 1e6,
                           cpu_s=statistics.median(cpu[name]),
-                          loss=c.last_loss, acc=accuracy(wl, pred, y_test),
-                          predict_sps=len(x_test) / statistics.median(pred_times), note=c.note)
+                          loss=c.last_loss, acc=accuracy(wl, pred, y_test), note=c.note, **inference[name])
     return dict(workload=wl.name, title=wl.title, samples=samples, steps=steps, rows=rows, notes=notes,
+                test_n=len(x_test),
                 times=times)
+
+
+def inference_throughput(contenders, x, y, args, device):
+    """predict and evaluate samples/s per contender and batch size: interleaved (round robin,
+    rotating the order) over `args.inference_reps` repetitions after one warm-up call each; the
+    median wall time, and the median process CPU time."""
+    calls = [(f"{what}{bs}", name, (lambda c=c, bs=bs, what=what:
+                                    c.predict(x, bs) if what == "predict" else c.evaluate(x, y, bs)))
+             for bs in args.predict_batch for what in ("predict", "evaluate") for name, c in contenders.items()]
+    for _, _, fn in calls:
+        fn()
+    wall, cpu = {}, {}
+    for rep in range(args.inference_reps):
+        for key, name, fn in calls[rep % len(calls):] + calls[:rep % len(calls)]:
+            t, _ = device.timed(fn)
+            wall.setdefault((key, name), []).append(t)
+            cpu.setdefault((key, name), []).append(device.last_cpu)
+    out = {name: {} for name in contenders}
+    for (key, name), ts in wall.items():
+        out[name][key + "_sps"] = len(x) / statistics.median(ts)
+        out[name][key + "_cpu_sps"] = len(x) / max(statistics.median(cpu[(key, name)]), 1e-9)
+    return out
 
 
 def child_memory(wl_name, contender, args):
     """Runs one contender on one workload in a fresh process; returns its peak memory (MiB)."""
     cmd = [sys.executable, os.path.abspath(__file__), "--_child", f"{wl_name}:{contender}",
-           "--device", args.device, "--seed", str(args.seed), "--predict-batch", str(args.predict_batch)]
+           "--device", args.device, "--seed", str(args.seed), "--predict-batch", ",".join(map(str, args.predict_batch))]
     if args.samples:
         cmd += ["--samples", str(args.samples)]
     if args.threads:
@@ -488,7 +541,7 @@ def run_child(spec, args):
     if device.kind == "cuda":
         torch.cuda.reset_peak_memory_stats()
     c.epoch()
-    c.predict(data["test"][0], args.predict_batch)
+    c.predict(data["test"][0], args.predict_batch[-1])
     out = {"peak_rss_mib": _vm("VmHWM"), "baseline_rss_mib": baseline}
     if device.kind == "cuda":
         out["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
@@ -499,9 +552,9 @@ def run_child(spec, args):
 def markdown(results, memory, args):
     lines = [
         "| workload | contender | median epoch (s) | min epoch (s) | CPU s/epoch | µs/step | × hand loop (wall) | × hand loop (CPU) | final train loss | "
-        "held-out acc | predict (samples/s) | peak RSS (MiB) | RSS over imports (MiB) |"
+        "held-out acc | peak RSS (MiB) | RSS over imports (MiB) |"
         + (" CUDA peak (MiB) |" if args.device == "cuda" else ""),
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if args.device == "cuda" else ""),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if args.device == "cuda" else ""),
     ]
     notes = []
     for res in results:
@@ -523,7 +576,7 @@ def markdown(results, memory, args):
             lines.append(
                 f"| {res['title']} ({res['samples']} samples, {res['steps']} steps) | {name} | {r['epoch_s']:.3f} | "
                 f"{r['epoch_min_s']:.3f} | {r['cpu_s']:.3f} | "
-                f"{r['step_us']:.0f} | {ratio} | {ratio_cpu} | {r['loss']:.4f} | {r['acc']:.3f} | {r['predict_sps']:,.0f} | "
+                f"{r['step_us']:.0f} | {ratio} | {ratio_cpu} | {r['loss']:.4f} | {r['acc']:.3f} | "
                 f"{fmt('peak_rss_mib')} | "
                 + (f"{mem['peak_rss_mib'] - mem['baseline_rss_mib']:.0f}" if 'peak_rss_mib' in mem else "–")
                 + " |" + (f" {fmt('cuda_peak_mib')} |" if args.device == "cuda" else ""))
@@ -531,7 +584,31 @@ def markdown(results, memory, args):
                 notes.append(f"- **{res['workload']} / {name}**: {r['note']}")
             if "error" in mem:
                 notes.append(f"- **{res['workload']} / {name}** memory child failed: {mem['error']}")
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return "\n".join(lines + ([""] + notes if notes else []) + ["", inference_markdown(results, args)])
+
+
+def inference_markdown(results, args):
+    """predict/evaluate throughput: samples/s (wall median) and the ratios to the hand loop."""
+    pairs = [(what, bs) for bs in args.predict_batch for what in ("predict", "evaluate")]
+    keys = [f"{what}{bs}" for what, bs in pairs]
+    head = "| workload | contender |" + "".join(
+        f" {what} b{bs} (samples/s) | × hand (wall) | × hand (CPU) |" for what, bs in pairs)
+    lines = [head, "|---|---|" + "---:|---:|---:|" * len(keys)]
+    for res in results:
+        if "skipped" in res:
+            continue
+        hand = res["rows"].get("torch")
+        for name in CONTENDERS:
+            r = res["rows"].get(name)
+            if r is None:
+                continue
+            cells = []
+            for k in keys:
+                ratio = f"{r[k + '_sps'] / hand[k + '_sps']:.2f}" if hand else "–"
+                ratio_cpu = f"{r[k + '_cpu_sps'] / hand[k + '_cpu_sps']:.2f}" if hand else "–"
+                cells.append(f" {r[k + '_sps']:,.0f} | {ratio} | {ratio_cpu} |")
+            lines.append(f"| {res['title']} ({res['test_n']} held-out samples) | {name} |" + "".join(cells))
+    return "\n".join(lines)
 
 
 def parse_args(argv=None):
@@ -543,7 +620,10 @@ def parse_args(argv=None):
     p.add_argument("--contenders", default=",".join(CONTENDERS))
     p.add_argument("--jit", action="store_true", help="jit_compile=True (kerastorch, keras); torch.compile (hand loop)")
     p.add_argument("--mixed-precision", choices=["bf16"], default=None)
-    p.add_argument("--predict-batch", type=int, default=256)
+    p.add_argument("--predict-batch", default="32,256",
+                   help="comma list of batch sizes predict and evaluate are measured at")
+    p.add_argument("--inference-reps", type=int, default=7,
+                   help="timed predict/evaluate calls per contender and batch size (interleaved)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--no-memory", action="store_true", help="skip the per-contender memory subprocesses")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
@@ -551,6 +631,7 @@ def parse_args(argv=None):
     p.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.contenders = [c for c in args.contenders.split(",") if c]
+    args.predict_batch = [int(b) for b in str(args.predict_batch).split(",") if b]
     if args.mixed_precision == "bf16" and args.device == "cpu" and not torch.backends.mkldnn.is_available():
         p.error("bf16 on CPU needs oneDNN")
     return args

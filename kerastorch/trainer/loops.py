@@ -143,41 +143,62 @@ class LoopsMixin:
         return dict(sorted(values.items()))
 
     def _evaluate_loop(self, batches, cbs):
-        was_training = self.training
-        self.eval()
+        was_training = _inference_mode_on(self)
         self._reset_metrics()
         listeners = cbs.batch_listeners("test", "batch_end")
         begin_listeners = cbs.batch_listeners("test", "batch_begin")
         cbs.on_test_begin()
         step_logs = None
         # no_grad, not inference_mode: metric states first created here must stay usable in training.
+        n = getattr(self, "steps_per_execution", 1)
         with torch.no_grad():
-            for first, step, group in executions(batches, getattr(self, "steps_per_execution", 1)):
-                if begin_listeners:
-                    begin_logs = {}
-                    for cb in begin_listeners:
-                        cb.on_test_batch_begin(first, logs=begin_logs)
-                step_logs = self._test_function(group)
-                for cb in listeners:
-                    cb.on_test_batch_end(step, logs=(lambda sl=step_logs: self._logs_from_step(sl))
-                                         if isinstance(cb, ProgbarLogger) else self._logs_from_step(step_logs))
+            if n == 1 and not listeners and not begin_listeners:
+                test_step = self.test_step
+                for batch in batches:      # as a hand-written loop: one step per batch, no hooks
+                    step_logs = test_step(as_keras_batch(batch))
+            else:
+                step_logs = self._evaluate_executions(batches, n, listeners, begin_listeners)
         logs = self._epoch_logs(step_logs)
         cbs.on_test_end(logs)
-        self.train(was_training)
+        _restore_mode(self, was_training)
         return logs
+
+    def _evaluate_executions(self, batches, n, listeners, begin_listeners):
+        """evaluate's executions of `n` steps with the batch hooks; the last step's logs."""
+        step_logs = None
+        for first, step, group in executions(batches, n):
+            if begin_listeners:
+                begin_logs = {}
+                for cb in begin_listeners:
+                    cb.on_test_batch_begin(first, logs=begin_logs)
+            step_logs = self._test_function(group)
+            for cb in listeners:
+                cb.on_test_batch_end(step, logs=(lambda sl=step_logs: self._logs_from_step(sl))
+                                     if isinstance(cb, ProgbarLogger) else self._logs_from_step(step_logs))
+        return step_logs
 
     def _predict_loop(self, batches, cbs):
         """`predict_step` over the batches in inference mode; the outputs as numpy arrays."""
         listeners = cbs.batch_listeners("predict", "batch_end")
         begin_listeners = cbs.batch_listeners("predict", "batch_begin")
-        was_training = self.training
-        self.eval()
+        was_training = _inference_mode_on(self)
         cbs.on_predict_begin()
         # Arrays: outputs are copied into arrays preallocated at the first batch (one per output);
         # sources of unknown size: the batches' outputs are gathered and concatenated at the end.
         sink = _OutputSink(batches)
+        n = getattr(self, "steps_per_execution", 1)
+        if n == 1 and not listeners and not begin_listeners and _own_step(self, "predict_step"):
+            # The common case, as a hand-written loop: the forward of each batch into the outputs.
+            forward, add = self._predict_forward, sink.add
+            with torch.inference_mode():
+                for x, _, _ in batches:
+                    add(forward(x))
+            result = sink.result(self._device())
+            cbs.on_predict_end()
+            _restore_mode(self, was_training)
+            return result
         with torch.inference_mode():
-            for first, step, group in executions(batches, getattr(self, "steps_per_execution", 1)):
+            for first, step, group in executions(batches, n):
                 if begin_listeners:
                     begin_logs = {}
                     for cb in begin_listeners:
@@ -195,8 +216,28 @@ class LoopsMixin:
                     cb.on_predict_batch_end(step, logs=None if isinstance(cb, ProgbarLogger) else {"outputs": y_pred})
         result = sink.result(self._device())
         cbs.on_predict_end()
-        self.train(was_training)
+        _restore_mode(self, was_training)
         return result
+
+
+def _own_step(model, name):
+    """Whether `model.name` is the trainer's own step (not overridden by a subclass or on the instance)."""
+    from kerastorch.trainer.step import StepMixin
+
+    return name not in model.__dict__ and getattr(type(model), name) is getattr(StepMixin, name)
+
+
+def _inference_mode_on(model):
+    """`model.eval()` when any of its modules is in training mode; returns `model.training` before."""
+    was_training = model.training
+    if was_training or any(m.training for m in model.modules()):
+        model.eval()
+    return was_training
+
+
+def _restore_mode(model, was_training):
+    if was_training:
+        model.train()
 
 
 _SINGLE = object()   # predict's output is one tensor

@@ -210,6 +210,24 @@ class StepMixin:
             loss = loss + self._penalty()
         return y_pred, loss
 
+    def _fused_test_loss(self, x, y, sample_weight):
+        """`_fused_train_loss` for evaluation: the logits of the inference forward."""
+        if y is None:
+            return self._eager_test_loss(x, y, sample_weight)
+        logits = self(x, training=False, return_logits=True)
+        if not self._targets_checked:
+            self._check_targets_once(y, self._fused_activation(logits))
+        loss, y_pred = self._fused_loss.loss_and_probabilities(
+            y, logits, sample_weight=sample_weight, need_probabilities=bool(self._compile_metrics))
+        if self._loss_weight is not None:
+            loss = loss * self._loss_weight
+        if self._has_penalties or self._added_losses_possible():
+            loss = loss + self._penalty()
+        return y_pred, loss
+
+    def _eager_predict_forward(self, x):
+        return self(x, training=False)
+
     def _wrapped_loss(self, which):
         fn = self._step_fns[which]
 
@@ -249,36 +267,52 @@ class StepMixin:
         return all(_own(cls, name, Trainer) for name in ("train_step", "compute_loss", "call", "forward"))
 
     def _setup_step_functions(self, device):
-        """Chooses, once, the forward-and-loss and backward-and-step variants the steps run."""
+        """Chooses, once, the forward-and-loss and backward-and-step variants the steps run.
+
+        Called at the start of every fit/evaluate/predict: when nothing the choice depends on has
+        changed since the last call, the functions chosen then are kept (the same `torch.compile`d
+        functions too, so that their compiled graphs are reused, not recompiled).
+        """
         from kerastorch import losses, mixed_precision
 
         policy = mixed_precision.global_policy()
         jit = getattr(self, "_jit_compile", None)
-        self._loss_scaler = None
-        self._fused_loss = None
-        self._trainable_params = [p for p in self.parameters() if p.requires_grad]
+        state = self.__dict__      # plain attributes, written without nn.Module's __setattr__
+        state["_trainable_params"] = [p for p in self.parameters() if p.requires_grad]
         final = getattr(self, "_final_activation", None)
-        if (policy.autocast_dtype is None and jit is None and final is not None and self.compiled
-                and not self._output_slots and self._fused_path_allowed() and active_distribution() is None):
-            activation = final()
-            if activation is not None:
-                self._fused_loss = losses.fused_from_logits(self._loss_fn, activation)
-                self._fused_activation = (torch.sigmoid if activation == "sigmoid"
+        activation = final() if final is not None else None
+        dist_active = active_distribution() is not None
+        # Values compared with ==, objects by identity (held here, so their ids cannot be reused).
+        values = (device, policy.name, jit, self.compiled, activation, dist_active,
+                  getattr(self, "_auto_scale_loss", True), type(self))
+        objects = (getattr(self, "_compile_config", None), self._loss_fn, self.optimizer, self._output_slots)
+        kept = state.get("_step_setup_key")
+        if kept is not None and kept[0] == values and all(a is b for a, b in zip(kept[1], objects)):
+            self._choose_backward()
+            return
+        state["_loss_scaler"] = None
+        state["_fused_loss"] = None
+        if (policy.autocast_dtype is None and jit is None and activation is not None and self.compiled
+                and not self._output_slots and self._fused_path_allowed() and not dist_active):
+            state["_fused_loss"] = losses.fused_from_logits(self._loss_fn, activation)
+            state["_fused_activation"] = (torch.sigmoid if activation == "sigmoid"
                                           else lambda t: torch.softmax(t, dim=-1))
         if policy.autocast_dtype is None and jit is None:
-            self._step_fns = None
-            self._train_loss = self._fused_train_loss if self._fused_loss is not None else self._eager_train_loss
-            self._test_loss = self._eager_test_loss
-            self._predict_forward = lambda x: self(x, training=False)
+            state["_step_fns"] = None
+            fused = self._fused_loss is not None
+            state["_train_loss"] = self._fused_train_loss if fused else self._eager_train_loss
+            state["_test_loss"] = self._fused_test_loss if fused else self._eager_test_loss
+            state["_predict_forward"] = self._eager_predict_forward
         else:
             if (policy.needs_loss_scaling and getattr(self, "_auto_scale_loss", True)
                     and not scales_loss_itself(self.optimizer)):
-                self._loss_scaler = getattr(self, "_kept_loss_scaler", None) or mixed_precision.LossScaler()
-                self._kept_loss_scaler = self._loss_scaler
-            self._step_fns = _step_functions(self, device, jit)
-            self._train_loss = self._wrapped_loss("train")
-            self._test_loss = self._wrapped_loss("test")
-            self._predict_forward = self._step_fns["predict"]
+                state["_loss_scaler"] = getattr(self, "_kept_loss_scaler", None) or mixed_precision.LossScaler()
+                state["_kept_loss_scaler"] = self._loss_scaler
+            state["_step_fns"] = _step_functions(self, device, jit)
+            state["_train_loss"] = self._wrapped_loss("train")
+            state["_test_loss"] = self._wrapped_loss("test")
+            state["_predict_forward"] = self._step_fns["predict"]
+        state["_step_setup_key"] = (values, objects)
         self._choose_backward()
 
     def _choose_backward(self):
@@ -286,13 +320,14 @@ class StepMixin:
         if "_trainable_params" not in self.__dict__:
             return     # the steps are set up when a run starts (_setup_step_functions)
         if not self._trainable_params:
-            self._backward_and_step = self._frozen_step
+            step = self._frozen_step
         elif getattr(self, "_loss_scaler", None) is not None:
-            self._backward_and_step = self._dynamic_scaled_step
+            step = self._dynamic_scaled_step
         elif getattr(self, "_loss_scaled", False):
-            self._backward_and_step = self._scaled_step
+            step = self._scaled_step
         else:
-            self._backward_and_step = self._plain_step
+            step = self._plain_step
+        self.__dict__["_backward_and_step"] = step
 
 
 def _step_functions(model, device, jit):
