@@ -136,6 +136,9 @@ class Functional(Model):
     def forward(self, inputs, training=None, mask=None, return_logits=False):
         if self._single_input and type(inputs) is torch.Tensor:
             flat = [self._standardize_tensor(0, inputs)]
+        elif (type(inputs) is list and len(inputs) == len(self._inputs) and not isinstance(self._inputs_struct, dict)
+              and all(type(x) is torch.Tensor for x in inputs)):
+            flat = [self._standardize_tensor(i, x) for i, x in enumerate(inputs)]    # the common list, checked
         else:
             flat = self._standardize_inputs(inputs)
         if mask is not None:
