@@ -290,7 +290,7 @@ def test_custom_rnn_layer_in_a_functional_model(kt, real):
 
 # --- multi-input / multi-output: the ticket-routing model -----------------------------------
 
-def ticket_model(keras, layers, ops, num_tags=12, num_words=10000, num_departments=4):
+def ticket_model(keras, layers, ops, num_tags=12, num_words=1000, num_departments=4):
     title_input = keras.Input(shape=(None,), name="title")
     body_input = keras.Input(shape=(None,), name="body")
     tags_input = keras.Input(shape=(num_tags,), name="tags")
@@ -305,7 +305,7 @@ def ticket_model(keras, layers, ops, num_tags=12, num_words=10000, num_departmen
                        outputs=[priority_pred, department_pred])
 
 
-def ticket_data(num_tags=12, num_words=10000, num_departments=4, n=64):
+def ticket_data(num_tags=12, num_words=1000, num_departments=4, n=64):   # the guide: 10000 words, 1280 samples
     r = rng(7)
     title_data = r.integers(0, num_words, size=(n, 10))
     body_data = r.integers(0, num_words, size=(n, 20))    # the guide's 100 words, shortened

@@ -2,7 +2,7 @@
 (examples/vision/image_classification_from_scratch.py, fchollet; its Keras 3 form: a logits
 output, Adam(3e-4), BinaryAccuracy(name="acc")), imports changed.
 
-The Cats vs Dogs download is replaced by 24 small PNG files written to a temporary PetImages/
+The Cats vs Dogs download is replaced by 20 small PNG files written to a temporary PetImages/
 folder (the corrupted-JPEG filter has nothing to filter and is left out); image_size is 16x16
 instead of 180x180 and batch_size 8; the tf.data `.map(...)`/`.prefetch(...)` pipeline is a
 torch IterableDataset that applies `data_augmentation` to each batch; 2 epochs instead of 25;
@@ -29,7 +29,7 @@ def write_pet_images(root):
     for label, name in enumerate(["Cat", "Dog"]):
         folder = os.path.join(root, "PetImages", name)
         os.makedirs(folder)
-        for i in range(12):
+        for i in range(10):
             pixels = r.integers(0, 128, size=(40, 48, 3)) + 100 * label   # dogs are brighter
             Image.fromarray(pixels.astype("uint8")).save(os.path.join(folder, f"{i}.png"))
 
