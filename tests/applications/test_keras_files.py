@@ -187,3 +187,27 @@ def test_inception_resnet_v2s_own_layer_moves_in_keras_files_both_ways(keras, tm
     back = keras.models.load_model(tmp_path / "ours.keras")
     assert isinstance(back.layers[-1], KerasScale)
     np.testing.assert_allclose(np.asarray(back.predict(x, verbose=0)), want, atol=1e-5)
+
+
+@pytest.fixture
+def channels_first(keras):
+    before_k, before_o = keras.config.image_data_format(), kerastorch.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    kerastorch.config.set_image_data_format("channels_first")
+    yield
+    keras.config.set_image_data_format(before_k)
+    kerastorch.config.set_image_data_format(before_o)
+
+
+@pytest.mark.parametrize("fn,kwargs", [("VGG16", {"include_top": False, "input_shape": (3, 32, 32), "pooling": "avg"}),
+                                       ("ResNet50", {"include_top": True, "input_shape": (3, 32, 32), "classes": 3})])
+def test_channels_first_models_load_keras_files_and_predict_as_keras(keras, channels_first, tmp_path, fn, kwargs):
+    keras.backend.clear_session(free_memory=False)
+    kmodel = getattr(keras.applications, fn)(weights=None, **kwargs)
+    kmodel.set_weights(deterministic_weights(kmodel))
+    kmodel.save_weights(tmp_path / "cf.weights.h5")
+    ours = getattr(applications, fn)(weights=str(tmp_path / "cf.weights.h5"), **kwargs)
+    x = np.random.RandomState(0).uniform(-1, 1, (2, *kwargs["input_shape"])).astype("float32")
+    want = np.asarray(kmodel.predict(x, verbose=0))
+    assert want.std() > 1e-3
+    np.testing.assert_allclose(ours.predict(x, verbose=0), want, atol=1e-4, rtol=1e-4)
