@@ -13,17 +13,6 @@ keras = pytest.importorskip("keras")
 
 PART_A_MODULES = sorted(set(PART_A_MODELS.values()) | {"resnet50", "imagenet_utils"})
 
-# Names part B (MobileNet*, EfficientNet*, ConvNeXt*, NASNet*) has not landed yet. Strict: a name
-# listed here must be absent, so whoever adds one removes it from this set in the same commit.
-PART_B_PENDING_ALL = {
-    "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtSmall", "ConvNeXtTiny", "ConvNeXtXLarge", "EfficientNetB1",
-    "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7",
-    "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L",
-    "EfficientNetV2M", "EfficientNetV2S", "MobileNet", "MobileNetV3Large", "MobileNetV3Small", "NASNetLarge",
-    "NASNetMobile", "convnext", "efficientnet_v2", "mobilenet", "mobilenet_v3", "nasnet",
-}
-PART_B_PENDING = set()
-
 
 def _public(module):
     return {n for n in dir(module) if not n.startswith("_")}
@@ -32,12 +21,8 @@ def _public(module):
 def test_every_keras_applications_name_is_present():
     theirs = _public(keras.applications)
     assert len(theirs) == 57
-    ours = _public(applications)
-    missing = sorted(theirs - ours - PART_B_PENDING)
+    missing = sorted(theirs - _public(applications))
     assert not missing, f"kerastorch.applications lacks {missing}"
-    landed = sorted(PART_B_PENDING & ours)
-    assert not landed, f"remove {landed} from PART_B_PENDING: they exist now"
-    assert PART_B_PENDING <= theirs
     assert kerastorch.applications is applications
 
 
