@@ -162,11 +162,15 @@ def unpack_x_y_sample_weight(data):
 
 
 def as_keras_batch(batch):
-    """(x, y, sw) with Nones -> the tuple Keras hands to train_step: (x,), (x, y) or (x, y, sw)."""
+    """(x, y, sw) with Nones -> what Keras hands to `train_step` (its `pack_x_y_sample_weight`):
+    `x` itself when there are no targets (`(x,)` when x is a list or tuple), `(x, y)`, or
+    `(x, y, sw)`."""
     x, y, sw = batch
     if sw is not None:
         return batch
-    return (x,) if y is None else (x, y)
+    if y is None:
+        return (x,) if isinstance(x, (list, tuple)) else x
+    return (x, y)
 
 
 def check_batch_size(batch_size, arg):

@@ -40,11 +40,19 @@ class StepMixin:
             sample_weight: Optional per-sample weights (per output: a list or dict).
             training: Whether this is a training step.
         """
-        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight) if self._loss_fn is not None else 0.0
-        if self._loss_weight is not None:
+        loss = self._loss_fn(y, y_pred, sample_weight=sample_weight) if self._loss_fn is not None else None
+        if loss is not None and self._loss_weight is not None:
             loss = loss * self._loss_weight
         if self._has_penalties or self._added_losses_possible():
-            loss = loss + self._penalty()
+            penalty = self._penalty()
+            if isinstance(penalty, torch.Tensor):
+                loss = penalty if loss is None else loss + penalty
+        if loss is None:
+            raise ValueError(
+                f"No loss to compute. Provide a `loss` argument in `compile()` (model '{self.name}' was compiled "
+                "without one and its layers added no loss with `add_loss`), e.g. model.compile(optimizer='adam', "
+                "loss='mse')."
+            )
         return loss
 
     def _added_losses_possible(self):
@@ -179,8 +187,9 @@ class StepMixin:
         return None
 
     def predict_step(self, data):
-        """One prediction step: returns the model's output for the batch `data[0]`."""
-        return self._predict_forward(data[0])
+        """One prediction step: returns the model's output for the inputs of the batch `data`."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self._predict_forward(x)
 
     # ------------------------------------------------------------------ the variants, chosen once
     def _eager_train_loss(self, x, y, sample_weight):

@@ -229,11 +229,8 @@ class Trainer(LoopsMixin, StepMixin):
                 "and a loss. For example: model.compile(optimizer='adam', "
                 "loss='categorical_crossentropy', metrics=['accuracy'])."
             )
-        if self._loss_fn is None and type(self).train_step is Trainer.train_step:
-            raise ValueError(
-                f"{what}() needs a loss: compile() was called without one. Pass loss=..., e.g. "
-                "model.compile(optimizer='adam', loss='mse')."
-            )
+        # Without a compiled loss, the layers' `add_loss` losses train the model, as in Keras;
+        # with neither, the first step refuses ("No loss to compute") before changing any weight.
 
     # ------------------------------------------------------------------ logs
     def _read_logs(self):

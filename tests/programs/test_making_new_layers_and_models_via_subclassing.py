@@ -221,11 +221,6 @@ def test_added_losses_are_added_to_the_compiled_loss_as_keras(kt, real):
     np.testing.assert_allclose(results[0][0], np.mean((x - y) ** 2) + 0.01 * x.mean(), rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "compile(optimizer='adam') without a loss, on a model whose layers call add_loss: kerastorch's "
-    "Trainer._require_compiled (kerastorch/trainer/trainer.py, 'fit() needs a loss') refuses it before "
-    "the first step, where Keras trains on sum(model.losses) and raises only when there is no loss "
-    "at all"))
 @pytest.mark.filterwarnings(NO_WEIGHTS)
 def test_added_losses_alone_train_a_model_compiled_without_loss(kt, real):
     r = rng(91)

@@ -127,11 +127,6 @@ def test_encoder_and_decoder_shapes_as_keras(kt, real):
     np.testing.assert_allclose(predicted[0], to_numpy(theirs[0]), atol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fit(x) without y hands a custom train_step the tuple (x,) (kerastorch/trainer/runtime.py "
-    "as_keras_batch), where Keras hands it x itself (data_adapter_utils.pack_x_y_sample_weight: no "
-    "tuple for a lone tensor; (x,) only when x is itself a tuple/list), so the example's "
-    "self.encoder(data) and binary_crossentropy(data, reconstruction) get a 1-tuple"))
 def test_vae_trains_with_its_own_train_step(kt):
     keras, layers, ops = kt
     encoder, decoder, vae = build_vae(*kt)
