@@ -11,8 +11,9 @@ passes its input through.
 import torch
 
 from kerastorch import initializers, layers
-from kerastorch.applications import _common
+from kerastorch.applications import _builder, _common
 from kerastorch.layers.base import Layer
+from kerastorch.saving import register_keras_serializable
 
 MODEL_CONFIGS = {
     "tiny": {"depths": [3, 3, 9, 3], "projection_dims": [96, 192, 384, 768], "default_size": 224},
@@ -20,6 +21,20 @@ MODEL_CONFIGS = {
     "base": {"depths": [3, 3, 27, 3], "projection_dims": [128, 256, 512, 1024], "default_size": 224},
     "large": {"depths": [3, 3, 27, 3], "projection_dims": [192, 384, 768, 1536], "default_size": 224},
     "xlarge": {"depths": [3, 3, 27, 3], "projection_dims": [256, 512, 1024, 2048], "default_size": 224},
+}
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/convnext/"
+# Keras' sha256 of its ImageNet files: (with top, without top).
+WEIGHTS_HASHES = {
+    "convnext_tiny": ("8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
+                      "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1"),
+    "convnext_small": ("ce1277d8f1ee5a0ef0e171469089c18f5233860ceaf9b168049cb9263fd7483c",
+                       "6fc8009faa2f00c1c1dfce59feea9b0745eb260a7dd11bee65c8e20843da6eab"),
+    "convnext_base": ("52cbb006d3dadd03f6e095a8ca1aca47aecdd75acb4bc74bce1f5c695d0086e6",
+                      "40a20c5548a5e9202f69735ecc06c990e6b7c9d2de39f0361e27baeb24cb7c45"),
+    "convnext_large": ("070c5ed9ed289581e477741d3b34beffa920db8cf590899d6d2c67fba2a198a6",
+                       "96f02b6f0753d4f543261bc9d09bed650f24dd6bc02ddde3066135b63d23a1cd"),
+    "convnext_xlarge": ("c1f5ccab661354fc3a79a10fa99af82f0fbf10ec65cb894a3ae0815f17a889ee",
+                        "de3f8a54174130e0cecdc71583354753d557fcf1f4487331558e2a16ba0cfe05"),
 }
 
 
@@ -92,6 +107,12 @@ class LayerScale(Layer):
         return {**super().get_config(), "init_values": self.init_values, "projection_dim": self.projection_dim}
 
 
+# Keras' .keras files name these two by their bare class name (registered_name "LayerScale",
+# module keras.src.applications.convnext); registered, they are found by that name when loading.
+register_keras_serializable(package="convnext")(LayerScale)
+register_keras_serializable(package="convnext")(StochasticDepth)
+
+
 def _convnext_block(inputs, projection_dim, drop_path_rate, layer_scale_init_value, name):
     x = layers.Conv2D(filters=projection_dim, kernel_size=7, padding="same", groups=projection_dim,
                       name=f"{name}_depthwise_conv")(inputs)
@@ -137,6 +158,7 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
     from kerastorch.models import Model, Sequential
 
     _common.check_weights(weights, include_top, classes, name)
+    _builder.check_pooling(pooling)   # Keras would take any other value as None
     input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, name)
     img_input = _common.image_input(input_shape, input_tensor, name)
     if input_tensor is not None:
@@ -194,7 +216,10 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
             raise ValueError(f'Model name "{name}" does not match weights variant "{weights_name}". When using '
                              f"imagenet weights, model name must contain the weights variant (e.g., "
                              f'"convnext_{weights_name.split("convnext_")[-1]}").')
-    return _common.load_weights(model, weights, name + (".h5" if include_top else "_notop.h5"), name)
+    file_name = name + (".h5" if include_top else "_notop.h5")
+    hashes = WEIGHTS_HASHES.get(weights_name)
+    return _common.load_weights(model, weights, file_name, name, origin=BASE_WEIGHTS_PATH + file_name,
+                                file_hash=None if hashes is None else hashes[0 if include_top else 1])
 
 
 def _variant(key, fn_name):

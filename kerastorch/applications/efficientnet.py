@@ -10,7 +10,7 @@ passes its input through.
 import math
 
 from kerastorch import layers
-from kerastorch.applications import _common
+from kerastorch.applications import _builder, _common
 
 # Block stages: (kernel_size, repeats, filters_in, filters_out, expand_ratio, id_skip, strides, se_ratio).
 _BLOCKS = [(3, 1, 32, 16, 1, True, 1, 0.25), (3, 2, 16, 24, 6, True, 2, 0.25), (5, 2, 24, 40, 6, True, 2, 0.25),
@@ -24,6 +24,18 @@ CONV_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
 DENSE_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
                             "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"}}
 IMAGENET_STDDEV_RGB = [0.229, 0.224, 0.225]
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
+# Keras' md5 of its ImageNet files: (with top, without top).
+WEIGHTS_HASHES = {
+    "b0": ("902e53a9f72be733fc0bcb005b3ebbac", "50bc09e76180e00e4465e1a485ddc09d"),
+    "b1": ("1d254153d4ab51201f1646940f018540", "74c4e6b3e1f6a1eea24c589628592432"),
+    "b2": ("b15cce36ff4dcbd00b6dd88e7857a6ad", "111f8e2ac8aa800a7a99e3239f7bfb39"),
+    "b3": ("ffd1fdc53d0ce67064dc6a9c7960ede0", "af6d107764bb5b1abb91932881670226"),
+    "b4": ("18c95ad55216b8f92d7e70b3a046e2fc", "ebc24e6d6c33eaebbd558eafbeedf1ba"),
+    "b5": ("ace28f2a6363774853a83a0b21b9421a", "38879255a25d3c92d5e44e04ae6cec6f"),
+    "b6": ("165f6e37dce68623721b423839de8be5", "9ecce42647a20130c1f39a5d4cb75743"),
+    "b7": ("8c03f828fec3ef71311cd463b6759d99", "cbcfe4450ddf6f3ad90b1b398090fe4a"),
+}
 
 # name: (width_coefficient, depth_coefficient, default_size, dropout_rate)
 _VARIANTS = {"b0": (1.0, 1.0, 224, 0.2), "b1": (1.0, 1.1, 240, 0.2), "b2": (1.1, 1.2, 260, 0.3),
@@ -104,6 +116,7 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
     _common.check_weights(weights, include_top, classes, name)
+    _builder.check_pooling(pooling)   # Keras would take any other value as None
     input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, name)
     img_input = _common.image_input(input_shape, input_tensor, name)
 
@@ -163,7 +176,10 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
     from kerastorch.models import Model
 
     model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
-    return _common.load_weights(model, weights, name + (".h5" if include_top else "_notop.h5"), name)
+    file_name = name + (".h5" if include_top else "_notop.h5")
+    hashes = WEIGHTS_HASHES.get(weights_name)
+    return _common.load_weights(model, weights, file_name, name, origin=BASE_WEIGHTS_PATH + file_name,
+                                file_hash=None if hashes is None else hashes[0 if include_top else 1])
 
 
 def _variant(key, fn_name):

@@ -9,12 +9,23 @@ Keras' predictions. As in Keras, the model preprocesses 0..255 pixels itself unl
 import math
 
 from kerastorch import initializers, layers
-from kerastorch.applications import _common
+from kerastorch.applications import _builder, _common
 
 CONV_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
                            "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
 DENSE_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
                             "config": {"scale": 1.0 / 3.0, "mode": "fan_out", "distribution": "uniform"}}
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/"
+# Keras' md5 of its ImageNet files: (with top, without top).
+WEIGHTS_HASHES = {
+    "b0": ("21ecbf6da12460d5c40bb2f29ceb2188", "893217f2bb855e2983157299931e43ff"),
+    "b1": ("069f0534ff22adf035c89e2d9547a9dc", "0e80663031ca32d657f9caa404b6ec37"),
+    "b2": ("424e49f28180edbde1e94797771950a7", "1dfe2e7a5d45b6632553a8961ea609eb"),
+    "b3": ("1f1fc43bd98a6e4fd8fdfd551e02c7a0", "f6abf7b5849ac99a89b50dd3fd532856"),
+    "-s": ("e1d88a8495beba45748fedd0cecbe016", "af0682fb74e8c54910f2d4393339c070"),
+    "-m": ("a3bf6aa3276309f4fc6a34aa114c95cd", "1b8dc055df72dde80d614482840fe342"),
+    "-l": ("27e6d408b53c7ebc868fefa357689935", "b0b66b5c863aef5b46e8608fe1711615"),
+}
 
 _KEYS = ("kernel_size", "num_repeat", "input_filters", "output_filters", "expand_ratio", "se_ratio", "strides",
          "conv_type")
@@ -152,6 +163,7 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
                              f"(a list of stage dicts) for another name.")
         blocks_args = DEFAULT_BLOCKS_ARGS[name]
     _common.check_weights(weights, include_top, classes, name)
+    _builder.check_pooling(pooling)   # Keras would take any other value as None
     input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, name)
     img_input = _common.image_input(input_shape, input_tensor, name)
 
@@ -212,21 +224,24 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
     from kerastorch.models import Model
 
     model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
-    return _common.load_weights(model, weights, name + (".h5" if include_top else "_notop.h5"), name)
+    file_name = name + (".h5" if include_top else "_notop.h5")
+    hashes = WEIGHTS_HASHES.get(weights_name)
+    return _common.load_weights(model, weights, file_name, name, origin=BASE_WEIGHTS_PATH + file_name,
+                                file_hash=None if hashes is None else hashes[0 if include_top else 1])
 
 
-# constructor name: (width, depth, default size, Keras' default model name)
-_VARIANTS = {"EfficientNetV2B0": (1.0, 1.0, 224, "efficientnetv2-b0"),
-             "EfficientNetV2B1": (1.0, 1.1, 240, "efficientnetv2-b1"),
-             "EfficientNetV2B2": (1.1, 1.2, 260, "efficientnetv2-b2"),
-             "EfficientNetV2B3": (1.2, 1.4, 300, "efficientnetv2-b3"),
-             "EfficientNetV2S": (1.0, 1.0, 384, "efficientnetv2-s"),
-             "EfficientNetV2M": (1.0, 1.0, 480, "efficientnetv2-m"),
-             "EfficientNetV2L": (1.0, 1.0, 480, "efficientnetv2-l")}
+# constructor name: (width, depth, default size, Keras' default model name, Keras' weights name)
+_VARIANTS = {"EfficientNetV2B0": (1.0, 1.0, 224, "efficientnetv2-b0", "b0"),
+             "EfficientNetV2B1": (1.0, 1.1, 240, "efficientnetv2-b1", "b1"),
+             "EfficientNetV2B2": (1.1, 1.2, 260, "efficientnetv2-b2", "b2"),
+             "EfficientNetV2B3": (1.2, 1.4, 300, "efficientnetv2-b3", "b3"),
+             "EfficientNetV2S": (1.0, 1.0, 384, "efficientnetv2-s", "-s"),
+             "EfficientNetV2M": (1.0, 1.0, 480, "efficientnetv2-m", "-m"),
+             "EfficientNetV2L": (1.0, 1.0, 480, "efficientnetv2-l", "-l")}
 
 
 def _variant(fn_name):
-    width, depth, size, default_name = _VARIANTS[fn_name]
+    width, depth, size, default_name, weights_name = _VARIANTS[fn_name]
 
     def constructor(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                     classes=1000, classifier_activation="softmax", include_preprocessing=True, name=default_name):
@@ -234,7 +249,7 @@ def _variant(fn_name):
                               include_top=include_top, weights=weights, input_tensor=input_tensor,
                               input_shape=input_shape, pooling=pooling, classes=classes,
                               classifier_activation=classifier_activation,
-                              include_preprocessing=include_preprocessing, weights_name=default_name[13:])
+                              include_preprocessing=include_preprocessing, weights_name=weights_name)
 
     constructor.__name__ = constructor.__qualname__ = fn_name
     constructor.__doc__ = f"""Instantiates the {fn_name} architecture, as `keras.applications.{fn_name}`.

@@ -8,8 +8,9 @@ predictions.
 import warnings
 
 from kerastorch import layers
-from kerastorch.applications import _common
+from kerastorch.applications import _builder, _common
 
+BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 _SIZES = (128, 160, 192, 224)
 
 # (pointwise filters, strides) of depthwise blocks 1..13.
@@ -78,6 +79,7 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
     (None, 256)
     """
     _common.check_weights(weights, include_top, classes, "MobileNet")
+    _builder.check_pooling(pooling)   # Keras would take any other value as None
     if input_shape is None:
         default_size = 224
     else:
@@ -120,7 +122,7 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
     model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
     alpha_text = {1.0: "1_0", 0.75: "7_5", 0.5: "5_0"}.get(alpha, "2_5")
     file_name = f"mobilenet_{alpha_text}_{rows}_tf{'' if include_top else '_no_top'}.h5"
-    return _common.load_weights(model, weights, file_name, "MobileNet")
+    return _common.load_weights(model, weights, file_name, "MobileNet", origin=BASE_WEIGHT_PATH + file_name)
 
 
 def preprocess_input(x, data_format=None):

@@ -6,7 +6,7 @@ with `weights=<path>` (or `model.load_weights`) and gives Keras' predictions.
 """
 
 from kerastorch import layers
-from kerastorch.applications import _common
+from kerastorch.applications import _builder, _common
 
 
 def _make_divisible(v, divisor, min_value=None):
@@ -50,6 +50,7 @@ _BLOCKS = [(16, 1, 1), (24, 2, 6), (24, 1, 6), (32, 2, 6), (32, 1, 6), (32, 1, 6
            (64, 1, 6), (64, 1, 6), (96, 1, 6), (96, 1, 6), (96, 1, 6), (160, 2, 6), (160, 1, 6), (160, 1, 6),
            (320, 1, 6)]
 _SIZES = (96, 128, 160, 192, 224)
+BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
 
 
 def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet", input_tensor=None,
@@ -87,6 +88,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     (None, 1, 1, 1280)
     """
     _common.check_weights(weights, include_top, classes, "MobileNetV2")
+    _builder.check_pooling(pooling)   # Keras would take any other value as None
     if input_tensor is not None and not _common.is_keras_tensor(input_tensor):
         raise ValueError(f"MobileNetV2: input_tensor must be a valid Keras tensor type (from kerastorch.Input); "
                          f"Received {input_tensor!r} of type {type(input_tensor).__name__}")
@@ -141,7 +143,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
     top = "" if include_top else "_no_top"
     file_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{top}.h5"
-    return _common.load_weights(model, weights, file_name, "MobileNetV2")
+    return _common.load_weights(model, weights, file_name, "MobileNetV2", origin=BASE_WEIGHT_PATH + file_name)
 
 
 def preprocess_input(x, data_format=None):

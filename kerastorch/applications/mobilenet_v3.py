@@ -9,7 +9,19 @@ Keras' predictions. As in Keras, the model rescales 0..255 pixels itself (a `Res
 import warnings
 
 from kerastorch import layers
-from kerastorch.applications import _common
+from kerastorch.applications import _builder, _common
+
+
+BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/"
+# Keras' md5 of its ImageNet files: (with top, without top).
+WEIGHTS_HASHES = {
+    "large_224_0.75_float": ("765b44a33ad4005b3ac83185abf1d0eb", "40af19a13ebea4e2ee0c676887f69a2e"),
+    "large_224_1.0_float": ("59e551e166be033d707958cf9e29a6a7", "07fb09a5933dd0c8eaafa16978110389"),
+    "large_minimalistic_224_1.0_float": ("675e7b876c45c57e9e63e6d90a36599c", "ec5221f64a2f6d1ef965a614bdae7973"),
+    "small_224_0.75_float": ("cb65d4e5be93758266aa0a7f2c6708b7", "ebdb5cc8e0b497cd13a7c275d475c819"),
+    "small_224_1.0_float": ("8768d4c2e7dee89b9d02b2d03d65d862", "d3e8ec802a04aa4fc771ee12a9a9b836"),
+    "small_minimalistic_224_1.0_float": ("99cd97fb2fcdad2bf028eb838de69e37", "cde8136e733e811080d9fcd8a252f7e4"),
+}
 
 
 def _relu(x):
@@ -87,6 +99,7 @@ def _mobilenet_v3(rows_table, last_point_ch, input_shape, alpha, model_type, min
                   input_tensor, classes, pooling, dropout_rate, classifier_activation, include_preprocessing,
                   name, model_name):
     _common.check_weights(weights, include_top, classes, model_name)
+    _builder.check_pooling(pooling)   # Keras would take any other value as None
     if input_tensor is not None and not _common.is_keras_tensor(input_tensor):
         raise ValueError(f"{model_name}: input_tensor {input_tensor!r} is of type {type(input_tensor).__name__}, "
                          f"which is not a valid type: use a tensor from kerastorch.Input(...).")
@@ -149,7 +162,9 @@ def _mobilenet_v3(rows_table, last_point_ch, input_shape, alpha, model_type, min
     model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
     variant = f"{model_type}{'_minimalistic' if minimalistic else ''}_224_{alpha}_float"
     file_name = f"weights_mobilenet_v3_{variant}{'' if include_top else '_no_top_v2'}.h5"
-    return _common.load_weights(model, weights, file_name, model_name)
+    hashes = WEIGHTS_HASHES.get(variant)
+    return _common.load_weights(model, weights, file_name, model_name, origin=BASE_WEIGHT_PATH + file_name,
+                                file_hash=None if hashes is None else hashes[0 if include_top else 1])
 
 
 _DOC = """Instantiates the {name} architecture, as `keras.applications.{name}`.

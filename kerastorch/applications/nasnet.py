@@ -8,7 +8,13 @@ architecture loads and gives Keras' predictions. Inputs should go through
 """
 
 from kerastorch import config, layers
-from kerastorch.applications import _common
+from kerastorch.applications import _builder, _common
+BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/nasnet/"
+# Keras' md5 of its ImageNet files.
+_HASHES = {"nasnet_mobile.h5": "020fb642bf7360b370c678b08e0adf61",
+           "nasnet_mobile_no_top.h5": "1ed92395b5b598bdda52abe5c0dbfd63",
+           "nasnet_large.h5": "11577c9a518f0070763c2b964a382f17",
+           "nasnet_large_no_top.h5": "d81d89dc07e6e56530c4e77faddd61b5"}
 
 
 def _bn(name):
@@ -140,6 +146,7 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
         raise ValueError("NASNet does not support the `channels_first` image data format. Switch to "
                          "`channels_last` with kerastorch.config.set_image_data_format('channels_last').")
     _common.check_weights(weights, include_top, classes, name)
+    _builder.check_pooling(pooling)   # Keras would take any other value as None
     if isinstance(input_shape, tuple) and None in input_shape and weights == "imagenet":
         raise ValueError(f"When specifying the input shape of a NASNet and loading `ImageNet` weights, the "
                          f"input_shape argument must be static (no None entries). Got: `input_shape={input_shape}`.")
@@ -183,8 +190,10 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
     model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
     if weights == "imagenet" and default_size not in (224, 331):
         raise ValueError("ImageNet weights can only be loaded with NASNetLarge or NASNetMobile")
-    stem = "nasnet_mobile" if default_size == 224 else "nasnet_large"
-    return _common.load_weights(model, weights, f"{stem}{'' if include_top else '_no_top'}.h5", name)
+    mobile = default_size == 224
+    file_name = f"nasnet_{'mobile' if mobile else 'large'}{'' if include_top else '_no_top'}.h5"
+    origin = BASE_WEIGHTS_PATH + f"NASNet-{'mobile' if mobile else 'large'}{'' if include_top else '-no-top'}.h5"
+    return _common.load_weights(model, weights, file_name, name, origin=origin, file_hash=_HASHES[file_name])
 
 
 def NASNetMobile(input_shape=None, include_top=True, weights="imagenet", input_tensor=None, pooling=None,

@@ -76,6 +76,12 @@ def assert_same_structure(ours, theirs):
     assert ours.count_params() == theirs.count_params()
     assert ours.name == theirs.name
     assert tuple(ours.output_shape) == tuple(theirs.output_shape)
+    for mine, keras_layer in zip(ours.layers, theirs.layers):      # the preprocessing constants
+        if type(keras_layer).__name__ in ("Rescaling", "Normalization"):
+            for key in ("scale", "offset", "mean", "variance", "axis"):
+                a, b = mine.get_config().get(key), keras_layer.get_config().get(key)
+                assert np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float)) if b is not None \
+                    else a is None, (keras_layer.name, key, a, b)
 
 
 def assert_predictions_match(ours, theirs, x, tol=1e-4):

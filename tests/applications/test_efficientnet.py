@@ -18,9 +18,9 @@ PARITY = [
 # Keras 3.15.1's parameter counts of the variants too costly to build in Keras within the test
 # budget, measured once with keras.applications.<name>(weights=None, include_top=False,
 # input_shape=(32, 32, 3)).count_params(); with the top they match the counts Keras documents
-# (keras.io/api/applications: B7 66.7M, B6 43.3M).
-KERAS_COUNTS_NO_TOP = {"EfficientNetB6": 40960143, "EfficientNetB7": 64097687}
-KERAS_LAYERS_NO_TOP = {"EfficientNetB6": 666, "EfficientNetB7": 813}
+# (keras.io/api/applications: B7 66.7M).
+KERAS_COUNTS_NO_TOP = {"EfficientNetB7": 64097687}
+KERAS_LAYERS_NO_TOP = {"EfficientNetB7": 813}
 
 
 @pytest.mark.parametrize("fn,kwargs", PARITY, ids=lambda v: str(v))
@@ -29,8 +29,7 @@ def test_keras_weights_file_gives_keras_predictions(keras, monkeypatch, tmp_path
     load_parity(keras, monkeypatch, getattr(keras.applications, fn), getattr(efficientnet, fn), tmp_path, **kwargs)
 
 
-@pytest.mark.parametrize("fn", ["EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
-                                "EfficientNetB5"])
+@pytest.mark.parametrize("fn", ["EfficientNetB1", "EfficientNetB4"])   # B2/B3/B5/B6 differ only in coefficients
 def test_variants_have_keras_layers_weights_and_counts(keras, monkeypatch, fn):
     cheap_initializers(monkeypatch, keras)
     kwargs = dict(input_shape=(32, 32, 3), weights=None, include_top=fn == "EfficientNetB1")

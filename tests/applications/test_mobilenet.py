@@ -123,3 +123,26 @@ def test_transfer_learning_freezes_the_base_then_fine_tunes_it():
     model.fit(mobilenet_v2.preprocess_input(x), y, epochs=1, batch_size=4, verbose=0)
     changed = [w.path for w, b in zip(base.weights, before) if not np.array_equal(w.numpy(), b)]
     assert any(p.endswith("kernel") for p in changed) and any(p.endswith("moving_mean") for p in changed)
+
+
+def test_imagenet_weights_come_from_keras_cache_in_keras_legacy_format(keras, monkeypatch, tmp_path):
+    # weights="imagenet" reads Keras' own cache file (Keras' file name, legacy .h5 layout) and
+    # never downloads: absent, the error names the file and the URL Keras fetches it from.
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    from ._parity_b import assert_predictions_match, randomize
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
+    kwargs = dict(alpha=0.35, include_top=False, input_shape=(96, 96, 3), pooling="avg")
+    with pytest.raises(ValueError, match=name + ".*keras-applications/mobilenet_v2/" + name):
+        mobilenet_v2.MobileNetV2(weights="imagenet", **kwargs)
+    theirs = keras.applications.MobileNetV2(weights=None, **kwargs)
+    randomize(theirs, 5)
+    (tmp_path / "models").mkdir()
+    with h5py.File(tmp_path / "models" / name, "w") as f:       # the layout of Keras' ImageNet files
+        legacy_h5_format.save_weights_to_hdf5_group(f, theirs)
+    ours = mobilenet_v2.MobileNetV2(weights="imagenet", **kwargs)
+    x = np.random.default_rng(5).uniform(-1, 1, (1, 96, 96, 3)).astype("float32")
+    assert_predictions_match(ours, theirs, x)

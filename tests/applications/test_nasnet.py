@@ -28,21 +28,25 @@ def _keras_mobile(keras):
     return build
 
 
+_SMALL = dict(penultimate_filters=192, num_blocks=1, stem_block_filters=16)
+
+
 @pytest.mark.parametrize("kwargs,shape", [
-    (dict(classes=5, classifier_activation=None), (32, 32, 3)),
-    (dict(include_top=False, pooling="avg"), (33, 35, 3)),
+    (dict(_SMALL, skip_reduction=False, classes=5, classifier_activation=None), (32, 32, 3)),
+    (dict(_SMALL, skip_reduction=True, include_top=False, pooling="avg"), (33, 35, 3)),
 ], ids=lambda v: str(v))
 def test_keras_weights_file_gives_keras_predictions(keras, monkeypatch, tmp_path, kwargs, shape):
-    # the adjust blocks' ZeroPadding2D + Cropping2D shift and the 'same' average poolings included
-    load_parity(keras, monkeypatch, _keras_mobile(keras), nasnet.NASNetMobile, tmp_path, shape=shape, **kwargs)
+    # Every cell kind (stem and normal reductions, normal cells, both adjust blocks with the
+    # ZeroPadding2D + Cropping2D shift, 'same' average poolings) at a size cheap to compare.
+    load_parity(keras, monkeypatch, lambda input_shape, **kw: keras.src.applications.nasnet.NASNet(input_shape, **kw),
+                lambda input_shape, **kw: nasnet.NASNet(input_shape, **kw), tmp_path, shape=shape, **kwargs)
 
 
-def test_generic_nasnet_matches_keras_structure(keras, monkeypatch):
+@pytest.mark.parametrize("kwargs", [dict(), dict(include_top=False, pooling="max")], ids=str)
+def test_nasnet_mobile_has_keras_layers_weights_and_counts(keras, monkeypatch, kwargs):
     cheap_initializers(monkeypatch, keras)
-    kwargs = dict(penultimate_filters=192, num_blocks=2, stem_block_filters=16, skip_reduction=True,
-                  include_top=False, weights=None, pooling="max")
-    assert_same_structure(nasnet.NASNet((40, 40, 3), **kwargs),
-                          keras.src.applications.nasnet.NASNet((40, 40, 3), **kwargs))
+    assert_same_structure(nasnet.NASNetMobile(input_shape=(32, 32, 3), weights=None, **kwargs),
+                          _keras_mobile(keras)(input_shape=(32, 32, 3), weights=None, **kwargs))
 
 
 def test_largest_variant_has_keras_parameter_count(monkeypatch):
@@ -54,7 +58,8 @@ def test_largest_variant_has_keras_parameter_count(monkeypatch):
     assert len(model.layers) == KERAS_LAYERS_NO_TOP["NASNetLarge"]
 
 
-def test_keras_refuses_nasnet_mobile_on_torch_and_kerastorch_builds_it(keras):
+def test_keras_refuses_nasnet_mobile_on_torch_and_kerastorch_builds_it(keras, monkeypatch):
+    cheap_initializers(monkeypatch, keras)
     with pytest.raises(ValueError, match="torch backend"):
         keras.applications.NASNetMobile(weights=None)
     model = nasnet.NASNetMobile(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg")
