@@ -151,7 +151,10 @@ def convert_inputs(layer, x, keep_integers=None):
         # Integer (or bool) data: layers that take ids keep it; so do layers without float
         # weights (Flatten, Activation), as Keras leaves integer inputs alone; layers with
         # weights compute in their float dtype, which is Keras' promoted result too.
-        if not getattr(layer, "accepts_integer_inputs", False) and tensor.dim():
+        # A user's own layer keeps them, as Keras autocasts floating inputs only (its call uses
+        # kerastorch.ops, which promote as Keras does).
+        own = type(layer).__module__.startswith("kerastorch.")
+        if own and not getattr(layer, "accepts_integer_inputs", False) and tensor.dim():
             if not layer.built:
                 layer._build_wrapper((None, *tensor.shape[1:]))
             weights = [*layer.parameters(), *layer.buffers()]
@@ -245,7 +248,10 @@ class Layer(torch.nn.Module):
         self._input_tensor = None
         self._output_tensor = None
         self._inbound_nodes = []          # one Node per call on KerasTensors (symbolic.py)
-        self.supports_masking = False
+        # As Keras: a user's layer that defines its own compute_mask supports masking (kerastorch's
+        # own layers set supports_masking as their Keras twins have it).
+        self.supports_masking = (type(self).compute_mask is not Layer.compute_mask
+                                 and not type(self).__module__.startswith("kerastorch."))
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:

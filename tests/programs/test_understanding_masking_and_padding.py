@@ -120,11 +120,6 @@ def temporal_split(keras, ops):
     return TemporalSplit
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a layer that overrides compute_mask does not support masking by default: kerastorch/layers/"
-    "base.py Layer.__init__ sets supports_masking = False, where Keras sets it to True when "
-    "compute_mask is overridden (layer.py: not utils.is_default(self.compute_mask)), so the "
-    "guide's TemporalSplit outputs carry no mask in a Functional model"))
 def test_overridden_compute_mask_attaches_masks_in_functional_models(kt, real):
     keras, layers, ops = kt
     assert temporal_split(keras, ops)().supports_masking
@@ -175,11 +170,6 @@ def test_layers_that_modify_or_generate_masks(kt, real):
     assert custom_embedding(keras, ops)(10, 32).compute_mask(x) is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a custom layer called on an int32 numpy array gets it as float32: kerastorch/layers/base.py "
-    "convert_inputs casts integer data to the compute dtype for layers that are not marked "
-    "accepts_integer_inputs, where Keras keeps the integer dtype (only floating inputs are "
-    "autocast), so the guide's ops.take(self.embeddings, inputs) refuses float indices"))
 def test_custom_embedding_looks_up_integer_numpy_inputs(kt):
     keras, layers, ops = kt
     layer = custom_embedding(keras, ops)(10, 32, mask_zero=True)
