@@ -127,6 +127,26 @@ def run_call(model, inputs, args, kwargs, training, mask):
                 m.training = mode
 
 
+def wrap_build(build):
+    """A subclass's `build`, run in the model's name scope; the model is built (and its shape kept) after."""
+    import functools
+
+    if getattr(build, "_kt_build_wrapper", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        with _variables.name_scope_of(self):
+            result = build(self, *args, **kwargs)
+        shape = args[0] if args else kwargs.get("input_shape", next(iter(kwargs.values()), None))
+        if not self.built or "_kt_build_input_shape" not in self.__dict__:
+            _mark_built(self, tuple(shape) if _is_shape(shape) else shape)
+        return result
+
+    wrapper._kt_build_wrapper = True
+    return wrapper
+
+
 def _own_build(model):
     from kerastorch.models.model import Model
 
@@ -204,6 +224,19 @@ def _stand_in_inputs(model, shape, device):
         f"Model '{model.name}': build(input_shape) expects a shape such as (None, 784) (None for the "
         f"batch axis), or a list or dict of shapes for several inputs; got {shape!r}."
     )
+
+
+def build_completely(model, input_shape):
+    """Builds a subclass as Keras' `fit` and loading do: its own `build` (if any), then `call` once on zeros.
+
+    A subclass whose `build` creates only some of its layers' weights (the others built by
+    `call`) gets them all, so that an optimizer or a weights file sees every one.
+    """
+    if not _own_build(model):
+        build_by_run(model, input_shape)
+        return
+    model.build(tuple(input_shape) if _is_shape(input_shape) else input_shape)
+    build_by_run(model, input_shape)
 
 
 def build_by_run(model, input_shape):

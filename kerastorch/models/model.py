@@ -34,6 +34,13 @@ class Model(Trainer, Layer):
     (2, 1)
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A user's own build(), called directly (model.build(shape)) as by a first call, runs in
+        # the model's name scope and marks it built, as Keras' build wrapper does.
+        if "build" in cls.__dict__ and not cls.__module__.startswith("kerastorch."):
+            cls.build = _subclassed.wrap_build(cls.__dict__["build"])
+
     def __new__(cls, *args, **kwargs):
         # Keras' `Model(inputs, outputs)` is a Functional model (models/functional.py).
         if cls is Model:
@@ -151,17 +158,29 @@ class Model(Trainer, Layer):
     def build_from_config(self, config):
         """Builds the model from `get_build_config()` output, as loading a `.keras` file does.
 
+        A subclass is built completely: its own `build` (if any), then `call` run once on
+        zeros of the shape, so that every layer `call` creates has its weights to load.
+
         Args:
             config: `{"input_shape": shape}` (a `.keras` file's `build_config`), or `None`.
         """
-        if config and "input_shape" in config and not self.built:
-            self.build(config["input_shape"])
+        if not config or "input_shape" not in config or self.built:
+            return
+        shape = config["input_shape"]
+        if self._is_subclassed():
+            _subclassed.build_completely(self, shape)
+        else:
+            self.build(shape if isinstance(shape, dict) else tuple(shape))
+
+    def _is_subclassed(self):
+        return (self.module is None and type(self).call is not Model.call
+                and "_stack" not in self.__dict__ and "_plan" not in self.__dict__)
 
     def _maybe_build_from_data(self, data_shape):
         # The trainer's hook: a subclassed model is built from the first batch's shape(s),
-        # before the optimizer is made over its weights.
-        if not self.built and self.module is None and type(self).call is not Model.call:
-            self.build(_subclassed.batch_shapes(data_shape))
+        # completely (its build, then call on zeros), before the optimizer is made over its weights.
+        if not self.built and self._is_subclassed():
+            _subclassed.build_completely(self, _subclassed.batch_shapes(data_shape))
 
     def _plain_module(self):
         return self.module is not None and not isinstance(self.module, Layer)

@@ -163,8 +163,10 @@ def model_from_config(config, custom_objects=None, safe_mode=True, where="config
     try:
         model = serialization.deserialize_layer(config, custom_objects, safe_mode, where)
         if not model.built and (config.get("build_config") or {}).get("input_shape"):
-            shape = config["build_config"]["input_shape"]
-            model.build(shape if isinstance(shape, dict) else tuple(shape))   # a dict of shapes by input name
+            if hasattr(model, "build_from_config"):      # a subclassed model builds all its layers
+                model.build_from_config(config["build_config"])
+            else:
+                model.build(tuple(config["build_config"]["input_shape"]))
         if compile and config.get("compile_config") and hasattr(model, "compile"):
             serialization.compile_from_config(model, config["compile_config"], custom_objects, where)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, RuntimeError) as e:

@@ -121,9 +121,29 @@ def nested_layers_model(lib):
     return Blocks(name="blocks")
 
 
+def own_build_model(lib):
+    """A subclass with its own build(): a weight of its own and a sublayer built there."""
+    layers = lib.layers
+
+    class OwnBuild(lib.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = layers.Dense(3)
+            self.head = layers.Dense(2)
+
+        def build(self, input_shape):
+            self.gain = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="gain")
+            self.dense.build(input_shape)
+
+        def call(self, inputs):
+            return self.head(self.dense(inputs * self.gain))
+
+    return OwnBuild(name="own")
+
+
 def _inputs(name, n=4, seed=0):
     rng = np.random.RandomState(seed)
-    if name in ("wide", "blocks"):
+    if name in ("wide", "blocks", "own"):
         return rng.rand(n, 5).astype("float32")
     if name == "two":
         return [rng.rand(n, 5).astype("float32"), rng.rand(n, 4).astype("float32")]
@@ -131,11 +151,12 @@ def _inputs(name, n=4, seed=0):
 
 
 def _shapes(name):
-    return {"wide": (None, 5), "blocks": (None, 5), "two": [(None, 5), (None, 4)],
+    return {"wide": (None, 5), "blocks": (None, 5), "own": (None, 5), "two": [(None, 5), (None, 4)],
             "dicts": {"x": (None, 3), "y": (None, 6)}}[name]
 
 
-MODELS = {"wide": wide_model, "two": two_input_model, "dicts": dict_input_model, "blocks": nested_layers_model}
+MODELS = {"wide": wide_model, "two": two_input_model, "dicts": dict_input_model, "blocks": nested_layers_model,
+          "own": own_build_model}
 
 
 def _to_torch(x):
@@ -181,7 +202,10 @@ def _built(name, way):
 def test_every_way_of_building_creates_keras_weights(name, way):
     _clear(keras)
     k = MODELS[name](keras)
-    k(_inputs(name))
+    if name == "own" and way == "build(shapes)":
+        k.build(_shapes(name))        # a build() of one's own is what build(shape) runs, in both
+    else:
+        k(_inputs(name))
     _clear(kerastorch)
     m = _built(name, way)
     assert m.built
@@ -207,6 +231,20 @@ def test_predictions_with_keras_weights_match_keras(name):
         got = _numpy(m(_to_torch(x), training=False), kerastorch)
     np.testing.assert_allclose(got, expected, atol=1e-5)
     np.testing.assert_allclose(m.predict(x, verbose=0), expected, atol=1e-5)
+
+
+def test_call_takes_extra_arguments_as_its_signature_says():
+    class Shifted(kerastorch.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = kerastorch.layers.Dense(2, kernel_initializer="ones")
+
+        def call(self, inputs, shift, scale=1.0):
+            return self.dense(inputs) * scale + shift
+
+    model = Shifted()
+    out = model(torch.ones(1, 3), torch.tensor([[1.0, 2.0]]), scale=2.0)
+    np.testing.assert_allclose(out.detach().numpy(), [[7.0, 8.0]])   # 3 * 2 + shift
 
 
 def test_explicit_training_reaches_sublayers_called_without_it():
@@ -271,7 +309,7 @@ _DROPOUT_UNBUILT = pytest.mark.xfail(
     "'0 (unbuilt)'; Keras builds it at init (Layer._build_at_init: Dropout, poolings, activations, ...)")
 
 
-@pytest.mark.parametrize("name", [pytest.param("wide", marks=_DROPOUT_UNBUILT), "two", "dicts", "blocks"])
+@pytest.mark.parametrize("name", [pytest.param("wide", marks=_DROPOUT_UNBUILT), "two", "dicts", "blocks", "own"])
 def test_summary_before_building_is_keras(name):
     _clear(keras)
     k = MODELS[name](keras)
@@ -512,8 +550,12 @@ def test_keras_files_of_every_model_load_both_ways(name, tmp_path):
     k.save(str(tmp_path / "keras.keras"))
     m.save(str(tmp_path / "ours.keras"))
     from_keras = kerastorch.saving.load_model(str(tmp_path / "keras.keras"))   # built from Keras' build_config
-    from_ours = keras.saving.load_model(str(tmp_path / "ours.keras"))
     np.testing.assert_allclose(from_keras.predict(x, verbose=0), _numpy(k(x, training=False), keras), atol=1e-5)
+    if name == "own":
+        # Keras 3.15.1 rebuilds a subclass with its own build() by that build only, so the layer its
+        # call builds ('head') loads nothing, from its own files too; kerastorch runs call after build.
+        return
+    from_ours = keras.saving.load_model(str(tmp_path / "ours.keras"))
     np.testing.assert_allclose(_numpy(from_ours(x, training=False), keras), m.predict(x, verbose=0), atol=1e-5)
 
 
@@ -621,6 +663,39 @@ def test_three_sgd_steps_with_add_loss_match_keras():
     assert sorted(m_hist) == sorted(k_hist)
     for key in k_hist:
         np.testing.assert_allclose(m_hist[key], k_hist[key], rtol=1e-5, atol=1e-6)
+
+
+def _only_added_loss(lib):
+    class Unsupervised(lib.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = lib.layers.Dense(2)
+
+        def call(self, inputs):
+            outputs = self.dense(inputs)
+            self.add_loss(lib.ops.mean(lib.ops.square(outputs - 1.0)))
+            return outputs
+
+    return Unsupervised()
+
+
+def test_fit_without_a_compiled_loss_minimizes_the_added_losses():
+    x = np.random.RandomState(8).rand(8, 3).astype("float32")
+    _clear(keras)
+    k = _only_added_loss(keras)
+    k(x[:1])
+    _clear(kerastorch)
+    m = _only_added_loss(kerastorch)
+    m(torch.as_tensor(x[:1]))
+    m.set_weights(k.get_weights())
+    histories = []
+    for lib, model in ((keras, k), (kerastorch, m)):
+        model.compile(optimizer=lib.optimizers.SGD(learning_rate=0.1))    # no loss: add_loss only
+        histories.append(model.fit(x, batch_size=4, epochs=2, shuffle=False, verbose=0).history)
+    assert sorted(histories[1]) == sorted(histories[0]) == ["loss"]
+    np.testing.assert_allclose(histories[1]["loss"], histories[0]["loss"], rtol=1e-5)
+    for a, b in zip(m.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 # --------------------------------------------------------------------------- no trainable weights
