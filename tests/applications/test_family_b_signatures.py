@@ -55,3 +55,27 @@ def test_unknown_pooling_is_refused_before_building(module, fn):
     # Keras would take pooling="mean" as None and return the 4-D feature map without a word.
     with pytest.raises(ValueError, match="pooling"):
         getattr(applications, fn)(weights=None, include_top=False, pooling="mean")
+
+
+SMALLEST = ["MobileNet", "MobileNetV2", "MobileNetV3Small", "EfficientNetB0", "EfficientNetV2B0", "ConvNeXtTiny",
+            "NASNetMobile"]
+
+
+@pytest.mark.parametrize("fn", SMALLEST)
+def test_input_tensor_makes_its_source_input_the_model_input(monkeypatch, fn):
+    # Keras' rule: the model's inputs are the source Inputs of `input_tensor`, and the layers
+    # between them become part of the model.
+    import torch
+
+    import kerastorch
+    from kerastorch import initializers
+
+    monkeypatch.setattr(initializers, "get", lambda identifier: lambda shape, dtype=None: torch.zeros(tuple(shape)))
+    image = kerastorch.Input(shape=(32, 32, 3))
+    shifted = kerastorch.layers.Rescaling(1.0, offset=0.5, name="shift")(image)
+    model = getattr(applications, fn)(input_tensor=shifted, weights=None, include_top=False, pooling="avg")
+    assert model.inputs[0] is image
+    assert model.get_layer("shift") is shifted._keras_history[0]
+    reference = getattr(applications, fn)(input_shape=(32, 32, 3), weights=None, include_top=False, pooling="avg")
+    assert model.output_shape == reference.output_shape
+    assert model.count_params() == reference.count_params()
