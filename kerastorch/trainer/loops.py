@@ -190,9 +190,13 @@ class LoopsMixin:
         if n == 1 and not listeners and not begin_listeners and _own_step(self, "predict_step"):
             # The common case, as a hand-written loop: the forward of each batch into the outputs.
             forward, add = self._predict_forward, sink.add
+            inputs = _resident_inputs(batches)
             with torch.inference_mode():
-                for x, _, _ in batches:
-                    add(forward(x))
+                if inputs is not None:
+                    _predict_slices(forward, inputs, batches, sink)
+                else:
+                    for x, _, _ in batches:
+                        add(forward(x))
             result = sink.result(self._device())
             cbs.on_predict_end()
             _restore_mode(self, was_training)
@@ -238,6 +242,31 @@ def _inference_mode_on(model):
 def _restore_mode(model, was_training):
     if was_training:
         model.train()
+
+
+def _resident_inputs(batches):
+    """The one input tensor of an array adapter whose batches are plain slices of it, or None."""
+    if (not isinstance(batches, data_adapters.ArrayDataAdapter) or batches.shuffle or batches.shard is not None
+            or not batches._simple):
+        return None
+    x = batches._resident[0]
+    return x if isinstance(x, torch.Tensor) and x.device == batches.device else None
+
+
+def _predict_slices(forward, inputs, batches, sink):
+    """predict over slices of one resident input tensor: each output copied into its rows."""
+    bs = batches.batch_size
+    stop = min(batches.n, batches.num_batches * bs)
+    sink.add(forward(inputs[:bs]))
+    if sink.structure is not _SINGLE:
+        for start in range(bs, stop, bs):
+            sink.add(forward(inputs[start:start + bs]))
+        return
+    out = sink.arrays[0]
+    pinned = out.is_pinned()
+    for start in range(bs, stop, bs):
+        out[start:start + bs].copy_(forward(inputs[start:start + bs]), non_blocking=pinned)
+    sink.filled = stop
 
 
 _SINGLE = object()   # predict's output is one tensor

@@ -237,6 +237,30 @@ class StepMixin:
     def _eager_predict_forward(self, x):
         return self(x, training=False)
 
+    def _choose_predict_forward(self):
+        """A Sequential model's inference forward as a hand-written module's: its layers' `call`s
+        in a row (what `__call__`/`forward` would run), when nothing those wrappers do applies."""
+        plan = _inference_plan(self)
+        if plan is None:
+            return self._eager_predict_forward
+        from kerastorch.layers import base
+
+        rank, model, state = self._input_rank, self, base._CALL_STATE
+
+        def forward(x):
+            if type(x) is not torch.Tensor or x.dim() != rank or base._LOSS_HOLDERS or state.depth:
+                return model(x, training=False)
+            state.depth = 1                 # as Layer.__call__: the layers' inner calls are nested
+            try:
+                for call, dtype, kwargs in plan:
+                    if dtype is not None and x.dtype is not dtype and x.is_floating_point():
+                        x = x.to(dtype)
+                    x = call(x, **kwargs)
+            finally:
+                state.depth = 0
+            return x
+        return forward
+
     def _wrapped_loss(self, which):
         fn = self._step_fns[which]
 
@@ -298,6 +322,8 @@ class StepMixin:
         kept = state.get("_step_setup_key")
         if kept is not None and kept[0] == values and all(a is b for a, b in zip(kept[1], objects)):
             self._choose_backward()
+            if self._step_fns is None:
+                state["_predict_forward"] = self._choose_predict_forward()
             return
         state["_loss_scaler"] = None
         state["_fused_loss"] = None
@@ -311,7 +337,7 @@ class StepMixin:
             fused = self._fused_loss is not None
             state["_train_loss"] = self._fused_train_loss if fused else self._eager_train_loss
             state["_test_loss"] = self._fused_test_loss if fused else self._eager_test_loss
-            state["_predict_forward"] = self._eager_predict_forward
+            state["_predict_forward"] = None          # chosen at each run: hooks may come and go
         else:
             if (policy.needs_loss_scaling and getattr(self, "_auto_scale_loss", True)
                     and not scales_loss_itself(self.optimizer)):
@@ -322,6 +348,8 @@ class StepMixin:
             state["_test_loss"] = self._wrapped_loss("test")
             state["_predict_forward"] = self._step_fns["predict"]
         state["_step_setup_key"] = (values, objects)
+        if self._step_fns is None:
+            state["_predict_forward"] = self._choose_predict_forward()
         self._choose_backward()
 
     def _choose_backward(self):
@@ -361,6 +389,41 @@ def _step_functions(model, device, jit):
         backend = "inductor" if jit is True else jit
         fns = {k: CompiledOrEager(fn, backend) for k, fn in fns.items()}
     return fns
+
+
+def _inference_plan(model):
+    """`[(call, compute dtype, kwargs)]` per layer of a plain Sequential model, or `None`.
+
+    Plain: the model's and its layers' `__call__`/`forward` are kerastorch's own and do nothing
+    beyond `call` for a built layer (no torch hooks, masks, activity regularizer or autocast); a
+    layer that is not plain (a nested model, an overridden `forward`) is called as it is.
+    """
+    from kerastorch.layers import base
+    from kerastorch.models.sequential import Sequential
+    from torch.nn.modules import module as torch_module
+
+    cls = type(model)
+    if (not isinstance(model, Sequential) or cls.forward is not Sequential.forward
+            or cls.call is not Sequential.call or cls._run_stack is not Sequential._run_stack
+            or cls.__call__ is not base.Layer.__call__ or not model.built or model._uses_masks
+            or not model._stack or model._input_rank is None or model._autocast_torch_dtype is not None):
+        return None
+    if any((torch_module._global_forward_hooks, torch_module._global_forward_pre_hooks,
+            model._forward_hooks, model._forward_pre_hooks)):
+        return None
+    plan = []
+    for layer in model._stack:
+        lcls = type(layer)
+        plain = (lcls.__call__ is base.Layer.__call__ and lcls.forward is base.Layer.forward and layer.built
+                 and layer.input_spec is None and layer.activity_regularizer is None
+                 and layer._autocast_torch_dtype is None and not layer._forward_hooks
+                 and not layer._forward_pre_hooks)
+        if plain:
+            kwargs = {"training": False} if "training" in base._call_arguments(lcls) else {}
+            plan.append((layer.call, layer._compute_torch_dtype, kwargs))
+        else:
+            plan.append((layer, None, {"training": False}))
+    return plan
 
 
 def _to_float32(out):

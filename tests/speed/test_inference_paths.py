@@ -120,3 +120,45 @@ def test_steps_per_execution_with_compiled_steps_trains_as_one_step_per_call(mon
     assert calls == [4, 4, 2] * 2
     for a, b in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def _stacks():
+    return {
+        "dropout_batchnorm": ([layers.Input(shape=(6,)), layers.Dense(8), layers.BatchNormalization(),
+                               layers.Activation("relu"), layers.Dropout(0.5), layers.Dense(2, activation="softmax")],
+                              "float32"),
+        "nested_sequential": ([layers.Input(shape=(6,)),
+                               kerastorch.Sequential([layers.Dense(4, activation="tanh"), layers.Dense(3)]),
+                               layers.Dense(1, activation="sigmoid")], "float32"),
+        "embedding_int_inputs": ([layers.Input(shape=(5,), dtype="int64"), layers.Embedding(10, 4),
+                                  layers.GlobalAveragePooling1D(), layers.Dense(2)], "int64"),
+        "float64_inputs": ([layers.Input(shape=(6,)), layers.Dense(3, activation="relu"), layers.Dense(2)], "float64"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_stacks()))
+def test_predict_of_a_sequential_model_equals_its_call(name):
+    """predict runs a plain Sequential model's layers' `call`s in a row: the same numbers as `model(x)`."""
+    stack, dtype = _stacks()[name]
+    torch.manual_seed(0)
+    model = kerastorch.Sequential(stack)
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 10, (20, 5)) if dtype == "int64" else rng.standard_normal((20, 6)).astype(dtype)
+    got = model.predict(x, batch_size=8, verbose=0)
+    with torch.no_grad():
+        expected = model(torch.as_tensor(x), training=False).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+    assert got.dtype == np.float32
+
+
+def test_predict_runs_torch_hooks_of_the_layers():
+    model = _model()
+    x, _ = _data(20)
+    seen = []
+    handle = model.layers[0].register_forward_hook(lambda module, args, out: seen.append(tuple(out.shape)))
+    model.predict(x, batch_size=8, verbose=0)
+    assert seen == [(8, 8), (8, 8), (4, 8)]
+    handle.remove()
+    model.predict(x, batch_size=8, verbose=0)
+    assert len(seen) == 3
