@@ -409,9 +409,10 @@ class Sequential(Model):
         if self._input_layer is not None:
             layer_configs.append({"module": "keras.layers", "class_name": "InputLayer",
                                   "config": self._input_layer.get_config(), "registered_name": None})
-        for layer in self._stack:
-            layer_configs.append({"module": "keras.layers", "class_name": type(layer).__name__,
-                                  "config": layer.get_config(), "registered_name": None})
+        from kerastorch.saving.serialization import serialize_layer
+
+        for layer in self._stack:     # as Keras: each layer serialized whole (a nested model as a model)
+            layer_configs.append(serialize_layer(layer))
         config = {"name": self.name, "trainable": self.trainable, "dtype": Layer.get_config(self)["dtype"],
                   "layers": layer_configs}
         if self._input_layer is not None:

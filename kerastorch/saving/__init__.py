@@ -275,7 +275,20 @@ def clone_model(model, input_tensors=None, clone_function=None, custom_objects=N
                                                    safe_mode=False, where="clone_model")
     new = type(model)(name=model.name, trainable=model.trainable)
     if input_tensors is not None:
-        new.add(input_tensors, rebuild=False)
+        from kerastorch.layers.keras_tensor import KerasTensor
+
+        if isinstance(input_tensors, (list, tuple)):
+            if len(input_tensors) != 1:
+                raise ValueError("clone_model: for a Sequential model, `input_tensors` must contain a single "
+                                 f"tensor; got {len(input_tensors)}.")
+            input_tensors = input_tensors[0]
+        if not isinstance(input_tensors, KerasTensor):
+            raise ValueError("clone_model: `input_tensors` must be a KerasTensor (from kerastorch.Input(...)); "
+                             f"got {type(input_tensors).__name__}.")
+        # As Keras: the clone's input layer takes the tensor's shape and dtype and the model's input name.
+        name = model._input_layer.name if model._input_layer is not None else None
+        new.add(InputLayer(batch_shape=tuple(input_tensors.shape), dtype=input_tensors.dtype, name=name),
+                rebuild=False)
     elif model._input_layer is not None:
         new.add(InputLayer(**{k: v for k, v in model._input_layer.get_config().items()
                               if k in ("batch_shape", "dtype", "name")}), rebuild=False)

@@ -118,14 +118,8 @@ CASES = {
 # {"module": "keras.layers", "registered_name": None}; Keras writes a nested Functional model as
 # {"module": "keras.src.models.functional", "registered_name": "Functional"}, and cannot load
 # ours ("Could not deserialize 'keras.layers.Functional'"). Its .keras file is written right.
-_SEQUENTIAL_CONFIG = pytest.mark.xfail(
-    strict=True, reason="Sequential.get_config writes a nested Functional model with module 'keras.layers' "
-                        "and registered_name None (Keras: 'keras.src.models.functional', 'Functional')")
-
-
 def _config_cases():
-    return [pytest.param(case, marks=_SEQUENTIAL_CONFIG) if case == "sequential_with_functional" else case
-            for case in sorted(CASES)]
+    return sorted(CASES)
 OPTIMIZERS = {"sgd": lambda lib: lib.optimizers.SGD(learning_rate=0.1),
               "adam": lambda lib: lib.optimizers.Adam(learning_rate=0.01)}
 
