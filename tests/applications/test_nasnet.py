@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-import kerastorch
 from kerastorch.applications import nasnet
 
 from ._parity_b import assert_same_structure, cheap_initializers, errors_match, load_parity
