@@ -386,22 +386,17 @@ class Layer(torch.nn.Module):
     def _sublayers(self):
         """Direct child Layers in tracking order (those in tracked lists and dicts too), each once."""
         out, seen = [], set()
-        for module in self._modules.values():
-            if isinstance(module, Layer):
-                if id(module) not in seen:
-                    seen.add(id(module))
-                    out.append(module)
-            elif isinstance(module, (TrackedList, TrackedDict)):
-                for layer in module.layers():
-                    if id(layer) not in seen:
-                        seen.add(id(layer))
-                        out.append(layer)
+        for key, module in self._modules.items():
+            for layer in (module._modules.values() if key.startswith(_HOLDER) else (module,)):
+                if isinstance(layer, Layer) and id(layer) not in seen:
+                    seen.add(id(layer))
+                    out.append(layer)
         return out
 
     def __setattr__(self, name, value):
         # Keras tracks layers held in lists and dicts set on a layer; torch registers only
         # direct modules. One type check for any other value.
-        if value.__class__ in _CONTAINER_TYPES and value and "_modules" in self.__dict__:
+        if value.__class__ in _CONTAINER_TYPES and "_modules" in self.__dict__:
             value = _track_container(self, name, value)
         torch.nn.Module.__setattr__(self, name, value)
 
@@ -769,30 +764,64 @@ class Layer(torch.nn.Module):
 
 
 _CONTAINER_TYPES = (list, tuple, dict)
+_HOLDER = "_kt_tracked_"     # prefix of the module holding the layers of a tracked attribute
 
 
-class TrackedList(torch.nn.ModuleList):
-    """A list of layers set as a layer's attribute (`self.blocks = [...]`), registered with torch.
+class _Tracked:
+    """Shared by TrackedList and TrackedDict: after each change, the owner's holder module of the
+    container's layers (nested lists and dicts too) is made again, so torch sees them."""
 
-    Indexing, iteration, `len`, `append` and `extend` work as on the list; Keras tracks such
-    lists the same way (its weights file names their layers `<attribute>/<snake_class>[_n]`).
-    """
+    def _kt_bind(self, owner, name):
+        self._kt_owner, self._kt_name = owner, name
+        self._kt_sync()
 
-    def layers(self):
-        """The layers held, nested lists and dicts flattened, in order."""
-        out = []
-        for module in self._modules.values():
-            if isinstance(module, (TrackedList, TrackedDict)):
-                out.extend(module.layers())
-            elif isinstance(module, Layer):
-                out.append(module)
-        return out
+    def _kt_sync(self):
+        owner = getattr(self, "_kt_owner", None)
+        if owner is not None and owner.__dict__.get(self._kt_name) is self:
+            _register(owner, self._kt_name, self)
 
 
-class TrackedDict(torch.nn.ModuleDict):
-    """A dict of layers set as a layer's attribute (`self.heads = {"a": ...}`), registered with torch."""
+def _register(owner, name, container):
+    """Registers the layers of `container` not yet held for attribute `name`, in a new holder at the end
+    of the owner's modules: layers are listed in the order they were tracked, as Keras lists them, and
+    stay tracked when the attribute is set to something else, as in Keras."""
+    base = _HOLDER + name
+    held = {id(m) for key, holder in owner._modules.items() if key == base or key.startswith(base + "~")
+            for m in holder._modules.values()}
+    new = [m for m in _contents(container) if id(m) not in held]
+    if base not in owner._modules:
+        owner._modules[base] = torch.nn.ModuleList(new)
+    elif new:
+        count = sum(1 for key in owner._modules if key.startswith(base + "~"))
+        owner._modules[f"{base}~{count + 1}"] = torch.nn.ModuleList(new)
 
-    layers = TrackedList.layers
+
+def _synced(method):
+    def wrapper(self, *args, **kwargs):
+        result = method(self, *args, **kwargs)
+        self._kt_sync()
+        return self if method.__name__.startswith("__i") else result
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+class TrackedList(_Tracked, list):
+    """A list set as a layer's attribute (`self.blocks = []`, then `append`): a list, whose layers
+    are tracked as Keras tracks them (in `layer.weights`, the optimizer, the weights file as
+    `<attribute>/<snake_class>[_n]`). It may hold other values too."""
+
+    for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
+                  "__setitem__", "__delitem__", "__iadd__", "__imul__"):
+        locals()[_name] = _synced(getattr(list, _name))
+    del _name
+
+
+class TrackedDict(_Tracked, dict):
+    """A dict set as a layer's attribute (`self.heads = {"a": ...}`), its layers tracked as Keras does."""
+
+    for _name in ("__setitem__", "__delitem__", "update", "setdefault", "pop", "popitem", "clear"):
+        locals()[_name] = _synced(getattr(dict, _name))
+    del _name
 
 
 def _contents(value):
@@ -802,45 +831,28 @@ def _contents(value):
     return [m for item in items for m in _contents(item)]
 
 
-def _convertible(value):
-    if isinstance(value, torch.nn.Module):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_convertible(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k and "." not in k and _convertible(v) for k, v in value.items())
-    return False
-
-
-def _as_tracked(value):
-    if isinstance(value, torch.nn.Module):
-        return value
-    if isinstance(value, (list, tuple)):
-        return TrackedList([_as_tracked(v) for v in value])
-    return TrackedDict({k: _as_tracked(v) for k, v in value.items()})
-
-
 def _track_container(owner, name, value):
-    """A list/tuple/dict of layers set on a layer by user code, made visible to torch.
+    """A list, dict or tuple set on a layer by user code, its layers made visible to torch.
 
-    All modules (nested lists and dicts of them too): a `TrackedList`/`TrackedDict` in its
-    place. A container that also holds other values stays as it is, its modules registered
-    in a hidden `TrackedList`. Containers kerastorch sets itself are left alone.
+    A list becomes a `TrackedList`, a dict a `TrackedDict` (still a list and a dict: later
+    `append`s are tracked too); a tuple stays a tuple. Containers kerastorch sets itself
+    (a model's stack, the trainer's lists) are left alone.
     """
     import sys
 
     if sys._getframe(2).f_globals.get("__name__", "").startswith("kerastorch."):
         return value
-    found = _contents(value)
-    if not found:
+    if isinstance(value, list):
+        tracked = TrackedList(value)
+    elif isinstance(value, dict):
+        tracked = TrackedDict(value)
+    else:
+        if _contents(value):
+            _register(owner, name, value)
         return value
-    if _convertible(value):
-        try:
-            return _as_tracked(value)
-        except (KeyError, TypeError):   # a key torch refuses ("keys", "type", ...)
-            pass
-    owner._modules[f"_kt_tracked_{name}"] = TrackedList(found)
-    return value
+    owner.__dict__[name] = tracked         # so that the binding sees it as the attribute
+    tracked._kt_bind(owner, name)
+    return tracked
 
 
 def _flatten_sublayers(layer):

@@ -317,9 +317,6 @@ def h5_tree(model):
 def container_trees(layer):
     """The groups of the layers a (non-model) layer holds in lists and dicts: `<attribute>/<class key>/...`."""
     walk = _Walk()
-    for name, module in layer._modules.items():
-        if not name.startswith("_kt_tracked_") and isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
-            walk.attribute(name, module)
     for name in layer.__dict__:
         if f"_kt_tracked_{name}" in layer._modules:
             walk.attribute(name, layer.__dict__[name])

@@ -56,7 +56,7 @@ def layer_tree(layer):
     custom = getattr(layer, "_keras_h5_tree", None)
     if custom is not None:
         return custom()
-    from kerastorch.layers.base import Layer, TrackedDict, TrackedList
+    from kerastorch.layers.base import Layer
 
     if hasattr(layer, "_stack"):
         return model_tree(layer)
@@ -72,7 +72,7 @@ def layer_tree(layer):
         tree = [("vars", own)]
     for key, child in children:
         tree.extend((f"{key}/{path}", slots) for path, slots in layer_tree(child))
-    if any(isinstance(m, (TrackedList, TrackedDict)) for m in layer._modules.values()):
+    if any(key.startswith("_kt_tracked_") for key in layer._modules):
         from kerastorch.models._subclassed import container_trees
 
         tree.extend(container_trees(layer))     # layers in lists/dicts: <attribute>/<class key>/...

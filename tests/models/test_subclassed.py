@@ -141,9 +141,40 @@ def own_build_model(lib):
     return OwnBuild(name="own")
 
 
+def appended_model(lib):
+    """Layers appended to lists made empty, a list mixing layers and values, a tuple, a replaced list."""
+    layers = lib.layers
+
+    class Appended(lib.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.stages = []
+            for width in (4, 3):
+                self.stages.append(layers.Dense(width, activation="relu"))
+            self.recipe = [("scale", 0.5), layers.Dense(3), None]
+            self.pair = (layers.Dense(3), layers.Dense(3))
+            self.dropped = [layers.Dense(7)]
+            self.dropped = None          # its layer is no longer the model's
+            self.seen = []               # plain values appended by call
+
+        def build(self, input_shape):
+            self.stages += [layers.Dense(2)]
+
+        def call(self, inputs):
+            x = inputs
+            for stage in self.stages[:2]:
+                x = stage(x)
+            x = self.recipe[1](x) * self.recipe[0][1]
+            x = self.pair[0](x) + self.pair[1](x)
+            self.seen.append(len(self.seen))
+            return self.stages[2](x)
+
+    return Appended(name="appended")
+
+
 def _inputs(name, n=4, seed=0):
     rng = np.random.RandomState(seed)
-    if name in ("wide", "blocks", "own"):
+    if name in ("wide", "blocks", "own", "appended"):
         return rng.rand(n, 5).astype("float32")
     if name == "two":
         return [rng.rand(n, 5).astype("float32"), rng.rand(n, 4).astype("float32")]
@@ -151,12 +182,13 @@ def _inputs(name, n=4, seed=0):
 
 
 def _shapes(name):
-    return {"wide": (None, 5), "blocks": (None, 5), "own": (None, 5), "two": [(None, 5), (None, 4)],
+    return {"wide": (None, 5), "blocks": (None, 5), "own": (None, 5), "appended": (None, 5),
+            "two": [(None, 5), (None, 4)],
             "dicts": {"x": (None, 3), "y": (None, 6)}}[name]
 
 
 MODELS = {"wide": wide_model, "two": two_input_model, "dicts": dict_input_model, "blocks": nested_layers_model,
-          "own": own_build_model}
+          "own": own_build_model, "appended": appended_model}
 
 
 def _to_torch(x):
@@ -202,7 +234,7 @@ def _built(name, way):
 def test_every_way_of_building_creates_keras_weights(name, way):
     _clear(keras)
     k = MODELS[name](keras)
-    if name == "own" and way == "build(shapes)":
+    if name in ("own", "appended") and way == "build(shapes)":
         k.build(_shapes(name))        # a build() of one's own is what build(shape) runs, in both
     else:
         k(_inputs(name))
@@ -231,6 +263,38 @@ def test_predictions_with_keras_weights_match_keras(name):
         got = _numpy(m(_to_torch(x), training=False), kerastorch)
     np.testing.assert_allclose(got, expected, atol=1e-5)
     np.testing.assert_allclose(m.predict(x, verbose=0), expected, atol=1e-5)
+
+
+class PicklableStack(kerastorch.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.stages = []
+        self.stages.append(kerastorch.layers.Dense(3))
+
+    def call(self, inputs):
+        for stage in self.stages:
+            inputs = stage(inputs)
+        return inputs
+
+
+def test_tracked_containers_stay_lists_and_survive_copies():
+    import copy
+    import pickle
+
+    model = appended_model(kerastorch)
+    model(torch.ones(2, 5))
+    assert isinstance(model.stages, list) and isinstance(model.seen, list) and model.seen == [0]
+    assert isinstance(model.pair, tuple) and model.dropped is None
+    stack = PicklableStack()
+    stack(torch.ones(2, 5))
+    for original, clone in ((model, copy.deepcopy(model)), (stack, pickle.loads(pickle.dumps(stack)))):
+        model = original
+        assert [w.path for w in clone.weights] == [w.path for w in model.weights]
+        clone.stages.append(kerastorch.layers.Dense(1))      # still tracked after the copy
+        clone.stages[-1].build((None, 2))
+        assert len(clone.weights) == len(model.weights) + 2 and clone.stages[:-1] != model.stages
+        clone.stages.pop()
+        np.testing.assert_allclose(clone(torch.ones(2, 5)).detach().numpy(), model(torch.ones(2, 5)).detach().numpy())
 
 
 def test_call_takes_extra_arguments_as_its_signature_says():
@@ -309,7 +373,8 @@ _DROPOUT_UNBUILT = pytest.mark.xfail(
     "'0 (unbuilt)'; Keras builds it at init (Layer._build_at_init: Dropout, poolings, activations, ...)")
 
 
-@pytest.mark.parametrize("name", [pytest.param("wide", marks=_DROPOUT_UNBUILT), "two", "dicts", "blocks", "own"])
+@pytest.mark.parametrize("name", [pytest.param("wide", marks=_DROPOUT_UNBUILT), "two", "dicts", "blocks", "own",
+                                  "appended"])
 def test_summary_before_building_is_keras(name):
     _clear(keras)
     k = MODELS[name](keras)
@@ -551,7 +616,7 @@ def test_keras_files_of_every_model_load_both_ways(name, tmp_path):
     m.save(str(tmp_path / "ours.keras"))
     from_keras = kerastorch.saving.load_model(str(tmp_path / "keras.keras"))   # built from Keras' build_config
     np.testing.assert_allclose(from_keras.predict(x, verbose=0), _numpy(k(x, training=False), keras), atol=1e-5)
-    if name == "own":
+    if name in ("own", "appended"):
         # Keras 3.15.1 rebuilds a subclass with its own build() by that build only, so the layer its
         # call builds ('head') loads nothing, from its own files too; kerastorch runs call after build.
         return
