@@ -521,7 +521,9 @@ class Layer(torch.nn.Module):
         finally:
             state.depth = 0
 
-    def forward(self, inputs, training=None, mask=None):
+    def forward(self, inputs, *args, training=None, mask=None, **kwargs):
+        if args or kwargs:      # a call(...) taking more than one tensor or its own arguments
+            return self._forward_with_arguments(inputs, args, kwargs, training, mask)
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(self, inputs)
         if self.input_spec is not None:
@@ -533,7 +535,7 @@ class Layer(torch.nn.Module):
             # get its name in their path, as Keras' name scopes give them.
             with _variables.name_scope_of(self):
                 self._build_wrapper(_build_shape(inputs))
-                return Layer.forward(self, inputs, training, mask)
+                return Layer.forward(self, inputs, training=training, mask=mask)
         if training is None:
             training = self.training
         accepted = _call_arguments(type(self))
@@ -553,6 +555,34 @@ class Layer(torch.nn.Module):
             outputs = self.call(inputs, **kwargs)
         else:
             outputs = self._call_with_autocast(inputs, kwargs)
+        if self.activity_regularizer is not None:
+            self._add_activity_loss(outputs)
+        return outputs
+
+    def _forward_with_arguments(self, inputs, args, kwargs, training, mask):
+        """A call with further positional or keyword arguments, passed on to `call` as Keras does
+        (`call(self, targets, logits, sample_weights=None)`); `training` and `mask` are filled
+        in where `call` takes them and the caller did not give them."""
+        if not isinstance(inputs, torch.Tensor):
+            inputs = convert_inputs(self, inputs)
+        args = tuple(convert_inputs(self, a) if isinstance(a, np.ndarray) else a for a in args)
+        if not self.built:
+            with _variables.name_scope_of(self):
+                self._build_wrapper(_build_shape(inputs))     # from the first argument, as Keras' build(input_shape)
+        try:
+            bound = inspect.signature(self.call).bind_partial(inputs, *args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{type(self).__name__} '{self.name}': the arguments do not fit its "
+                            f"call{inspect.signature(self.call)}: {e}.") from None
+        params = inspect.signature(self.call).parameters
+        call_kwargs = dict(bound.kwargs)
+        if "training" in params and "training" not in bound.arguments:
+            call_kwargs["training"] = self.training if training is None else training
+        if mask is not None and "mask" in params and "mask" not in bound.arguments:
+            call_kwargs["mask"] = mask
+        if inputs.is_floating_point() and inputs.dtype is not self._compute_torch_dtype:
+            inputs = inputs.to(self._compute_torch_dtype)
+        outputs = self.call(inputs, *bound.args[1:], **call_kwargs)
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
         return outputs

@@ -20,11 +20,13 @@ class LoopsMixin:
 
     def _fit_loop(self, train_batches, val_batches, cbs, epochs, initial_epoch, validation_freq):
         interrupt = GracefulInterrupt()
+        was_training = self.training
         try:
             return self._run_epochs(train_batches, val_batches, cbs, epochs, initial_epoch,
                                     validation_freq, interrupt)
         finally:
             interrupt.restore()
+            self.train(was_training)     # the mode the model had before fit (train()/eval())
 
     def _check_finite_loss(self, step_logs, epoch, step):
         value = self._loss_tracker.last if step_logs is None else next(iter(step_logs.values()), None)

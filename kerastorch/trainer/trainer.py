@@ -523,8 +523,12 @@ class Trainer(LoopsMixin, StepMixin):
         adapter = self._single_batch(x, y, sample_weight, "train_on_batch", class_weight)
         self._build_optimizer()
         self._reset_metrics()
+        was_training = self.training
         self.train()
-        logs = self._logs_from_step(self.train_step(as_keras_batch(adapter.first_batch())))
+        try:
+            logs = self._logs_from_step(self.train_step(as_keras_batch(adapter.first_batch())))
+        finally:
+            self.train(was_training)
         return logs if return_dict else self._ordered_results(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):

@@ -479,13 +479,6 @@ def logistic_endpoint_model(keras, layers, ops):
     return model
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a custom layer whose call takes two tensors, call(self, targets, logits, sample_weights=None): "
-    "kerastorch/layers/base.py Layer.forward(self, inputs, training=None, mask=None) takes one "
-    "positional input, so the second tensor lands on `training` ('Layer.forward() got multiple "
-    "values for argument training'), where Keras passes every positional argument to call; the "
-    "program then also needs compile() without a loss (see the add_loss test in "
-    "test_making_new_layers_and_models_via_subclassing.py)"))
 def test_endpoint_layer_trains_a_model_compiled_without_loss(kt, real):
     r = rng(82)
     data = {"inputs": r.random((3, 3)), "targets": r.random((3, 10))}

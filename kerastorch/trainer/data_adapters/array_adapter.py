@@ -16,6 +16,10 @@ from kerastorch.trainer.data_adapters.base import DataAdapter
 
 # Arrays up to this fraction of the free GPU memory are moved to the GPU whole.
 _GPU_RESIDENT_FRACTION = 0.4
+# Shuffled data up to this size is permuted once per epoch (one gather per array, then each batch
+# is a slice): fewer, larger copies than one gather per batch and array. Larger data is gathered
+# batch by batch, so that an epoch does not hold a second copy of it.
+_PERMUTE_PER_EPOCH_BYTES = 256 * 2 ** 20
 
 
 def split_validation(data, validation_split):
@@ -79,6 +83,7 @@ class ArrayDataAdapter(DataAdapter):
         self._template = tuple(data)
         flat = list(data) if self._simple else tree.flatten(self._template)
         self._resident = self._place(flat)
+        self._nbytes = sum(t.numel() * t.element_size() for t in self._resident if t is not None)
 
     @property
     def targets(self):
@@ -123,6 +128,9 @@ class ArrayDataAdapter(DataAdapter):
         if advance:
             self.epoch += 1
         transfer = first.device != self.device
+        if shuffle and self.shard is None and self._nbytes <= _PERMUTE_PER_EPOCH_BYTES:
+            data = [None if t is None else t.index_select(0, order) for t in data]
+            shuffle = False      # the epoch's order is in the copy: batches are slices of it
 
         def cut(i):
             start = i * bs
