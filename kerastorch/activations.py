@@ -51,7 +51,9 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     tensor([-5.0000, -2.5000,  0.0000,  5.0000,  5.0000])
     """
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return _ops.relu(x)  # the hot path
+        if type(x) is torch.Tensor and x.is_floating_point():
+            return torch.relu(x)   # the hot path: what ops.relu computes for a float tensor
+        return _ops.relu(x)
     x = _tensor(x)
     negative_part = None
     if negative_slope != 0.0:

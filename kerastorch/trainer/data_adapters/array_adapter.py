@@ -82,6 +82,7 @@ class ArrayDataAdapter(DataAdapter):
         self._simple = all(v is None or isinstance(v, torch.Tensor) for v in data)
         self._template = tuple(data)
         flat = list(data) if self._simple else tree.flatten(self._template)
+        self._packer = None if self._simple else _packer(self._template)
         self._resident = self._place(flat)
         self._nbytes = sum(t.numel() * t.element_size() for t in self._resident if t is not None)
 
@@ -111,7 +112,7 @@ class ArrayDataAdapter(DataAdapter):
     def _pack(self, flat):
         if self._simple:
             return tuple(flat)
-        return tuple(tree.pack_sequence_as(self._template, flat))
+        return self._packer(flat)
 
     def _batches(self, shuffle, advance):
         data = self._resident
@@ -161,3 +162,39 @@ class ArrayDataAdapter(DataAdapter):
             if i + 1 < self.num_batches:
                 upcoming = cut(i + 1)
             yield current
+
+
+def _packer(template):
+    """A function rebuilding `(x, y, sample_weight)` from the flat list of a batch's tensors.
+
+    Flat lists, tuples and dicts of tensors (the usual inputs of a model with several inputs or
+    outputs) are rebuilt directly; deeper structures through `tree.pack_sequence_as`.
+    """
+    parts = []
+    for value in template:
+        if value is None or isinstance(value, torch.Tensor):
+            parts.append(("leaf", 1, None))
+        elif isinstance(value, (list, tuple)) and not hasattr(value, "_fields") and all(
+                isinstance(v, torch.Tensor) for v in value):
+            parts.append(("seq", len(value), type(value)))
+        elif isinstance(value, dict) and all(isinstance(v, torch.Tensor) for v in value.values()):
+            keys = sorted(value)          # tree.flatten's order
+            order = list(value)
+            parts.append(("dict", len(value), (keys, order)))
+        else:
+            return lambda flat: tuple(tree.pack_sequence_as(template, flat))
+
+    def pack(flat):
+        out, i = [], 0
+        for kind, n, extra in parts:
+            if kind == "leaf":
+                out.append(flat[i])
+            elif kind == "seq":
+                out.append(extra(flat[i:i + n]))
+            else:
+                keys, order = extra
+                by_key = dict(zip(keys, flat[i:i + n]))
+                out.append({k: by_key[k] for k in order})
+            i += n
+        return tuple(out)
+    return pack
