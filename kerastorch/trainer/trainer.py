@@ -332,7 +332,8 @@ class Trainer(LoopsMixin, StepMixin):
         """Builds (from the data shape if needed) and moves the model to the device."""
         device = self._device()
         self._maybe_build_from_data(sample_shape)
-        self.to(device)
+        if any(t.device != device for t in self.parameters()) or any(t.device != device for t in self.buffers()):
+            self.to(device)     # (a walk of the tensors costs less than `to` on a model already there)
         self._collect_layer_hooks()
         dist = active_distribution()
         # The training forward goes through DistributedDataParallel when a distribution is
