@@ -158,6 +158,47 @@ class Trainer(LoopsMixin, StepMixin):
         self._targets_checked = False
         self.compiled = True
 
+    def get_compile_config(self):
+        """Returns the arguments `compile()` was called with, serialized as Keras writes them.
+
+        Returns:
+            A dict (`optimizer`, `loss`, `metrics`, ... in Keras' `compile_config` form); an
+            empty dict if the model is not compiled, as Keras returns.
+
+        Example:
+        >>> import kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(2,)), layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> model.get_compile_config()["loss"]
+        'mse'
+        """
+        from kerastorch.saving import serialization
+
+        return serialization.serialize_compile_config(self) or {}
+
+    def compile_from_config(self, config):
+        """Compiles the model from a `get_compile_config()` dict (as Keras' `compile_from_config`).
+
+        Args:
+            config: A dict from `get_compile_config()` (this library's or real Keras').
+
+        Example:
+        >>> import kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(2,)), layers.Dense(1)])
+        >>> model.compile(optimizer="adam", loss="mae")
+        >>> other = kerastorch.Sequential([layers.Input(shape=(2,)), layers.Dense(1)])
+        >>> other.compile_from_config(model.get_compile_config())
+        >>> other.compiled, type(other.optimizer).__name__
+        (True, 'Adam')
+        """
+        from kerastorch.saving import serialization
+
+        if not isinstance(config, dict):
+            raise TypeError(f"compile_from_config expects a dict from get_compile_config(), got {type(config).__name__}.")
+        serialization.compile_from_config(self, config, where="compile_from_config")
+
     @property
     def run_eagerly(self):
         """Whether the steps run eagerly (`compile(run_eagerly=True)`; then `jit_compile` is off)."""
