@@ -5,8 +5,8 @@ step, constraints, loss tracker, metrics. Which variant of "forward and loss" an
 and step" runs is chosen once, when training starts (`_setup_step_functions`):
 
 - forward and loss: eager (`compute_loss` on the model's output); the fused logits path
-  (softmax/sigmoid + crossentropy computed from the logits) for a Sequential model whose last
-  activation allows it and whose steps, call and loss nobody overrides; or, under a mixed
+  (softmax/sigmoid + crossentropy computed from the logits) for a Sequential or Functional model
+  whose last activation allows it and whose steps, call and loss nobody overrides; or, under a mixed
   precision policy or `jit_compile`, one function wrapped in autocast and/or `torch.compile`;
 - backward and step: plain, with Keras' LossScaleOptimizer scaling, with dynamic loss scaling
   (mixed_float16), or nothing at all for a model without trainable weights.
