@@ -167,6 +167,24 @@ def convert_inputs(layer, x, keep_integers=None):
     return tensor if tensor.device == device else tensor.to(device)
 
 
+def _set_output_masks(layer, inputs, outputs, previous_mask):
+    """Keras' `_set_mask_metadata`: the outputs of an eager call get `compute_mask`'s masks as
+    `_keras_mask` (not while torch.compile traces, and never over a mask already set)."""
+    if torch.compiler.is_compiling():
+        return
+    flat = [outputs] if isinstance(outputs, torch.Tensor) else [
+        t for t in (outputs if isinstance(outputs, (list, tuple)) else ()) if isinstance(t, torch.Tensor)]
+    if not flat or all(getattr(t, "_keras_mask", None) is not None for t in flat):
+        return
+    masks = layer.compute_mask(inputs, previous_mask)
+    if masks is None:
+        return
+    masks = [masks] if isinstance(masks, torch.Tensor) else list(masks) if isinstance(masks, (list, tuple)) else []
+    for tensor, mask in zip(flat, masks):
+        if mask is not None and getattr(tensor, "_keras_mask", None) is None:
+            tensor._keras_mask = mask
+
+
 def _build_shape(inputs):
     """The shape a first call builds with (batch axis `None`); a list of them for a list of inputs (merges)."""
     if isinstance(inputs, (list, tuple)):
@@ -542,6 +560,11 @@ class Layer(torch.nn.Module):
         kwargs = {}
         if "training" in accepted:
             kwargs["training"] = training
+        # Keras' eager masks: a tensor carrying `_keras_mask` (set by the layer before it) passes
+        # it to a call that takes `mask`, and a layer that supports masking sets its output's.
+        first = inputs
+        if mask is None and type(inputs) is torch.Tensor:
+            mask = getattr(inputs, "_keras_mask", None)
         if mask is not None and "mask" in accepted:
             kwargs["mask"] = mask
         # Keras casts floating inputs to the layer's compute dtype (a float32 batch into a float64
@@ -557,6 +580,8 @@ class Layer(torch.nn.Module):
             outputs = self._call_with_autocast(inputs, kwargs)
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
+        if self.supports_masking and (mask is not None or type(self).compute_mask is not Layer.compute_mask):
+            _set_output_masks(self, first, outputs, mask)
         return outputs
 
     def _forward_with_arguments(self, inputs, args, kwargs, training, mask):

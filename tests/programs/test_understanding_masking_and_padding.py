@@ -36,16 +36,8 @@ def test_pad_sequences_and_mask_generating_layers(kt, real):
     np.testing.assert_array_equal(to_numpy(masking_layer.compute_mask(unmasked_embedding)), padded_inputs != 0)
 
 
-EAGER_MASKS = (
-    "a layer called eagerly does not attach Keras' `_keras_mask` to its outputs (nor read it from its "
-    "inputs): kerastorch/layers/base.py Layer.__call__/forward handle masks only for KerasTensors "
-    "(layers/symbolic.py _attach_masks), so the guide's `embedding(padded_inputs)._keras_mask` and "
-    "`TemporalSplit()(masked_embedding)` halves' masks raise AttributeError; Keras sets them in "
-    "Layer.__call__ (_set_mask_metadata) in eager calls too")
-
-
-@pytest.mark.xfail(strict=True, reason=EAGER_MASKS)
 def test_eager_calls_attach_masks(kt):
+    """As Keras' Layer.__call__: eager outputs carry `_keras_mask`, and the next layer reads it."""
     keras, layers, ops = kt
     padded_inputs = padded(keras)
     masked_output = layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True)(padded_inputs)
@@ -56,6 +48,20 @@ def test_eager_calls_attach_masks(kt):
     first_half, second_half = temporal_split(keras, ops)()(masked_embedding)
     np.testing.assert_array_equal(to_numpy(first_half._keras_mask), padded_inputs[:, :3] != 0)
     np.testing.assert_array_equal(to_numpy(second_half._keras_mask), padded_inputs[:, 3:] != 0)
+
+
+def test_an_eager_chain_passes_masks_as_keras(kt, real):
+    """Embedding(mask_zero) then LSTM, called one after the other outside any model: the LSTM reads
+    the embedding output's `_keras_mask`, as in Keras, and skips the padding."""
+    outs = []
+    for keras, layers, ops in (kt, real):
+        keras.utils.set_random_seed(3)
+        embedding = layers.Embedding(input_dim=50, output_dim=4, mask_zero=True,
+                                     embeddings_initializer=keras.initializers.Constant(0.1))
+        lstm = layers.LSTM(3, kernel_initializer="ones", recurrent_initializer="ones")
+        ids = np.array([[3, 7, 0, 0], [5, 1, 2, 9]], dtype="int32")
+        outs.append(to_numpy(lstm(embedding(ids))))
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-6)
 
 
 def masked_lstm_model(keras, layers, ops):

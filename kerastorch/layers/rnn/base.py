@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from kerastorch import activations, constraints, initializers, regularizers
-from kerastorch.layers.base import (Layer, _snake_case, convert_inputs, format_shape, get_activation,
-                                   unique_name)
+from kerastorch.layers.base import (Layer, _set_output_masks, _snake_case, convert_inputs, format_shape,
+                                   get_activation, unique_name)
 
 
 def _check_rate(layer, arg, value):
@@ -417,6 +417,9 @@ class RNN(Layer):
             self._build_wrapper((None, *inputs.shape[1:]))
         if training is None:
             training = self.training
+        if mask is None:
+            mask = getattr(inputs, "_keras_mask", None)    # Keras' eager mask, set by the layer before
+        first = inputs
         if inputs.dtype is not self._compute_torch_dtype and inputs.is_floating_point():
             inputs = inputs.to(self._compute_torch_dtype)     # Keras' cast to the compute dtype
         kwargs = dict(initial_state=initial_state, mask=mask, training=training)
@@ -426,6 +429,8 @@ class RNN(Layer):
             outputs = self._call_with_autocast(inputs, kwargs)
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)     # every output (states too), as Keras' Layer.__call__
+        if mask is not None and self.supports_masking:
+            _set_output_masks(self, first, outputs, mask)
         return outputs
 
     def _initial_states(self, batch, initial_state, like):
