@@ -13,7 +13,7 @@ import torch
 from kerastorch import initializers, layers
 from kerastorch.applications import _builder, _common
 from kerastorch.layers.base import Layer
-from kerastorch.saving import register_keras_serializable
+from kerastorch.saving import serialization as _serialization
 
 MODEL_CONFIGS = {
     "tiny": {"depths": [3, 3, 9, 3], "projection_dims": [96, 192, 384, 768], "default_size": 224},
@@ -108,9 +108,12 @@ class LayerScale(Layer):
 
 
 # Keras' .keras files name these two by their bare class name (registered_name "LayerScale",
-# module keras.src.applications.convnext); registered, they are found by that name when loading.
-register_keras_serializable(package="convnext")(LayerScale)
-register_keras_serializable(package="convnext")(StochasticDepth)
+# module keras.src.applications.convnext): registered under those names, they load here, and files
+# written here name them as Keras does, so real Keras rebuilds them too.
+for _cls in (LayerScale, StochasticDepth):
+    _cls._keras_module = "keras.src.applications.convnext"
+    _serialization._GLOBAL_CUSTOM_OBJECTS.setdefault(_cls.__name__, _cls)
+    _serialization._GLOBAL_CUSTOM_NAMES.setdefault(_cls, _cls.__name__)
 
 
 def _convnext_block(inputs, projection_dim, drop_path_rate, layer_scale_init_value, name):

@@ -103,3 +103,19 @@ def test_keras_file_of_a_convnext_loads_with_its_custom_layers(keras, tmp_path):
     assert {type(layer) for layer in ours.layers} >= {convnext.LayerScale, convnext.StochasticDepth}
     x = np.random.default_rng(4).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
     assert_predictions_match(ours, theirs, x)
+
+
+def test_a_convnext_file_written_here_loads_in_keras(keras, tmp_path):
+    # LayerScale/StochasticDepth are written under Keras' module and bare names, so real Keras
+    # rebuilds them from a file written here, with the same predictions.
+    from ._parity_b import assert_predictions_match, randomize
+
+    theirs = keras.src.applications.convnext.ConvNeXt(**_small(include_top=False, drop_path_rate=0.2),
+                                                      input_shape=(32, 32, 3))
+    randomize(theirs, 5)
+    theirs.save(tmp_path / "theirs.keras")
+    ours = kerastorch.models.load_model(tmp_path / "theirs.keras")
+    ours.save(tmp_path / "ours.keras")
+    back = keras.models.load_model(tmp_path / "ours.keras")
+    x = np.random.default_rng(5).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    assert_predictions_match(ours, back, x)
