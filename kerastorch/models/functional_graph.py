@@ -17,6 +17,9 @@ Example:
 
 import collections
 
+import torch
+from torch.nn.modules import module as _torch_module
+
 from kerastorch.layers.symbolic import KerasTensor, Node, inbound_nodes
 
 
@@ -308,6 +311,7 @@ class Plan:
         self.size = len(slots)
         self.output_slots = [slots[id(x)] for x in outputs]
         self._flatten = flatten
+        self._direct = None        # per step: how to run a plain layer's call directly (made at the first run)
 
     def final_layer(self):
         """The layer whose output is the plan's only output and the last step's, or None.
@@ -329,18 +333,55 @@ class Plan:
         plan.__dict__.update(self.__dict__)
         fn, kind, arguments, out_slots, _, single = self.steps[-1]
         plan.steps = self.steps[:-1] + [(layer._call_without_activation, kind, arguments, out_slots, False, single)]
+        plan._direct = None
         return plan
+
+    def _make_direct(self):
+        """For each step, `(call, compute dtype, takes training)` when its layer is plain, else None.
+
+        Plain: a built kerastorch layer whose `__call__`/`forward` do nothing beyond `call` for one
+        tensor (no input spec, activity regularizer, autocast, own mask computation); its call is
+        then made directly, without the module-call machinery. Torch hooks, a tensor carrying a
+        Keras mask, or anything else send the step through `layer(...)` as before.
+        """
+        from kerastorch.layers import base
+
+        direct = []
+        for fn, kind, _, _, is_layer, single in self.steps:
+            cls = type(fn)
+            plain = (is_layer and kind == 0 and single and cls.__call__ is base.Layer.__call__
+                     and cls.forward is base.Layer.forward and fn.built and fn.input_spec is None
+                     and fn.activity_regularizer is None and fn._autocast_torch_dtype is None
+                     and cls.compute_mask is base.Layer.compute_mask)
+            if plain:
+                direct.append((fn.call, fn._compute_torch_dtype, "training" in base._call_arguments(cls)))
+            else:
+                direct.append(None)
+        self._direct = direct
+        return direct
 
     def run(self, flat_inputs, training=None):
         """The flat list of output values for `flat_inputs` (one value per model input)."""
         values = list(flat_inputs) + [None] * (self.size - len(flat_inputs))
         flatten = self._flatten
-        for fn, kind, arguments, out_slots, is_layer, single in self.steps:
+        direct = self._direct if self._direct is not None else self._make_direct()
+        no_global_hooks = not (_torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks)
+        for (fn, kind, arguments, out_slots, is_layer, single), plain in zip(self.steps, direct):
             if kind == 0:
-                if training is None or not is_layer:
-                    y = fn(values[arguments])
+                x = values[arguments]
+                if (plain is not None and no_global_hooks and type(x) is torch.Tensor and not fn._forward_hooks
+                        and not fn._forward_pre_hooks and getattr(x, "_keras_mask", None) is None):
+                    call, dtype, takes_training = plain
+                    if x.dtype is not dtype and x.is_floating_point():
+                        x = x.to(dtype)       # Keras' cast to the compute dtype, as forward does
+                    if takes_training:
+                        y = call(x, training=fn.training if training is None else training)
+                    else:
+                        y = call(x)
+                elif training is None or not is_layer:
+                    y = fn(x)
                 else:
-                    y = fn(values[arguments], training=training)
+                    y = fn(x, training=training)
             elif kind == 2:
                 if training is None or not is_layer:
                     y = fn([values[i] for i in arguments])
