@@ -155,7 +155,7 @@ def ResNet50(include_top=True, weights="imagenet", input_tensor=None, input_shap
     Returns:
         A Functional `kerastorch.Model`.
 
-        Example:
+    Example:
     >>> model = ResNet50(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg")
     >>> model.output_shape
     (None, 2048)
@@ -192,7 +192,7 @@ def ResNet101(include_top=True, weights="imagenet", input_tensor=None, input_sha
     Returns:
         A Functional `kerastorch.Model`.
 
-        Example:
+    Example:
     >>> model = ResNet101(weights=None, include_top=False, input_shape=(32, 32, 3))
     >>> model.output_shape
     (None, 1, 1, 2048)
@@ -229,7 +229,7 @@ def ResNet152(include_top=True, weights="imagenet", input_tensor=None, input_sha
     Returns:
         A Functional `kerastorch.Model`.
 
-        Example:
+    Example:
     >>> model = ResNet152(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="max")
     >>> model.output_shape
     (None, 2048)

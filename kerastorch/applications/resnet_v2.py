@@ -49,7 +49,7 @@ def ResNet50V2(include_top=True, weights="imagenet", input_tensor=None, input_sh
     Returns:
         A Functional `kerastorch.Model`.
 
-        Example:
+    Example:
     >>> model = ResNet50V2(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="avg")
     >>> model.output_shape
     (None, 2048)
@@ -86,7 +86,7 @@ def ResNet101V2(include_top=True, weights="imagenet", input_tensor=None, input_s
     Returns:
         A Functional `kerastorch.Model`.
 
-        Example:
+    Example:
     >>> model = ResNet101V2(weights=None, include_top=False, input_shape=(32, 32, 3))
     >>> model.output_shape
     (None, 1, 1, 2048)
@@ -123,7 +123,7 @@ def ResNet152V2(include_top=True, weights="imagenet", input_tensor=None, input_s
     Returns:
         A Functional `kerastorch.Model`.
 
-        Example:
+    Example:
     >>> model = ResNet152V2(weights=None, include_top=False, input_shape=(32, 32, 3), pooling="max")
     >>> model.output_shape
     (None, 2048)

@@ -193,6 +193,22 @@ def _build_shape(inputs):
     return inputs if shape is None else (None, *shape[1:])
 
 
+def plain_call(layer):
+    """`(call, compute dtype, takes training)` when calling `layer` on one tensor does nothing
+    beyond its `call` (a built kerastorch layer: its own `__call__`/`forward`, no input spec,
+    activity regularizer, autocast, or masks of its own to set), else `None`.
+
+    The caller still checks what can change after this (torch hooks, a tensor carrying a mask).
+    """
+    cls = type(layer)
+    if not (cls.__call__ is Layer.__call__ and cls.forward is Layer.forward and layer.built
+            and layer.input_spec is None and layer.activity_regularizer is None
+            and layer._autocast_torch_dtype is None
+            and not (layer.supports_masking and cls.compute_mask is not Layer.compute_mask)):
+        return None
+    return layer.call, layer._compute_torch_dtype, "training" in _call_arguments(cls)
+
+
 def _call_arguments(cls):
     """The keyword arguments a layer's `call` accepts (cached per class)."""
     cached = cls.__dict__.get("_kt_call_args")
@@ -594,12 +610,13 @@ class Layer(torch.nn.Module):
         if not self.built:
             with _variables.name_scope_of(self):
                 self._build_wrapper(_build_shape(inputs))     # from the first argument, as Keras' build(input_shape)
+        signature = inspect.signature(self.call)
         try:
-            bound = inspect.signature(self.call).bind_partial(inputs, *args, **kwargs)
+            bound = signature.bind_partial(inputs, *args, **kwargs)
         except TypeError as e:
             raise TypeError(f"{type(self).__name__} '{self.name}': the arguments do not fit its "
-                            f"call{inspect.signature(self.call)}: {e}.") from None
-        params = inspect.signature(self.call).parameters
+                            f"call{signature}: {e}.") from None
+        params = signature.parameters
         call_kwargs = dict(bound.kwargs)
         if "training" in params and "training" not in bound.arguments:
             call_kwargs["training"] = self.training if training is None else training

@@ -337,28 +337,14 @@ class Plan:
         return plan
 
     def _make_direct(self):
-        """For each step, `(call, compute dtype, takes training)` when its layer is plain, else None.
-
-        Plain: a built kerastorch layer whose `__call__`/`forward` do nothing beyond `call` for one
-        tensor (no input spec, activity regularizer, autocast, own mask computation); its call is
-        then made directly, without the module-call machinery. Torch hooks, a tensor carrying a
-        Keras mask, or anything else send the step through `layer(...)` as before.
-        """
+        """For each step, `layers.base.plain_call` of its layer (a plain layer's call is then made
+        directly, without the module-call machinery), else None. Torch hooks or a tensor carrying
+        a Keras mask still send the step through `layer(...)` (checked at each run)."""
         from kerastorch.layers import base
 
-        direct = []
-        for fn, kind, _, _, is_layer, single in self.steps:
-            cls = type(fn)
-            plain = (is_layer and kind == 0 and single and cls.__call__ is base.Layer.__call__
-                     and cls.forward is base.Layer.forward and fn.built and fn.input_spec is None
-                     and fn.activity_regularizer is None and fn._autocast_torch_dtype is None
-                     and cls.compute_mask is base.Layer.compute_mask)
-            if plain:
-                direct.append((fn.call, fn._compute_torch_dtype, "training" in base._call_arguments(cls)))
-            else:
-                direct.append(None)
-        self._direct = direct
-        return direct
+        self._direct = [base.plain_call(fn) if is_layer and kind == 0 and single else None
+                        for fn, kind, _, _, is_layer, single in self.steps]
+        return self._direct
 
     def run(self, flat_inputs, training=None):
         """The flat list of output values for `flat_inputs` (one value per model input)."""

@@ -114,10 +114,9 @@ def single_loss(loss, output_names=None):
     """
     if isinstance(loss, dict):
         if output_names and set(loss) != set(output_names):
-            import difflib
+            from kerastorch.trainer.compile_outputs import _close
 
-            hints = [f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(
-                str(k), output_names, n=1)) else "") for k in loss if k not in output_names]
+            hints = [f"{k!r}{_close(k, output_names)}" for k in loss if k not in output_names]
             raise ValueError(
                 f"Expected keys {list(output_names)} in loss dict, but found loss.keys()={list(loss)}"
                 + (f": unknown {', '.join(hints)}" if hints else "") + ". Key the losses by output name."

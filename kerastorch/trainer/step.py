@@ -41,18 +41,23 @@ class StepMixin:
             training: Whether this is a training step.
         """
         loss = self._loss_fn(y, y_pred, sample_weight=sample_weight) if self._loss_fn is not None else None
-        if loss is not None and self._loss_weight is not None:
-            loss = loss * self._loss_weight
-        if self._has_penalties or self._added_losses_possible():
-            penalty = self._penalty()
-            if isinstance(penalty, torch.Tensor):
-                loss = penalty if loss is None else loss + penalty
+        loss = self._weighted_with_layer_losses(loss)
         if loss is None:
             raise ValueError(
                 f"No loss to compute. Provide a `loss` argument in `compile()` (model '{self.name}' was compiled "
                 "without one and its layers added no loss with `add_loss`), e.g. model.compile(optimizer='adam', "
                 "loss='mse')."
             )
+        return loss
+
+    def _weighted_with_layer_losses(self, loss):
+        """The compiled loss (or `None`) times `loss_weights`, plus the layers' losses (`model.losses`)."""
+        if loss is not None and self._loss_weight is not None:
+            loss = loss * self._loss_weight
+        if self._has_penalties or self._added_losses_possible():
+            penalty = self._penalty()
+            if isinstance(penalty, torch.Tensor):
+                loss = penalty if loss is None else loss + penalty
         return loss
 
     def _added_losses_possible(self):
@@ -213,11 +218,7 @@ class StepMixin:
             self._check_targets_once(y, self._fused_activation(logits.detach()))
         loss, y_pred = self._fused_loss.loss_and_probabilities(
             y, logits, sample_weight=sample_weight, need_probabilities=bool(self._compile_metrics))
-        if self._loss_weight is not None:
-            loss = loss * self._loss_weight
-        if self._has_penalties or self._added_losses_possible():
-            loss = loss + self._penalty()
-        return y_pred, loss
+        return y_pred, self._weighted_with_layer_losses(loss)
 
     def _fused_test_loss(self, x, y, sample_weight):
         """`_fused_train_loss` for evaluation: the logits of the inference forward."""
@@ -228,11 +229,7 @@ class StepMixin:
             self._check_targets_once(y, self._fused_activation(logits))
         loss, y_pred = self._fused_loss.loss_and_probabilities(
             y, logits, sample_weight=sample_weight, need_probabilities=bool(self._compile_metrics))
-        if self._loss_weight is not None:
-            loss = loss * self._loss_weight
-        if self._has_penalties or self._added_losses_possible():
-            loss = loss + self._penalty()
-        return y_pred, loss
+        return y_pred, self._weighted_with_layer_losses(loss)
 
     def _eager_predict_forward(self, x):
         return self(x, training=False)
@@ -394,9 +391,9 @@ def _step_functions(model, device, jit):
 def _inference_plan(model):
     """`[(call, compute dtype, kwargs)]` per layer of a plain Sequential model, or `None`.
 
-    Plain: the model's and its layers' `__call__`/`forward` are kerastorch's own and do nothing
-    beyond `call` for a built layer (no torch hooks, masks, activity regularizer or autocast); a
-    layer that is not plain (a nested model, an overridden `forward`) is called as it is.
+    Plain: the model's `__call__`/`forward` are kerastorch's own, and each layer is
+    `layers.base.plain_call` without torch hooks; a layer that is not plain (a nested model, an
+    overridden `forward`) is called as it is.
     """
     from kerastorch.layers import base
     from kerastorch.models.sequential import Sequential
@@ -413,14 +410,10 @@ def _inference_plan(model):
         return None
     plan = []
     for layer in model._stack:
-        lcls = type(layer)
-        plain = (lcls.__call__ is base.Layer.__call__ and lcls.forward is base.Layer.forward and layer.built
-                 and layer.input_spec is None and layer.activity_regularizer is None
-                 and layer._autocast_torch_dtype is None and not layer._forward_hooks
-                 and not layer._forward_pre_hooks)
-        if plain:
-            kwargs = {"training": False} if "training" in base._call_arguments(lcls) else {}
-            plan.append((layer.call, layer._compute_torch_dtype, kwargs))
+        plain = base.plain_call(layer)
+        if plain is not None and not layer._forward_hooks and not layer._forward_pre_hooks:
+            call, dtype, takes_training = plain
+            plan.append((call, dtype, {"training": False} if takes_training else {}))
         else:
             plan.append((layer, None, {"training": False}))
     return plan
