@@ -218,7 +218,15 @@ class Variable:
     # ------------------------------------------------------------------ storage
     def _stored(self):
         """The tensor as stored (a Parameter or buffer, maybe in a torch layout)."""
-        return getattr(self._owner, self._attr)
+        owner = self._owner
+        params = owner.__dict__.get("_parameters")
+        if params is not None:      # a module: read its registries (the attribute may show this Variable)
+            stored = params.get(self._attr)
+            if stored is None:
+                stored = owner.__dict__["_buffers"].get(self._attr)
+            if stored is not None:
+                return stored
+        return getattr(owner, self._attr)
 
     def _layout(self):
         """The owner's `(to_internal, to_keras)` pair for this weight, or `None`."""
@@ -231,7 +239,7 @@ class Variable:
         read = getattr(owner, "_keras_value", None)
         if read is not None and owner is not self:
             return read(self._attr)
-        return getattr(owner, self._attr)
+        return self._stored()
 
     @property
     def value(self):

@@ -33,6 +33,8 @@ import weakref
 import torch
 import torch.distributed as dist
 
+from kerastorch.variables import stored_tensor
+
 _READABLE = {}   # FSDP class -> readable subclass
 
 
@@ -90,7 +92,7 @@ class _ShardedState:
         for owner, name in model._weight_slots():
             # The stored tensor is gathered, in its own layout; `_keras_value` converts the full
             # tensor afterwards (converting the sharded one would redistribute it unevenly).
-            value = getattr(owner, name)
+            value = stored_tensor(getattr(owner, name))
             if is_sharded(value):
                 weights[(id(owner), name)] = value.full_tensor().detach().cpu()
         opt = getattr(model, "optimizer", None)
@@ -126,7 +128,7 @@ class _Readable:
     _kerastorch_readable = True
 
     def _keras_value(self, name):
-        stored = getattr(self, name)
+        stored = stored_tensor(getattr(self, name))
         state = _state_of(self)
         if state is not None and is_sharded(stored):
             full = state.read(self, name, stored)

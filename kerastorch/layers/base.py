@@ -4,6 +4,7 @@ import collections
 import difflib
 import inspect
 import re
+import sys
 
 import numpy as np
 import torch
@@ -49,6 +50,19 @@ class no_loss_collection:
 
     def __exit__(self, *exc):
         _CALL_STATE.collect = self._previous
+
+
+def stored_weight(layer, name):
+    """The tensor stored for weight `name` of `layer` (its Parameter or buffer), also where the
+    attribute of that name shows the weight's Variable (a user's `self.w = self.add_weight(name="w")`)."""
+    value = layer._parameters.get(name)
+    if value is None:
+        value = layer._buffers.get(name)
+        if value is None:
+            value = getattr(layer, name)
+            if value.__class__ is _variables.Variable:
+                value = value._stored()
+    return value
 
 
 def _snake_case(name):
@@ -320,7 +334,9 @@ class Layer(torch.nn.Module):
                 weight in a faster torch layout.
 
         Returns:
-            The created parameter (or buffer).
+            The weight's `kerastorch.Variable` (the one `layer.weights` lists), as Keras'
+            `add_weight` returns it: `self.w = self.add_weight(...)` then `self.w.assign(...)`,
+            `ops.matmul(x, self.w)`. (kerastorch's own layers get the stored tensor.)
         """
         from kerastorch import initializers, regularizers, constraints
 
@@ -355,11 +371,13 @@ class Layer(torch.nn.Module):
             self._regularizers[name] = regularizers.get(regularizer)
         if constraint is not None:
             self._constraints[name] = constraints.get(constraint)
-        return getattr(self, name)
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("kerastorch."):
+            return getattr(self, name)      # kerastorch's own layers: the raw tensor, their fast path
+        return _variables.layer_variable(self, name)
 
     def _keras_value(self, name):
         """The weight `name` as a tensor in Keras' layout (a view where possible)."""
-        value = getattr(self, name)
+        value = stored_weight(self, name)
         layout = self._weight_layouts.get(name)
         return layout[1](value) if layout else value
 
@@ -381,7 +399,7 @@ class Layer(torch.nn.Module):
             return []
         out = []
         for n in self._keras_weights:
-            value = getattr(self, n)
+            value = stored_weight(self, n)
             if isinstance(value, torch.nn.Parameter) and value.requires_grad:
                 out.append(_variables.layer_variable(self, n))
         for child in self._sublayers():
@@ -395,7 +413,7 @@ class Layer(torch.nn.Module):
             return self.weights
         out = []
         for n in self._keras_weights:
-            value = getattr(self, n)
+            value = stored_weight(self, n)
             if not (isinstance(value, torch.nn.Parameter) and value.requires_grad):
                 out.append(_variables.layer_variable(self, n))
         for child in self._sublayers():
@@ -430,8 +448,17 @@ class Layer(torch.nn.Module):
     def __setattr__(self, name, value):
         # Keras tracks layers held in lists and dicts set on a layer; torch registers only
         # direct modules. One type check for any other value.
-        if value.__class__ in _CONTAINER_TYPES and "_modules" in self.__dict__:
+        cls = value.__class__
+        if cls in _CONTAINER_TYPES and "_modules" in self.__dict__:
             value = _track_container(self, name, value)
+        elif cls is _variables.Variable and value._owner is self and value._attr == name:
+            # `self.w = self.add_weight(name="w")`: the Parameter (or buffer) stays registered
+            # under its name for torch (state_dict, the optimizer); the attribute is the Variable.
+            self.__dict__[name] = value
+            return
+        shown = self.__dict__.get(name)
+        if shown is not None and shown.__class__ is _variables.Variable:
+            del self.__dict__[name]     # the attribute set to something else: the Variable goes
         torch.nn.Module.__setattr__(self, name, value)
 
     def _weight_slots(self):
@@ -484,7 +511,7 @@ class Layer(torch.nn.Module):
             converted.append((layer, n, arr))
         with torch.no_grad():
             for layer, n, arr in converted:
-                stored = getattr(layer, n)
+                stored = stored_weight(layer, n)
                 layout = layer._weight_layouts.get(n)
                 value = layout[0](arr) if layout else arr
                 stored.copy_(value.to(dtype=stored.dtype, device=stored.device))
@@ -524,6 +551,12 @@ class Layer(torch.nn.Module):
             input_shape: Tuple with `None` for the batch axis.
         """
         self.built = True
+
+    def _build_at_init(self):
+        """Keras' `_build_at_init`: a layer without state whose `build` is not overridden is built
+        at construction (Dropout, poolings, activations), so `summary()` shows it built before a call."""
+        if type(self).build is Layer.build:
+            self.built = True
 
     def _build_wrapper(self, input_shape):
         if not self.built:
@@ -716,7 +749,7 @@ class Layer(torch.nn.Module):
         if not self.trainable:
             return []
         out = [reg(self._keras_value(n)) for n, reg in self._regularizers.items()
-               if getattr(getattr(self, n), "requires_grad", False)]
+               if getattr(stored_weight(self, n), "requires_grad", False)]
         for child in self._sublayers():
             out.extend(child._weight_regularization_losses())
         return out
@@ -724,7 +757,7 @@ class Layer(torch.nn.Module):
     def _apply_constraints(self):
         with torch.no_grad():
             for n, constraint in self._constraints.items():
-                stored = getattr(self, n)
+                stored = stored_weight(self, n)
                 layout = self._weight_layouts.get(n)
                 value = constraint(self._keras_value(n))
                 stored.copy_(layout[0](value) if layout else value)

@@ -151,7 +151,7 @@ class SpectralNormalization(Wrapper):
             u, kernel = self.normalized_weights()
             with torch.no_grad():
                 self.vector_u.copy_(u)
-                stored = getattr(self.layer, self._kernel_attr)
+                stored = _variables.stored_tensor(getattr(self.layer, self._kernel_attr))
                 layout = self.layer._weight_layouts.get(self._kernel_attr)
                 stored.copy_(layout[0](kernel) if layout else kernel)
         outputs = self.layer(inputs, training=training)

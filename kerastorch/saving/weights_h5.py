@@ -16,6 +16,8 @@ import re
 import numpy as np
 import torch
 
+from kerastorch.variables import stored_tensor
+
 _RECURRENT = ("LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 
 
@@ -249,7 +251,7 @@ def assign(plan):
                 # _SlotProxy of a wrapped torch module: the tensor itself.
                 owner.value.copy_(torch.as_tensor(arr).to(owner.value.dtype))
                 continue
-            stored = getattr(owner, n)
+            stored = stored_tensor(getattr(owner, n))     # the Parameter under a user's Variable attribute
             layout = owner._weight_layouts.get(n)
             value = torch.as_tensor(np.array(arr, copy=True))    # keeps 0-d arrays 0-d
             value = layout[0](value) if layout else value
@@ -263,7 +265,7 @@ def _layout_of_params(model):
     for owner, n in model._weight_slots():
         layouts = getattr(owner, "_weight_layouts", {})
         if n in layouts:
-            out[id(getattr(owner, n))] = layouts[n]
+            out[id(stored_tensor(getattr(owner, n)))] = layouts[n]
     return out
 
 
@@ -276,8 +278,8 @@ def _check_param_order(model, opt):
     """
     import warnings
 
-    keras_order = [id(getattr(o, n)) for o, n in model._weight_slots()
-                   if isinstance(getattr(o, n, None), torch.nn.Parameter)]
+    keras_order = [id(stored_tensor(getattr(o, n))) for o, n in model._weight_slots()
+                   if isinstance(stored_tensor(getattr(o, n, None)), torch.nn.Parameter)]
     ours = [id(p) for p in opt._params]
     if [i for i in keras_order if i in set(ours)] != ours:
         warnings.warn(f"Model '{model.name}': the optimizer's variables are not in Keras' weight order; "

@@ -39,11 +39,6 @@ def test_layer_with_weights_made_in_init(kt):
     assert w.shape == (2, 4) and not b.any()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Layer.add_weight returns the torch Parameter it registers (kerastorch/layers/base.py "
-    "add_weight, 'return getattr(self, name)'), while layer.weights lists kerastorch.Variables, so "
-    "the guide's `linear_layer.weights == [linear_layer.w, linear_layer.b]` compares a Variable "
-    "with a Parameter elementwise; in Keras add_weight returns the very Variable weights lists"))
 def test_weights_are_the_attributes_add_weight_returned(kt):
     keras, layers, ops = kt
     linear_layer = linear_in_init(keras, ops)(4, 2)
@@ -51,10 +46,6 @@ def test_weights_are_the_attributes_add_weight_returned(kt):
     assert linear_layer.weights == [linear_layer.w, linear_layer.b]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Layer.add_weight returns a torch tensor (kerastorch/layers/base.py add_weight), which has no "
-    "Keras Variable API: the guide's `self.total.assign_add(...)` raises AttributeError; "
-    "Keras' add_weight returns a Variable (assign, assign_add, value, numpy)"))
 def test_non_trainable_weight_accumulates(kt, real):
     def compute_sum(keras, ops):
         class ComputeSum(keras.layers.Layer):
