@@ -245,16 +245,19 @@ def run_workload(name, spec, reps, device, with_keras, seed):
     contenders, reference, note = contenders_for(name, spec, xs, y, device, with_keras)
     names = list(contenders)
     times = {k: [] for k in names}
+    cpu = {k: [] for k in names}
     losses = {}
     for k in names:                                          # warm-up epoch each
         contenders[k].epoch()
     for rep in range(reps):
         shift = rep % len(names)
         for k in names[shift:] + names[:shift]:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             losses[k] = contenders[k].epoch()
             times[k].append(time.perf_counter() - start)
+            cpu[k].append(time.process_time() - start_cpu)
     medians = {k: statistics.median(v) for k, v in times.items()}
+    cpu_medians = {k: statistics.median(v) for k, v in cpu.items()}
     if reference is None:
         reference = min(("torch_gather", "torch_copy"), key=medians.get)
     steps = -(-spec["samples"] // spec["batch_size"])
@@ -262,12 +265,13 @@ def run_workload(name, spec, reps, device, with_keras, seed):
     if note:
         print(f"  ({note})")
     print(f"  {'contender':<15}{'median s':>10}{'min s':>9}{'samples/s':>12}{'us/step':>10}{'ratio':>8}"
-          f"{'last loss':>11}")
+          f"{'CPU s':>9}{'CPU ratio':>10}{'last loss':>11}")
     for k in names:
         med = medians[k]
         mark = "  <- reference" if k == reference else ""
         print(f"  {k:<15}{med:>10.4f}{min(times[k]):>9.4f}{spec['samples'] / med:>12.0f}{1e6 * med / steps:>10.1f}"
-              f"{med / medians[reference]:>8.3f}{losses[k]:>11.4f}{mark}")
+              f"{med / medians[reference]:>8.3f}{cpu_medians[k]:>9.4f}{cpu_medians[k] / cpu_medians[reference]:>10.3f}"
+              f"{losses[k]:>11.4f}{mark}")
     if name != "deep_mlp":
         kinds = {contenders[k].kind for k in names if k.startswith("torch_")}
         print(f"  hand loop Adam: {', '.join(sorted(kinds))}")

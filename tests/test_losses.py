@@ -492,3 +492,25 @@ def test_fused_loss_gradients_are_finite_at_saturation():
     fused = losses.fused_from_logits(losses.CategoricalCrossentropy(), "softmax")
     fused(torch.tensor([[0.0, 1.0, 0.0]]), logits).backward()
     assert torch.isfinite(logits.grad).all()
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("scale, soft_targets", [(1.0, False), (4.0, False), (40.0, False), (4.0, True)])
+def test_fused_softmax_crossentropy_values_and_gradients_match_keras(keras, scale, soft_targets):
+    """The training hot path (one autograd node) against Keras' loss on softmax, differentiated by torch:
+    saturated logits (scale 40) hit Keras' clip, whose gradient is zero there."""
+    rng = np.random.default_rng(int(scale) + soft_targets)
+    logits = (rng.normal(size=(32, C)) * scale).astype("float32")
+    y = (rng.dirichlet(np.ones(C), 32) if soft_targets else _onehot(rng.integers(0, C, 32))).astype("float32")
+    theirs_z = torch.tensor(logits, requires_grad=True)
+    want = keras.losses.CategoricalCrossentropy()(torch.tensor(y), keras.ops.softmax(theirs_z))
+    want.backward()
+    ours_z = torch.tensor(logits, requires_grad=True)
+    fused = losses.fused_from_logits(losses.CategoricalCrossentropy(), "softmax")
+    loss, probs = fused.loss_and_probabilities(torch.tensor(y), ours_z, need_probabilities=True)
+    assert loss.grad_fn is not None and "ClippedSoftmax" in type(loss.grad_fn).__name__     # the one-node path
+    loss.backward()
+    np.testing.assert_allclose(float(loss), float(want.detach()), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ours_z.grad.numpy(), theirs_z.grad.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(probs.numpy(), keras.ops.convert_to_numpy(keras.ops.softmax(logits)), rtol=1e-5,
+                               atol=1e-7)

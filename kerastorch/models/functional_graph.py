@@ -20,6 +20,7 @@ import collections
 import torch
 from torch.nn.modules import module as _torch_module
 
+from kerastorch.backend.dtypes import to_torch_dtype
 from kerastorch.layers.symbolic import KerasTensor, Node, inbound_nodes
 
 
@@ -287,6 +288,7 @@ class Plan:
 
         slots = {id(x): i for i, x in enumerate(inputs)}
         steps = []
+        merge_specs = {}           # step index -> the (shape, dtype) of each input of a list step
         for node in graph.execution_order():
             if node.is_input:
                 continue
@@ -298,6 +300,7 @@ class Plan:
             elif (len(node.args) == 1 and not node.kwargs and type(node.args[0]) is list and node.args[0]
                   and all(isinstance(v, KerasTensor) for v in node.args[0])):
                 kind, arguments = 2, tuple(slots[id(v)] for v in node.args[0])     # a merge layer's list
+                merge_specs[len(steps)] = [(tuple(v.shape), v.dtype) for v in node.args[0]]
             else:
                 kind, arguments = 1, (_template(node.args, slots), _template(node.kwargs, slots))
             out_slots = []
@@ -308,10 +311,16 @@ class Plan:
             single = len(node.outputs) == 1 and _returns_bare_tensor(node)
             steps.append((fn, kind, arguments, tuple(out_slots), is_layer, single))
         self.steps = steps
+        self._merge_specs = merge_specs
         self.size = len(slots)
         self.output_slots = [slots[id(x)] for x in outputs]
         self._flatten = flatten
         self._direct = None        # per step: how to run a plain layer's call directly (made at the first run)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_direct"] = None     # functions made at the first run (not picklable): made again
+        return state
 
     def final_layer(self):
         """The layer whose output is the plan's only output and the last step's, or None.
@@ -342,8 +351,10 @@ class Plan:
         a Keras mask still send the step through `layer(...)` (checked at each run)."""
         from kerastorch.layers import base
 
-        self._direct = [base.plain_call(fn) if is_layer and kind == 0 and single else None
-                        for fn, kind, _, _, is_layer, single in self.steps]
+        specs = getattr(self, "_merge_specs", {})
+        self._direct = [
+            (base.plain_call(fn) if kind == 0 else _direct_merge(fn, specs.get(i))) if is_layer and single else None
+            for i, (fn, kind, _, _, is_layer, single) in enumerate(self.steps)]
         return self._direct
 
     def run(self, flat_inputs, training=None):
@@ -369,10 +380,12 @@ class Plan:
                 else:
                     y = fn(x, training=training)
             elif kind == 2:
-                if training is None or not is_layer:
-                    y = fn([values[i] for i in arguments])
-                else:
-                    y = fn([values[i] for i in arguments], training=training)
+                xs = [values[i] for i in arguments]
+                y = None
+                if plain is not None and no_global_hooks and not fn._forward_hooks and not fn._forward_pre_hooks:
+                    y = _run_direct_merge(plain, xs)
+                if y is None:
+                    y = fn(xs) if training is None or not is_layer else fn(xs, training=training)
             else:
                 args = _fill(arguments[0], values)
                 kwargs = _fill(arguments[1], values)
@@ -385,6 +398,82 @@ class Plan:
                 for slot, v in zip(out_slots, flatten(y)):
                     values[slot] = v
         return [values[i] for i in self.output_slots]
+
+
+def _direct_merge(layer, specs):
+    """`(torch function, dtypes)` computing a merge layer's output for inputs of the recorded shapes
+    and dtypes (the shape checks were made when the graph was built), else None.
+
+    Only for kerastorch's own merge layers, called as they are (their own `__call__`/`forward`,
+    no activity regularizer or autocast), whose inputs have one dtype (the layer's compute dtype
+    when floating) and fully known, equal shapes after the batch axis (Concatenate: equal but on
+    its axis): there the layer's `call` computes exactly this torch function. The values are
+    checked again at each run (`_run_direct_merge`).
+    """
+    from kerastorch.layers.base import Layer
+    from kerastorch.layers.merging import base as merging, concatenation, elementwise
+
+    cls = type(layer)
+    if (not specs or len(specs) < 2 or cls.__call__ is not Layer.__call__ or cls.forward is not merging.Merge.forward
+            or not layer.built or layer.activity_regularizer is not None or layer._autocast_torch_dtype is not None
+            or layer.input_spec is not None):
+        return None
+    shapes = [shape for shape, _ in specs]
+    dtypes = {dtype for _, dtype in specs}
+    if len(dtypes) != 1 or any(len(s) < 2 or None in s[1:] for s in shapes):
+        return None
+    dtype = to_torch_dtype(dtypes.pop())
+    if dtype.is_floating_point and dtype is not layer._compute_torch_dtype:
+        return None
+    if cls is concatenation.Concatenate:
+        rank = len(shapes[0])
+        axis = layer.axis % rank if -rank <= layer.axis < rank else None
+        if (axis is None or axis == 0
+                or any(len(s) != rank or s[1:axis] != shapes[0][1:axis] or s[axis + 1:] != shapes[0][axis + 1:]
+                       for s in shapes)):
+            return None
+        return (lambda xs: torch.cat(xs, dim=axis)), dtype
+    if any(s[1:] != shapes[0][1:] for s in shapes):
+        return None
+    if cls is elementwise.Add:
+        return _chain(torch.add), dtype
+    if cls is elementwise.Subtract and len(shapes) == 2:
+        return (lambda xs: torch.sub(xs[0], xs[1])), dtype
+    if cls is elementwise.Multiply:
+        return _chain(torch.mul), dtype
+    if cls is elementwise.Maximum:
+        return _chain(torch.maximum), dtype
+    if cls is elementwise.Minimum:
+        return _chain(torch.minimum), dtype
+    if cls is elementwise.Average and dtype.is_floating_point:
+        add = _chain(torch.add)
+        return (lambda xs: add(xs) / len(xs)), dtype
+    return None
+
+
+def _chain(op):
+    """`op` folded over a list from the left, as the merge layers combine their inputs."""
+    def run(xs):
+        out = op(xs[0], xs[1])
+        for x in xs[2:]:
+            out = op(out, x)
+        return out
+    return run
+
+
+def _run_direct_merge(direct, xs):
+    """The merge of `xs` by `direct` (see `_direct_merge`), or None when the values are not the
+    plain tensors it was made for (a mask, another dtype or batch size: the layer is called then)."""
+    fn, dtype = direct
+    batch = None
+    for x in xs:
+        if type(x) is not torch.Tensor or x.dtype is not dtype or getattr(x, "_keras_mask", None) is not None:
+            return None
+        if batch is None:
+            batch = x.shape[0]
+        elif x.shape[0] != batch:
+            return None
+    return fn(xs)
 
 
 def _returns_bare_tensor(node):

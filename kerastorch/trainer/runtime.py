@@ -131,6 +131,8 @@ def batch_size_of(x):
     """The number of samples in a batch of inputs (a tensor, or the first tensor of a structure)."""
     if isinstance(x, torch.Tensor):
         return x.shape[0]
+    if type(x) in (list, tuple) and x and type(x[0]) is torch.Tensor and x[0].dim():
+        return x[0].shape[0]
     for leaf in tree.flatten(x):
         if hasattr(leaf, "shape") and len(leaf.shape):
             return leaf.shape[0]
@@ -176,3 +178,52 @@ def as_keras_batch(batch):
 def check_batch_size(batch_size, arg):
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"`{arg}` must be a positive integer, got {arg}={batch_size!r}.")
+
+
+def direct_model_call(model):
+    """`model(x, training=..., return_logits=...)` for the training step, without the module-call
+    machinery when nothing needs it (a `DirectCall`), or `model` itself.
+
+    For a built Sequential or Functional model with their own `__call__`/`forward`, not compiled
+    with `nn.Module.compile`.
+    """
+    from kerastorch.layers import base
+    from kerastorch.models.functional import Functional
+    from kerastorch.models.sequential import Sequential
+
+    cls = type(model)
+    if (cls.__call__ is not base.Layer.__call__ or model._compiled_call_impl is not None or not model.built
+            or not ((isinstance(model, Functional) and cls.forward is Functional.forward)
+                    or (isinstance(model, Sequential) and cls.forward is Sequential.forward))):
+        return model
+    return DirectCall(model)
+
+
+class DirectCall:
+    """Calls a model's `forward` directly, as the top-level `Layer.__call__` does, unless (checked
+    at each call) torch hooks are registered on the model or globally, layers hold losses of an
+    earlier call, or the inputs are not a tensor or a list: then it calls `model(...)` itself.
+    A plain object holding the model, so that a model holding it still pickles and deep-copies."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x, training=None, return_logits=False):
+        from torch.nn.modules import module as torch_module
+
+        from kerastorch.layers import base
+
+        model, state = self.model, base._CALL_STATE
+        if (state.depth or base._LOSS_HOLDERS or (type(x) is not torch.Tensor and type(x) is not list)
+                or model._forward_hooks or model._forward_pre_hooks or model._backward_hooks
+                or model._backward_pre_hooks or torch_module._global_forward_hooks
+                or torch_module._global_forward_pre_hooks or torch_module._global_backward_hooks
+                or torch_module._global_backward_pre_hooks):
+            return model(x, training=training, return_logits=return_logits)
+        state.depth = 1
+        try:
+            return model.forward(x, training=training, return_logits=return_logits)
+        finally:
+            state.depth = 0

@@ -327,8 +327,7 @@ class StepMixin:
         if (policy.autocast_dtype is None and jit is None and activation is not None and self.compiled
                 and not self._output_slots and self._fused_path_allowed() and not dist_active):
             state["_fused_loss"] = losses.fused_from_logits(self._loss_fn, activation)
-            state["_fused_activation"] = (torch.sigmoid if activation == "sigmoid"
-                                          else lambda t: torch.softmax(t, dim=-1))
+            state["_fused_activation"] = torch.sigmoid if activation == "sigmoid" else _softmax_last_axis
         if policy.autocast_dtype is None and jit is None:
             state["_step_fns"] = None
             fused = self._fused_loss is not None
@@ -417,6 +416,10 @@ def _inference_plan(model):
         else:
             plan.append((layer, None, {"training": False}))
     return plan
+
+
+def _softmax_last_axis(t):
+    return torch.softmax(t, dim=-1)
 
 
 def _to_float32(out):

@@ -50,7 +50,10 @@ class UnweightedMetric:
         return self._kt_metric.update_state(y_true, y_pred)
 
     def __getattr__(self, name):
-        return getattr(self.__dict__["_kt_metric"], name)
+        metric = self.__dict__.get("_kt_metric")
+        if metric is None:          # while unpickling, before the attributes are back
+            raise AttributeError(name)
+        return getattr(metric, name)
 
     def __repr__(self):
         return repr(self._kt_metric)

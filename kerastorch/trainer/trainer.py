@@ -18,7 +18,7 @@ from kerastorch.callbacks.callback import CallbackList
 from kerastorch.ops import _tree as tree
 from kerastorch.trainer import compile_utils, data_adapters
 from kerastorch.trainer.runtime import (active_distribution, as_keras_batch, capped_epochs, capped_steps,
-                                        check_batch_size, chief_verbose, scales_loss_itself,
+                                        check_batch_size, chief_verbose, direct_model_call, scales_loss_itself,
                                         unpack_x_y_sample_weight)
 from kerastorch.trainer.loops import LoopsMixin
 from kerastorch.trainer.step import StepMixin
@@ -379,7 +379,7 @@ class Trainer(LoopsMixin, StepMixin):
         dist = active_distribution()
         # The training forward goes through DistributedDataParallel when a distribution is
         # active; kept outside the module registry so it is not a submodule of itself.
-        object.__setattr__(self, "_train_forward", dist.wrap_model(self) if dist is not None else self)
+        object.__setattr__(self, "_train_forward", dist.wrap_model(self) if dist is not None else direct_model_call(self))
         self._setup_step_functions(device)
         return device
 

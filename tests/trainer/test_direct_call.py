@@ -1,0 +1,85 @@
+"""fit calls a Sequential/Functional model's forward directly (runtime.DirectCall) unless hooks or layer losses
+need the module call; the oracle is the same training through `model(...)` (forced by a global hook)."""
+
+import copy
+import io
+import pickle
+
+import numpy as np
+import torch
+
+import kerastorch
+from kerastorch import layers
+from kerastorch.trainer.runtime import DirectCall
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return [rng.normal(size=(32, 4)).astype("float32"), rng.normal(size=(32, 3)).astype("float32")], \
+        np.eye(3, dtype="float32")[rng.integers(0, 3, 32)]
+
+
+def _functional():
+    kerastorch.utils.set_random_seed(1)
+    a, b = kerastorch.Input((4,)), kerastorch.Input((3,))
+    h = layers.concatenate([layers.Dense(5, activation="relu")(a), layers.Dense(2)(b)])
+    model = kerastorch.Model([a, b], layers.Dense(3, activation="softmax")(h))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _sequential():
+    kerastorch.utils.set_random_seed(1)
+    model = kerastorch.Sequential([layers.Input((4,)), layers.Dense(5, activation="relu"), layers.Dense(3, "softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _fit(make, hooked):
+    x, y = _data()
+    model = make()
+    if make is _sequential:
+        x = x[0]
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, i, o: None) if hooked else None
+    try:
+        history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    finally:
+        if handle is not None:
+            handle.remove()
+    return model, history
+
+
+def test_direct_calls_train_as_the_module_calls_do():
+    for make in (_functional, _sequential):
+        direct, h_direct = _fit(make, hooked=False)
+        assert isinstance(direct._train_forward, DirectCall)
+        through, h_through = _fit(make, hooked=True)
+        assert h_direct == h_through
+        for a, b in zip(direct.get_weights(), through.get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_hook_on_the_model_fires_at_every_step():
+    x, y = _data()
+    model = _functional()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    calls = []
+    model.register_forward_hook(lambda m, i, o: calls.append(o.shape[0]))
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert calls == [8, 8, 8, 8]
+
+
+def test_a_trained_model_pickles_and_its_deep_copy_trains_itself():
+    x, y = _data()
+    model = _functional()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    assert pickle.loads(pickle.dumps(model)).count_params() == model.count_params()
+    twin = copy.deepcopy(model)
+    assert twin._train_forward.model is twin
+    before = [w.copy() for w in model.get_weights()]
+    twin.train_step((([torch.tensor(x[0][:8]), torch.tensor(x[1][:8])]), torch.tensor(y[:8])))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)              # the original did not move
+    assert any(not np.array_equal(a, b) for a, b in zip(before, twin.get_weights()))
