@@ -1,5 +1,7 @@
 """`Sequential`: a linear stack of layers, each one's input shape inferred from the one before."""
 
+import warnings
+
 import torch
 
 from kerastorch import variables as _variables
@@ -300,7 +302,7 @@ class Sequential(Model):
 
     def _run_stack(self, inputs, training=None, mask=None, return_logits=False):
         if not isinstance(inputs, torch.Tensor):
-            inputs = convert_inputs(self, inputs, keep_integers=self._accepts_integer_inputs())
+            inputs = _one_input(self, convert_inputs(self, inputs, keep_integers=self._accepts_integer_inputs()))
         if not self.built:
             self._maybe_build_from_data(tuple(inputs.shape))
         if inputs.dim() != self._input_rank:
@@ -418,3 +420,18 @@ class Sequential(Model):
         if self._input_layer is not None:
             config["build_input_shape"] = list(self._input_layer.batch_shape)
         return config
+
+
+def _one_input(model, inputs):
+    """A Sequential model's one input: a list or tuple holding one tensor is taken as that tensor, with
+    Keras' warning; several are refused."""
+    if isinstance(inputs, (list, tuple)) and all(isinstance(t, torch.Tensor) for t in inputs):
+        if len(inputs) == 1:
+            warnings.warn("The structure of `inputs` doesn't match the expected structure.\nExpected: keras_tensor\n"
+                          f"Received: inputs={[f'Tensor(shape={t.shape})' for t in inputs]}", stacklevel=4)
+            return inputs[0]
+        raise ValueError(
+            f"Sequential '{model.name}' takes one input, got a {type(inputs).__name__} of {len(inputs)} tensors "
+            f"(shapes {[tuple(t.shape) for t in inputs]}). Pass one array, or build a Functional model "
+            "(kerastorch.Model(inputs=[...], outputs=...)) for several inputs.")
+    return inputs

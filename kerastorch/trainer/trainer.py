@@ -16,7 +16,7 @@ import torch
 from kerastorch import config
 from kerastorch.callbacks.callback import CallbackList
 from kerastorch.ops import _tree as tree
-from kerastorch.trainer import compile_utils, data_adapters
+from kerastorch.trainer import compile_utils, data_adapters, fast_predict
 from kerastorch.trainer.runtime import (active_distribution, as_keras_batch, capped_epochs, capped_steps,
                                         check_batch_size, chief_verbose, direct_model_call, scales_loss_itself,
                                         unpack_x_y_sample_weight)
@@ -534,6 +534,9 @@ class Trainer(LoopsMixin, StepMixin):
         """
         batch_size = 32 if batch_size is None else batch_size
         check_batch_size(batch_size, "batch_size")
+        result = fast_predict.run(self, x, batch_size, verbose, steps, callbacks)
+        if result is not None:      # a repeat of an earlier call's kind, nothing changed since
+            return result
         dist = active_distribution()
         n_total = None
         # Under a distribution, arrays are cut into one contiguous part per rank, and the
@@ -548,6 +551,7 @@ class Trainer(LoopsMixin, StepMixin):
         result = self._predict_loop(batches, cbs)
         if n_total is not None:
             return dist.gather_predictions(torch.from_numpy(result), n_total).numpy()
+        fast_predict.remember(self, x, batch_size, verbose, steps, callbacks, batches, result)
         return result
 
     # ------------------------------------------------------------------ single batches

@@ -1,0 +1,144 @@
+"""predict's lean path (trainer/fast_predict.py): a repeated call of the common kind (one float32 array, no
+callbacks, verbose=0) skips the general path's set-up and equals real Keras' predict on the same weights;
+each change that the general path would see (hooks, layers, policy, input kind, options) sends the call
+back to it. Calls are counted (the general path's `_predict_loop`), not timed."""
+
+import numpy as np
+import pytest
+import torch
+
+import kerastorch
+from kerastorch.trainer import loops
+
+keras = pytest.importorskip("keras")
+
+
+def _sequential(lib):
+    L = lib.layers
+    return lib.Sequential([L.Input((6,)), L.Dense(8, activation="relu"), L.Dropout(0.5), L.BatchNormalization(),
+                           L.Dense(3, activation="softmax")])
+
+
+def _tiny(lib):
+    L = lib.layers
+    return lib.Sequential([L.Input((6,)), L.Dense(4, activation="relu"), L.Dense(1, activation="sigmoid")])
+
+
+def _functional(lib):
+    L = lib.layers
+    a = lib.Input((6,))
+    h = L.Dense(5, activation="tanh")(a)
+    h = L.concatenate([h, L.Dense(2)(a)])
+    return lib.Model(a, L.Dense(3, activation="softmax")(L.Dropout(0.3)(h)))
+
+
+def _plain_functional(lib):
+    L = lib.layers
+    a = lib.Input((6,))
+    return lib.Model(a, L.Dense(2)(L.Dense(5, activation="relu")(a)))
+
+
+BUILDERS = {"sequential": _sequential, "tiny": _tiny, "functional": _functional, "plain_functional": _plain_functional}
+
+
+def _pair(name):
+    theirs, ours = BUILDERS[name](keras), BUILDERS[name](kerastorch)
+    ours.set_weights(theirs.get_weights())
+    return ours, theirs
+
+
+@pytest.fixture
+def general_calls(monkeypatch):
+    calls = []
+    original = loops.LoopsMixin._predict_loop
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(loops.LoopsMixin, "_predict_loop", counting)
+    return calls
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+@pytest.mark.parametrize("batch_size", [4, 7, 64])
+def test_repeated_predict_takes_the_lean_path_and_equals_keras(name, batch_size, general_calls):
+    ours, theirs = _pair(name)
+    x = np.random.default_rng(batch_size).normal(size=(30, 6)).astype("float32")
+    ours.train()                                   # as after fit: the lean path must still infer
+    first = ours.predict(x, batch_size=batch_size, verbose=0)
+    again = ours.predict(x, batch_size=batch_size, verbose=0)
+    on_tensor = ours.predict(torch.from_numpy(x), batch_size=batch_size, verbose=0)
+    assert len(general_calls) == 1, "the second and third calls should take the lean path"
+    want = theirs.predict(x, batch_size=batch_size, verbose=0)
+    for got in (first, again, on_tensor):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert ours.training                           # the mode the model had is kept
+
+
+def _hook_on_layer(model):
+    model.layers[0].register_forward_hook(lambda m, i, o: None)
+
+
+def _global_hook(model):
+    return torch.nn.modules.module.register_module_forward_hook(lambda m, i, o: None)
+
+
+def _policy(model):
+    kerastorch.mixed_precision.set_global_policy("float64")
+
+
+def _add_layer(model):
+    model.add(kerastorch.layers.Dense(2))
+
+
+def _instance_step(model):
+    model.predict_step = lambda data: model(data, training=False)
+
+
+CHANGES = {"hook on a layer": _hook_on_layer, "global hook": _global_hook, "dtype policy": _policy,
+           "a layer added": _add_layer, "predict_step on the instance": _instance_step}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_change_sends_predict_back_to_the_general_path(change, general_calls):
+    ours = _tiny(kerastorch)
+    x = np.random.default_rng(0).normal(size=(10, 6)).astype("float32")
+    ours.predict(x, verbose=0)
+    handle = CHANGES[change](ours)
+    try:
+        got = ours.predict(x, verbose=0)
+        assert len(general_calls) == 2, f"after '{change}' the general path should run"
+        assert got.shape[0] == 10
+    finally:
+        if handle is not None:
+            handle.remove()
+        kerastorch.mixed_precision.set_global_policy("float32")
+
+
+OTHER_CALLS = {
+    "verbose=1": (lambda x: x, {"verbose": 1}),
+    "callbacks": (lambda x: x, {"verbose": 0, "callbacks": [kerastorch.callbacks.Callback()]}),
+    "steps": (lambda x: x, {"verbose": 0, "steps": 2}),
+    "float64 input": (lambda x: x.astype("float64"), {"verbose": 0}),
+    "a list of inputs": (lambda x: [x], {"verbose": 0}),
+}
+
+
+@pytest.mark.parametrize("other", sorted(OTHER_CALLS))
+def test_other_kinds_of_call_take_the_general_path(other, general_calls):
+    ours, theirs = _pair("tiny")
+    x = np.random.default_rng(1).normal(size=(12, 6)).astype("float32")
+    ours.predict(x, batch_size=4, verbose=0)
+    convert, kwargs = OTHER_CALLS[other]
+    got = ours.predict(convert(x), batch_size=4, **kwargs)
+    assert len(general_calls) == 2
+    n = 8 if other == "steps" else 12
+    np.testing.assert_allclose(got, theirs.predict(x[:n], batch_size=4, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_a_wrong_sample_shape_still_gets_the_models_error():
+    ours = _tiny(kerastorch)
+    ours.predict(np.zeros((4, 6), "float32"), verbose=0)
+    with pytest.raises(ValueError, match=r"expects samples of shape \(6,\)"):
+        ours.predict(np.zeros((4, 5), "float32"), verbose=0)
