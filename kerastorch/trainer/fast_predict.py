@@ -1,5 +1,5 @@
-"""`predict`'s lean path for its most common call, repeated: one float32 array (or tensor), no callbacks,
-no progress bar, eager steps, one output.
+"""`predict`'s lean path for its most common call, repeated: one array (or tensor) the model takes as it
+is, no callbacks, no progress bar, eager steps, one output.
 
 The general path (data adapter, build and device checks, step-function choice, callbacks, output sink)
 costs about 0.1 ms per call, which is most of the time of a small model on a small input. After a
@@ -29,11 +29,12 @@ def _eligible(model, x, batch_size, verbose, steps, callbacks):
     if callbacks or steps is not None or verbose != 0 or config.max_steps_per_epoch():
         return None
     if type(x) is np.ndarray:
-        if x.dtype != np.float32 or x.ndim < 1 or not x.shape[0] or not x.flags.c_contiguous:
+        if (x.dtype.kind not in "fiub" or x.dtype.byteorder == ">" or x.ndim < 1 or not x.shape[0]
+                or not x.flags.c_contiguous):
             return None
         t = torch.from_numpy(x)
     elif type(x) is torch.Tensor:
-        if x.dtype is not torch.float32 or x.dim() < 1 or not x.shape[0] or x.requires_grad:
+        if x.dim() < 1 or not x.shape[0] or x.requires_grad:
             return None
         t = x
     else:
@@ -57,7 +58,8 @@ def run(model, x, batch_size, verbose, steps, callbacks):
     if kept is None:
         return None
     t = _eligible(model, x, batch_size, verbose, steps, callbacks)
-    if (t is None or t.shape[1:] != kept.sample_shape or t.device != kept.device or _hooked()
+    if (t is None or t.shape[1:] != kept.sample_shape or t.dtype is not kept.dtype or t.device != kept.device
+            or _hooked()
             or base._LOSS_HOLDERS or kept.param.device != kept.device
             or getattr(model, "_jit_compile", None) != kept.jit
             or mixed_precision.global_policy().name != kept.policy

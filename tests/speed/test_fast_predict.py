@@ -1,4 +1,4 @@
-"""predict's lean path (trainer/fast_predict.py): a repeated call of the common kind (one float32 array, no
+"""predict's lean path (trainer/fast_predict.py): a repeated call of the common kind (one array, no
 callbacks, verbose=0) skips the general path's set-up and equals real Keras' predict on the same weights;
 each change that the general path would see (hooks, layers, policy, input kind, options) sends the call
 back to it. Calls are counted (the general path's `_predict_loop`), not timed."""
@@ -38,7 +38,13 @@ def _plain_functional(lib):
     return lib.Model(a, L.Dense(2)(L.Dense(5, activation="relu")(a)))
 
 
-BUILDERS = {"sequential": _sequential, "tiny": _tiny, "functional": _functional, "plain_functional": _plain_functional}
+def _text(lib):
+    L = lib.layers
+    return lib.Sequential([L.Input((5,), dtype="int64"), L.Embedding(20, 4), L.LSTM(3), L.Dense(1, activation="sigmoid")])
+
+
+BUILDERS = {"sequential": _sequential, "tiny": _tiny, "functional": _functional, "plain_functional": _plain_functional,
+            "text": _text}
 
 
 def _pair(name):
@@ -63,7 +69,8 @@ def general_calls(monkeypatch):
 @pytest.mark.parametrize("batch_size", [4, 7, 64])
 def test_repeated_predict_takes_the_lean_path_and_equals_keras(name, batch_size, general_calls):
     ours, theirs = _pair(name)
-    x = np.random.default_rng(batch_size).normal(size=(30, 6)).astype("float32")
+    rng = np.random.default_rng(batch_size)
+    x = rng.integers(0, 20, (30, 5)) if name == "text" else rng.normal(size=(30, 6)).astype("float32")
     ours.train()                                   # as after fit: the lean path must still infer
     first = ours.predict(x, batch_size=batch_size, verbose=0)
     again = ours.predict(x, batch_size=batch_size, verbose=0)
