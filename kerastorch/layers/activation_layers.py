@@ -22,7 +22,7 @@ class _Elementwise(Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

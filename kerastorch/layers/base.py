@@ -24,9 +24,57 @@ class _CallState:
 
     depth = 0
     collect = True
+    # The `training` value of the enclosing call, as `(value, explicit)`: Keras' call context.
+    # `explicit` when it comes from a `training=` argument (it then reaches every sublayer).
+    training = (None, False)
+    # The layer whose caller passed `training=None` itself: as in Keras, its call gets None.
+    none_for = None
+    # Above 0 while kerastorch itself switches modules' modes (fit, evaluate, shape traces).
+    internal_mode_change = 0
 
 
 _CALL_STATE = _CallState()
+_EXPLICIT = {True: (True, True), False: (False, True)}
+_FROM_MODE = {True: (True, False), False: (False, False)}
+
+
+def resolve_training(layer, training=None):
+    """The `training` value a call of `layer` runs with, Keras' rule with torch's modes.
+
+    An explicit `training` argument wins; then an explicit one of an enclosing call (Keras' call
+    context); then the module mode the user set with `train()`/`eval()` on the layer or a
+    parent (torch's rule); then the enclosing call's value; else the default of `training` in
+    the layer's `call` signature (`None`, which layers treat as inference, for most; `True` for
+    the random augmentation layers). fit/evaluate/predict pass it explicitly.
+    """
+    if training is not None:
+        return training
+    state = _CALL_STATE
+    value, explicit = state.training
+    if state.none_for is layer:
+        return None
+    if explicit:
+        return value
+    if layer._kt_mode_set:
+        return layer.training
+    if value is not None:
+        return value
+    return _call_training_default(type(layer))
+
+
+_TRAINING_DEFAULTS = {}     # layer class -> default of `training` in its call
+
+
+def _call_training_default(cls):
+    """The default of `training` in `cls.call` (None when it has none), cached per class."""
+    try:
+        return _TRAINING_DEFAULTS[cls]
+    except KeyError:
+        pass
+    param = inspect.signature(cls.call).parameters.get("training")
+    default = None if param is None or param.default is inspect.Parameter.empty else param.default
+    _TRAINING_DEFAULTS[cls] = default
+    return default
 # Layers holding `add_loss` values (usually none: then a top-level call costs nothing more).
 _LOSS_HOLDERS = {}
 # Set once any layer adds a loss: the trainer then adds `model.losses` to every loss.
@@ -265,6 +313,8 @@ class Layer(torch.nn.Module):
 
     # Subclasses that take integer ids (Embedding) set this so fit() keeps integer data as is.
     accepts_integer_inputs = False
+    # Set (on the instance) once the user switches the module's mode with train()/eval().
+    _kt_mode_set = False
     # An `InputSpec` (or a list of them) checked on every call when set, as Keras checks it.
     input_spec = None
 
@@ -577,16 +627,73 @@ class Layer(torch.nn.Module):
         if (not args or type(args[0]) is not torch.Tensor) and _symbolic.any_symbolic(args, kwargs):
             return _symbolic.layer_call(self, args, kwargs)
         state = _CALL_STATE
-        if state.depth:
-            return torch.nn.Module.__call__(self, *args, **kwargs)
-        # A top-level call (Keras' call context): the losses of the previous call go first.
-        if _LOSS_HOLDERS and state.collect:
-            _clear_losses_below(self)
-        state.depth = 1
+        outer = state.training
+        # Keras' call context: this call's `training` reaches the sublayers its call runs.
+        training = kwargs.get("training")
+        outer_none = False
+        if training is not None:
+            state.training = _EXPLICIT.get(training) or (training, True)
+        elif ("training" in kwargs and not self._kt_mode_set
+              and not sys._getframe(1).f_globals.get("__name__", "").startswith("kerastorch.")):
+            # The user's `layer(x, training=None)` (a model's call passing its own on): Keras gives
+            # the call None, and its sublayers their defaults. (kerastorch passing None means "unset".)
+            outer_none, state.none_for = state.none_for, self
+            state.training = (None, False)
+        elif not outer[1]:
+            if self._kt_mode_set:
+                state.training = _FROM_MODE[self.training]
+            elif outer[0] is None:
+                state.training = (_call_training_default(type(self)), False)
         try:
-            return torch.nn.Module.__call__(self, *args, **kwargs)
+            if state.depth:
+                return torch.nn.Module.__call__(self, *args, **kwargs)
+            # A top-level call: the losses of the previous call go first.
+            if _LOSS_HOLDERS and state.collect:
+                _clear_losses_below(self)
+            state.depth = 1
+            try:
+                return torch.nn.Module.__call__(self, *args, **kwargs)
+            finally:
+                state.depth = 0
         finally:
-            state.depth = 0
+            state.training = outer
+            if outer_none is not False:
+                state.none_for = outer_none
+
+    def train(self, mode=True):
+        """Sets the module's training mode, as torch's `train()`; from then on it decides `training`.
+
+        A layer whose mode the user never set follows Keras' rule instead (explicit argument,
+        enclosing call, `call`'s default: inference for Dropout or BatchNormalization called
+        eagerly). fit/evaluate/predict switch modes themselves without changing that.
+
+        Args:
+            mode: Whether to set training mode (`True`) or evaluation mode (`False`).
+                Defaults to `True`.
+
+        Returns:
+            The layer itself.
+        """
+        return self._set_mode(mode, sys._getframe(1))
+
+    def eval(self):
+        """Sets evaluation mode (`train(False)`), as torch's `eval()`; see `train`."""
+        return self._set_mode(False, sys._getframe(1))
+
+    def _set_mode(self, mode, caller):
+        state = _CALL_STATE
+        if state.internal_mode_change or caller.f_globals.get("__name__", "").startswith("kerastorch."):
+            # kerastorch switching modes (fit, evaluate, a shape trace) is not the user's choice.
+            state.internal_mode_change += 1
+            try:
+                return torch.nn.Module.train(self, mode)
+            finally:
+                state.internal_mode_change -= 1
+        torch.nn.Module.train(self, mode)
+        for module in self.modules():
+            if isinstance(module, Layer):
+                module.__dict__["_kt_mode_set"] = True
+        return self
 
     def forward(self, inputs, *args, training=None, mask=None, **kwargs):
         if args or kwargs:      # a call(...) taking more than one tensor or its own arguments
@@ -604,7 +711,7 @@ class Layer(torch.nn.Module):
                 self._build_wrapper(_build_shape(inputs))
                 return Layer.forward(self, inputs, training=training, mask=mask)
         if training is None:
-            training = self.training
+            training = resolve_training(self)
         accepted = _call_arguments(type(self))
         kwargs = {}
         if "training" in accepted:
@@ -652,7 +759,7 @@ class Layer(torch.nn.Module):
         params = signature.parameters
         call_kwargs = dict(bound.kwargs)
         if "training" in params and "training" not in bound.arguments:
-            call_kwargs["training"] = self.training if training is None else training
+            call_kwargs["training"] = resolve_training(self, training)
         if mask is not None and "mask" in params and "mask" not in bound.arguments:
             call_kwargs["mask"] = mask
         if inputs.is_floating_point() and inputs.dtype is not self._compute_torch_dtype:
@@ -1032,6 +1139,10 @@ class TorchModuleWrapper(Layer):
         if not isinstance(module, torch.nn.Module):
             raise TypeError(f"TorchModuleWrapper expects a torch.nn.Module, got {type(module).__name__}.")
         self.module = module
+        # As Keras: built at construction (the module holds its weights), unless a lazy module
+        # still waits for its first input.
+        lazy = isinstance(module, torch.nn.modules.lazy.LazyModuleMixin) and module.has_uninitialized_params()
+        self.built = not lazy
 
     def build(self, input_shape):
         self.built = True

@@ -272,6 +272,7 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self.activation = get_activation(self, "activation", activation)
         self.supports_masking = True
+        self._build_at_init()
 
     def call(self, inputs):
         return self.activation(inputs)
@@ -323,6 +324,7 @@ class Dropout(Layer):
             self.seed_generator = random.SeedGenerator(seed)
         # Torch's fused kernel serves the unseeded case; the rest takes the seeded path.
         self._fused = seed is None and self.noise_shape is None
+        self._build_at_init()
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
@@ -400,7 +402,7 @@ class Identity(Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def call(self, inputs):
         return inputs

@@ -58,7 +58,6 @@ class Lambda(Layer):
             params = {}
         self._wants_mask = "mask" in params
         self._wants_training = "training" in params
-        self.built = True
 
     def call(self, inputs, training=None, mask=None):
         kwargs = dict(self.arguments)
@@ -143,7 +142,7 @@ class Masking(Layer):
         super().__init__(**kwargs)
         self.mask_value = mask_value
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def call(self, inputs):
         keep = (inputs != self.mask_value).any(dim=-1, keepdim=True)

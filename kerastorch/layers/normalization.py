@@ -417,7 +417,7 @@ class UnitNormalization(Layer):
         super().__init__(**kwargs)
         self.axis = _check_axis_arg(self, axis)
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def call(self, inputs):
         axes = _normalize_axes(self, self.axis, inputs.dim(), tuple(inputs.shape))

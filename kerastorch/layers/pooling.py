@@ -31,6 +31,7 @@ class BasePooling(Layer):
         self.strides = self.pool_size if strides is None else normalize_tuple(strides, self.rank, "strides", self)
         self.padding = normalize_padding(padding, self)
         self.data_format = config.standardize_data_format(data_format)
+        self._build_at_init()
 
     def _check_input_shape(self, input_shape):
         if len(input_shape) != self.rank + 2:
@@ -139,7 +140,7 @@ class BaseGlobalPooling(Layer):
         super().__init__(**kwargs)
         self.data_format = config.standardize_data_format(data_format)
         self.keepdims = bool(keepdims)
-        self.built = True
+        self._build_at_init()
 
     def _axes(self):
         start = 1 if self.data_format == "channels_last" else 2

@@ -144,7 +144,7 @@ class _RandomLayer(Layer):
         self._generator = random.torch_generator(self.seed_generator, "cpu")
         return self._generator
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):       # as Keras: augments unless told training=False
         images, unbatched = _as_images(inputs, self)
         if training:
             self._draw_generator()
@@ -507,7 +507,7 @@ class RandomCrop(_RandomLayer):
         _check_size(height, width, self)
         self.height, self.width = int(height), int(width)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=True):
         images, unbatched = _as_images(inputs, self)
         h, w = images.shape[1], images.shape[2]
         if training and h > self.height and w > self.width:

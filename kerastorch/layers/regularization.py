@@ -33,7 +33,7 @@ class _NoiseLayer(Layer):
         super().__init__(**kwargs)
         self.seed = seed
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def _make_seed_generator(self, active):
         # Keras makes the generator only for a layer that draws (rate or stddev above 0), so an
@@ -280,7 +280,7 @@ class ActivityRegularization(Layer):
         self.l1, self.l2 = float(l1), float(l2)
         self.activity_regularizer = regularizers.L1L2(l1=self.l1, l2=self.l2)
         self.supports_masking = True
-        self.built = True
+        self._build_at_init()
 
     def call(self, inputs):
         return inputs

@@ -138,7 +138,6 @@ class Permute(Layer):
                 f"counted from 1; the batch axis 0 stays first), got dims={dims!r}."
             )
         self.dims = dims
-        self.built = True
 
     def _check(self, input_shape):
         if len(input_shape) != len(self.dims) + 1:
@@ -178,7 +177,6 @@ class RepeatVector(Layer):
         if not _is_int(n) or n < 1:
             raise ValueError(f"{_where(self)}: `n` must be a positive integer, got n={n!r}.")
         self.n = n
-        self.built = True
 
     def call(self, inputs):
         _check_rank(self, tuple(inputs.shape), 2, "(batch, features)")
@@ -267,7 +265,6 @@ class _ZeroPadding(_SpatialLayer):
         super().__init__(**kwargs)
         self.padding = _pairs(self, padding, self.rank, "padding")
         self.data_format = config.standardize_data_format(data_format)
-        self.built = True
 
     def call(self, inputs):
         self._spatial(tuple(inputs.shape))
@@ -356,7 +353,6 @@ class _Cropping(_SpatialLayer):
         super().__init__(**kwargs)
         self.cropping = _pairs(self, cropping, self.rank, "cropping")
         self.data_format = config.standardize_data_format(data_format)
-        self.built = True
 
     def _out(self, input_shape):
         spatial = self._spatial(input_shape)
@@ -513,7 +509,6 @@ class UpSampling1D(_UpSampling):
         if not _is_int(size) or size < 1:
             raise ValueError(f"{_where(self)}: `size` must be a positive int, got size={size!r}.")
         self.size = (size,)
-        self.built = True
 
     def get_config(self):
         return {**super().get_config(), "size": self.size[0]}
@@ -551,7 +546,6 @@ class UpSampling2D(_UpSampling):
                 "supported.)"
             )
         self.interpolation = interpolation
-        self.built = True
 
     def get_config(self):
         return {**super().get_config(), "size": list(self.size), "data_format": self.data_format,
@@ -578,7 +572,6 @@ class UpSampling3D(_UpSampling):
         super().__init__(**kwargs)
         self.size = _sizes(self, size, 3)
         self.data_format = config.standardize_data_format(data_format)
-        self.built = True
 
     def get_config(self):
         return {**super().get_config(), "size": list(self.size), "data_format": self.data_format}

@@ -11,7 +11,7 @@ import inspect
 import torch
 
 from kerastorch import variables as _variables
-from kerastorch.layers.base import Layer, _call_arguments, _snake_case, no_loss_collection
+from kerastorch.layers.base import Layer, _call_arguments, _snake_case, no_loss_collection, resolve_training
 
 _PLAIN_TYPES = (str, int, float, bool, type(None))
 _VARIADIC = "variadic"     # marker: created with positional-only or *args values
@@ -106,7 +106,7 @@ def run_call(model, inputs, args, kwargs, training, mask):
     accepted = _call_arguments(type(model))
     explicit = training is not None
     if not explicit:
-        training = model.training
+        training = resolve_training(model)
     if "training" in accepted:
         kwargs["training"] = training
     if mask is not None and "mask" in accepted:

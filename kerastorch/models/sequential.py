@@ -5,7 +5,7 @@ import warnings
 import torch
 
 from kerastorch import variables as _variables
-from kerastorch.layers.base import KerasTensor, Layer, TorchModuleWrapper, convert_inputs, format_shape
+from kerastorch.layers.base import KerasTensor, Layer, TorchModuleWrapper, convert_inputs, format_shape, resolve_training
 from kerastorch.layers.core import InputLayer
 from kerastorch.models.model import Model
 
@@ -308,7 +308,7 @@ class Sequential(Model):
         if inputs.dim() != self._input_rank:
             inputs = self._adjust_input_rank(inputs)
         if training is None:
-            training = self.training
+            training = resolve_training(self)     # None: each layer resolves its own (Keras' call context)
         x = inputs
         try:
             if self._uses_masks:

@@ -3,7 +3,7 @@
 import torch
 
 from kerastorch import random as _random
-from kerastorch.layers.base import Layer, convert_inputs, format_shape
+from kerastorch.layers.base import Layer, resolve_training, convert_inputs, format_shape
 
 __all__ = ["Attention"]
 
@@ -109,7 +109,7 @@ class Attention(Layer):
         if not self.built:
             self._build_wrapper([(None, *x.shape[1:]) for x in tensors])
         if training is None:
-            training = self.training
+            training = resolve_training(self)
         return self.call(tensors, mask=mask, training=training, return_attention_scores=return_attention_scores,
                          use_causal_mask=use_causal_mask)
 

@@ -3,7 +3,7 @@
 import torch
 
 from kerastorch import constraints, initializers, regularizers
-from kerastorch.layers.base import Layer, convert_inputs, format_shape
+from kerastorch.layers.base import Layer, resolve_training, convert_inputs, format_shape
 
 
 def where(layer):
@@ -155,7 +155,7 @@ class MultiInputAttention(Layer):
         if not self.built:
             self._build_wrapper(shape_of(query), shape_of(value), shape_of(key))
         if training is None:
-            training = self.training
+            training = resolve_training(self)
         kwargs = dict(value=value, key=key, query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,
                       attention_mask=attention_mask, return_attention_scores=return_attention_scores,
                       training=training, use_causal_mask=use_causal_mask)

@@ -24,6 +24,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from kerastorch import activations, constraints, initializers, regularizers
 from kerastorch.layers.base import (Layer, _set_output_masks, _snake_case, convert_inputs, format_shape,
                                    get_activation, unique_name)
+from kerastorch.layers.base import resolve_training
 
 
 def _check_rate(layer, arg, value):
@@ -243,7 +244,7 @@ class RNNCellBase(Layer):
         if not self.built:
             self._build_wrapper((None, *inputs.shape[1:]))
         if training is None:
-            training = self.training
+            training = resolve_training(self)
         return self.call(inputs, states, training=training)
 
     def call(self, inputs, states=None, training=None):
@@ -416,7 +417,7 @@ class RNN(Layer):
             self._check_input_shape(tuple(inputs.shape))
             self._build_wrapper((None, *inputs.shape[1:]))
         if training is None:
-            training = self.training
+            training = resolve_training(self)
         if mask is None:
             mask = getattr(inputs, "_keras_mask", None)    # Keras' eager mask, set by the layer before
         first = inputs

@@ -2,7 +2,7 @@
 
 import torch
 
-from kerastorch.layers.base import Layer
+from kerastorch.layers.base import Layer, resolve_training
 
 
 def _flatten(states):
@@ -113,7 +113,7 @@ class StackedRNNCells(Layer):
         if not self.built:
             self._build_wrapper((None, *inputs.shape[1:]))
         if training is None:
-            training = self.training
+            training = resolve_training(self)
         return self.call(inputs, states, training=training)
 
     def call(self, inputs, states=None, training=None):
