@@ -87,6 +87,11 @@ def _model(lib, kind, stack):
         lambda: [lib.layers.RandomFlip("horizontal", seed=1)])
     if kind == "sequential":
         return lib.Sequential(make())
+    if kind == "functional":
+        inputs = x = lib.Input((32,) if stack == "dropout" else (4, 4, 3))
+        for block in make():
+            x = block(x)
+        return lib.Model(inputs, x)
 
     class Net(lib.Model):
         def __init__(self, passes):
@@ -103,8 +108,14 @@ def _model(lib, kind, stack):
 
 
 @pytest.mark.parametrize("stack", ["dropout", "random_flip"])
-@pytest.mark.parametrize("kind", ["sequential", "subclassed", "subclassed_passing"])
-def test_models_called_eagerly_resolve_training_as_keras(keras, kind, stack):
+@pytest.mark.parametrize("kind", ["sequential", "functional", "subclassed", "subclassed_passing"])
+def test_models_called_eagerly_resolve_training_as_keras(keras, kind, stack, request):
+    if kind == "functional" and stack == "dropout":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "the Functional plan's direct path (kerastorch/models/functional_graph.py, run()) calls a "
+            "plain layer with training=fn.training when the model's training is None, the torch mode "
+            "(True for a fresh layer), where Keras resolves its call default (inference); it wants "
+            "layers.base.resolve_training(fn)")))
     rng = np.random.default_rng(0)
     x = rng.uniform(0.5, 1.0, size=(8, 32) if stack == "dropout" else (8, 4, 4, 3)).astype("float32")
     results = []
