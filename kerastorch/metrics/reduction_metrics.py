@@ -8,6 +8,8 @@ Example:
 2.0
 """
 
+import math
+
 import torch
 
 from kerastorch import losses as _losses
@@ -108,6 +110,24 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Computes `fn` on the batch and adds its per-sample values to the mean."""
+        if (sample_weight is None and type(y_pred) is torch.Tensor and type(y_true) is torch.Tensor
+                and y_true.device == y_pred.device and getattr(y_pred, "_keras_mask", None) is None):
+            # The common call (the trainer's metrics: tensors on one device, no weights, no mask):
+            # what the general path below computes, without its conversions and checks.
+            values = self._fn(y_true.detach(), y_pred.detach(), **self._fn_kwargs)
+            if type(values) is torch.Tensor and values.dim() >= 1 and getattr(values, "_keras_mask", None) is None:
+                self._ensure_state(values)
+                dtype = self._torch_dtype()
+                if values.dtype is not dtype:
+                    values = values.to(dtype)
+                if values.dim() > 1:     # per-sample means (one value per sample: the values themselves)
+                    values = (values.reshape(values.shape[0]) if math.prod(values.shape[1:]) == 1
+                              else torch.mean(values, dim=list(range(1, values.dim()))))
+                state = self._state
+                state["total"] += values.sum()
+                state["count"] += values.shape[0]
+                return None
+            return Mean.update_state(self, values)
         mask = getattr(y_pred, "_keras_mask", None)
         y_pred = _detach(y_pred)
         y_true = _detach(y_true, like=y_pred)

@@ -222,8 +222,14 @@ class DirectCall:
                 or torch_module._global_forward_pre_hooks or torch_module._global_backward_hooks
                 or torch_module._global_backward_pre_hooks):
             return model(x, training=training, return_logits=return_logits)
+        # As the model's `Layer.__call__` would: a nested call, and `training` the call context of the
+        # layers the forward runs (a sublayer called without `training` inherits it, as in Keras).
+        outer = state.training
+        if training is not None:
+            state.training = base._EXPLICIT[bool(training)]
         state.depth = 1
         try:
             return model.forward(x, training=training, return_logits=return_logits)
         finally:
             state.depth = 0
+            state.training = outer

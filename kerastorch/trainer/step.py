@@ -197,6 +197,14 @@ class StepMixin:
         return self._predict_forward(x)
 
     # ------------------------------------------------------------------ the variants, chosen once
+    # `_train_forward`/`_test_forward`: the model's call for the steps; a run sets instance attributes
+    # (runtime.DirectCall, or DDP's wrapper for training) that take the place of these defaults.
+    def _train_forward(self, x, **kwargs):
+        return self(x, **kwargs)
+
+    def _test_forward(self, x, **kwargs):
+        return self(x, **kwargs)
+
     def _eager_train_loss(self, x, y, sample_weight):
         y_pred = self._train_forward(x, training=True)
         if not self._targets_checked:   # before the loss, which would fail inside torch
@@ -204,7 +212,7 @@ class StepMixin:
         return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=True)
 
     def _eager_test_loss(self, x, y, sample_weight):
-        y_pred = self(x, training=False)
+        y_pred = self._test_forward(x, training=False)
         if not self._targets_checked:
             self._check_targets_once(y, y_pred)
         return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=False)
@@ -224,7 +232,7 @@ class StepMixin:
         """`_fused_train_loss` for evaluation: the logits of the inference forward."""
         if y is None:
             return self._eager_test_loss(x, y, sample_weight)
-        logits = self(x, training=False, return_logits=True)
+        logits = self._test_forward(x, training=False, return_logits=True)
         if not self._targets_checked:
             self._check_targets_once(y, self._fused_activation(logits))
         loss, y_pred = self._fused_loss.loss_and_probabilities(

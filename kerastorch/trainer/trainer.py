@@ -379,7 +379,9 @@ class Trainer(LoopsMixin, StepMixin):
         dist = active_distribution()
         # The training forward goes through DistributedDataParallel when a distribution is
         # active; kept outside the module registry so it is not a submodule of itself.
-        object.__setattr__(self, "_train_forward", dist.wrap_model(self) if dist is not None else direct_model_call(self))
+        direct = direct_model_call(self)
+        object.__setattr__(self, "_train_forward", dist.wrap_model(self) if dist is not None else direct)
+        object.__setattr__(self, "_test_forward", direct)      # evaluation: no DDP wrapper
         self._setup_step_functions(device)
         return device
 

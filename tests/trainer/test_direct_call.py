@@ -83,3 +83,47 @@ def test_a_trained_model_pickles_and_its_deep_copy_trains_itself():
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)              # the original did not move
     assert any(not np.array_equal(a, b) for a, b in zip(before, twin.get_weights()))
+
+
+def _probe_model(lib, seen):
+    class Probe(lib.layers.Layer):
+        def call(self, x, training=None):
+            seen.append(training)
+            return x
+
+    class Block(lib.layers.Layer):           # calls its sublayer without passing `training`
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense, self.probe = lib.layers.Dense(3), Probe()
+
+        def call(self, x):
+            return self.probe(self.dense(x))
+
+    a = lib.Input((4,))
+    model = lib.Model(a, lib.layers.Dense(2)(Block()(a)))
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_sublayers_called_without_training_inherit_it_in_fit_evaluate_predict_as_in_keras():
+    import keras
+
+    x, y = np.zeros((8, 4), "float32"), np.zeros((8, 2), "float32")
+    seen = {}
+    for name, lib in (("ours", kerastorch), ("keras", keras)):
+        calls = []
+        model = _probe_model(lib, calls)
+        model(x[:1])                          # built eagerly first
+        phases = {}
+        for phase, run in (("fit", lambda: model.fit(x, y, batch_size=4, epochs=1, verbose=0)),
+                           ("evaluate", lambda: model.evaluate(x, y, batch_size=4, verbose=0)),
+                           ("predict", lambda: model.predict(x, batch_size=4, verbose=0)),
+                           ("predict again", lambda: model.predict(x, batch_size=4, verbose=0))):
+            calls.clear()
+            run()
+            phases[phase] = list(calls)
+        seen[name] = phases
+    # Keras' fit also runs the model once symbolically first (one more call): its two steps are the last two.
+    assert seen["ours"]["fit"] == seen["keras"]["fit"][-2:] == [True, True]
+    for phase in ("evaluate", "predict", "predict again"):
+        assert seen["ours"][phase] == seen["keras"][phase] == [False, False]
