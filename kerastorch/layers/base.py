@@ -62,6 +62,27 @@ def resolve_training(layer, training=None):
     return _call_training_default(type(layer))
 
 
+class training_context:
+    """Makes an explicit `training` (not None) the call context of what runs inside, as
+    `Layer.__call__` does: for a model's forward run without `__call__` (the trainer's direct paths)."""
+
+    __slots__ = ("value", "outer")
+
+    def __init__(self, training):
+        self.value = training
+
+    def __enter__(self):
+        state = _CALL_STATE
+        self.outer = state.training
+        if self.value is not None:
+            state.training = _EXPLICIT.get(self.value) or (self.value, True)
+        return self
+
+    def __exit__(self, *exc):
+        _CALL_STATE.training = self.outer
+        return False
+
+
 _TRAINING_DEFAULTS = {}     # layer class -> default of `training` in its call
 
 
@@ -266,7 +287,10 @@ def plain_call(layer):
     if not (cls.__call__ is Layer.__call__ and cls.forward is Layer.forward and layer.built
             and layer.input_spec is None and layer.activity_regularizer is None
             and layer._autocast_torch_dtype is None
-            and not (layer.supports_masking and cls.compute_mask is not Layer.compute_mask)):
+            and not (layer.supports_masking and cls.compute_mask is not Layer.compute_mask)
+            # A user's layer holding sublayers may call them without `training`: they read it
+            # from the call context its __call__ sets. (kerastorch's own pass it explicitly.)
+            and not (layer._modules and not cls.__module__.startswith("kerastorch."))):
         return None
     return layer.call, layer._compute_torch_dtype, "training" in _call_arguments(cls)
 

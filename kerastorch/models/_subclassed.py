@@ -11,7 +11,8 @@ import inspect
 import torch
 
 from kerastorch import variables as _variables
-from kerastorch.layers.base import Layer, _call_arguments, _snake_case, no_loss_collection, resolve_training
+from kerastorch.layers.base import (Layer, _call_arguments, _snake_case, no_loss_collection, resolve_training,
+                                   training_context)
 
 _PLAIN_TYPES = (str, int, float, bool, type(None))
 _VARIADIC = "variadic"     # marker: created with positional-only or *args values
@@ -111,16 +112,18 @@ def run_call(model, inputs, args, kwargs, training, mask):
         kwargs["training"] = training
     if mask is not None and "mask" in accepted:
         kwargs["mask"] = mask
-    # Keras passes an explicit `training` on to every sublayer called without one; here the
-    # sublayers read their module mode, so it is switched for this call only.
+    # Keras passes an explicit `training` on to every sublayer called without one (the call
+    # context, also when the trainer runs forward directly); plain torch modules inside read
+    # their module mode, so it is switched for this call only.
     modes = None
     if explicit and bool(training) != model.training:
         modes = [(m, m.training) for m in model.modules()]
         model.train(bool(training))
     try:
-        if not model.built:
-            return _first_call(model, inputs, args, kwargs)
-        return model.call(inputs, *args, **kwargs)
+        with training_context(training if explicit else None):
+            if not model.built:
+                return _first_call(model, inputs, args, kwargs)
+            return model.call(inputs, *args, **kwargs)
     finally:
         if modes is not None:
             for m, mode in modes:

@@ -3,7 +3,7 @@
 import torch
 
 from kerastorch import variables as _variables
-from kerastorch.layers.base import Layer, TorchModuleWrapper, convert_inputs, resolve_training
+from kerastorch.layers.base import Layer, TorchModuleWrapper, convert_inputs, resolve_training, training_context
 from kerastorch.models import _subclassed
 from kerastorch.trainer.trainer import Trainer
 
@@ -91,8 +91,9 @@ class Model(Trainer, Layer):
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(self, inputs, keep_integers=self._accepts_integer_inputs())
         if self.module is not None:
-            return self.call(inputs, training=resolve_training(self, training)) \
-                if "training" in _call_args(self) else self.call(inputs)
+            with training_context(training):      # kerastorch layers inside the module see it
+                return self.call(inputs, training=resolve_training(self, training)) \
+                    if "training" in _call_args(self) else self.call(inputs)
         return _subclassed.run_call(self, inputs, args, kwargs, training, mask)
 
     def build(self, input_shape=None):

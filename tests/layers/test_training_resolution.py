@@ -159,3 +159,82 @@ def test_fit_and_evaluate_leave_keras_resolution_in_place():
     np.testing.assert_allclose(out.detach().numpy(), model.predict(x, verbose=0), rtol=1e-6)
     model.train()                       # the user's own choice from here on
     assert (model(torch.as_tensor(x)) == 0).any()
+
+
+def _probe_model(lib, kind):
+    """A model whose innermost layer records the `training` its call gets; the layers between
+    call it without `training` (Keras' call context must carry it)."""
+    seen = []
+
+    class Probe(lib.layers.Layer):
+        def call(self, inputs, training=None):
+            if getattr(inputs, "device", None) is None or inputs.device.type != "meta":   # not a shape trace
+                seen.append(training)
+            return inputs
+
+    class Block(lib.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = lib.layers.Dense(2)
+            self.probe = Probe()
+
+        def call(self, inputs):
+            return self.probe(self.dense(inputs))
+
+    if kind == "sequential":
+        model = lib.Sequential([lib.Input((3,)), Block()])
+    elif kind == "functional":
+        inputs = lib.Input((3,))
+        model = lib.Model(inputs, Block()(inputs))
+    else:
+        class Net(lib.Model):
+            def __init__(self):
+                super().__init__()
+                self.block = Block()
+
+            def call(self, inputs):
+                return self.block(inputs)
+
+        model = Net()
+        model(np.zeros((1, 3), "float32"))
+    return model, seen
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional", "subclassed"])
+def test_sublayers_called_without_training_see_keras_value(keras, kind, request):
+    if kind == "subclassed":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "Keras' trainer calls self(x, training=True) only when the model's call takes `training` "
+            "(else self(x): its sublayers get their defaults, so a Dropout there never drops in fit); "
+            "kerastorch's train step (kerastorch/trainer/step.py) always passes training=True")))
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    y = np.zeros((8, 2), "float32")
+    results = []
+    for lib in (keras, kerastorch):
+        model, seen = _probe_model(lib, kind)
+        model.compile(optimizer="sgd", loss="mse")
+        phases = {}
+        for phase, run in (("fit", lambda: model.fit(x, y, batch_size=4, epochs=1, verbose=0)),
+                           ("evaluate", lambda: model.evaluate(x, y, batch_size=4, verbose=0)),
+                           ("predict", lambda: model.predict(x, batch_size=4, verbose=0)),
+                           ("eager", lambda: model(x)),
+                           ("eager_training", lambda: model(x, training=True))):
+            seen.clear()
+            run()
+            phases[phase] = sorted({bool(v) for v in seen})
+        results.append(phases)
+    assert results[1] == results[0]
+
+
+def test_layers_inside_a_wrapped_torch_module_see_fits_training():
+    drop = kerastorch.layers.Dropout(0.999)
+    model = kerastorch.Model(torch.nn.Sequential(torch.nn.Linear(4, 4), drop))
+    model.compile(optimizer="sgd", loss="mse")
+    seen = []
+    drop.register_forward_hook(lambda m, i, o: seen.append(bool((o == 0).all())))
+    x = np.ones((8, 4), "float32")
+    model.fit(x, x, batch_size=8, epochs=1, verbose=0)
+    assert seen == [True]                     # fit's training=True reached the Dropout: all dropped
+    seen.clear()
+    model.predict(x, verbose=0)
+    assert seen == [False]
