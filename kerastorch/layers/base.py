@@ -1,4 +1,10 @@
-"""The `Layer` base class, symbolic `KerasTensor` shapes, and `TorchModuleWrapper`."""
+"""The `Layer` base class.
+
+Its parts live in sibling modules, all importable from here as before: the call context and
+`training` resolution (`call_context.py`), what a call does around `call` (`calling.py`), the
+weights (`layer_weights.py`, mixed into `Layer`), tracked lists and dicts (`tracking.py`),
+`KerasTensor` (`symbolic.py`) and `TorchModuleWrapper` (`torch_module_wrapper.py`).
+"""
 
 import collections
 import difflib
@@ -10,128 +16,23 @@ import numpy as np
 import torch
 
 from kerastorch import variables as _variables
+# The parts split out of this module, importable from here as before.
+from kerastorch.layers.call_context import (  # noqa: F401
+    _CALL_STATE, _EXPLICIT, _FROM_MODE, _LOSS_HOLDERS, _TRAINING_DEFAULTS, _CallState, _call_training_default,
+    _clear_losses_below, no_loss_collection, resolve_training, training_context)
+from kerastorch.layers.calling import (  # noqa: F401
+    _build_shape, _call_arguments, _has_array, _set_output_masks, _to_torch_dtype, _trace_once, convert_inputs,
+    trace_output_shape)
+from kerastorch.layers.layer_weights import LayerWeights, stored_weight  # noqa: F401
+from kerastorch.layers.tracking import (  # noqa: F401
+    _CONTAINER_TYPES, _HOLDER, TrackedDict, TrackedList, _contents, _flatten_sublayers, _register, _synced,
+    _track_container, _Tracked)
 
 _NAME_COUNTS = collections.defaultdict(int)
 
 
-class _CallState:
-    """Whether a layer call is running (Keras' call context) and whether `add_loss` collects.
-
-    A call made while no other runs is a top-level call: as in Keras, it first clears the
-    losses its layers added during the previous call. `collect` is off while shapes are
-    traced, so a traced penalty is never a real one.
-    """
-
-    depth = 0
-    collect = True
-    # The `training` value of the enclosing call, as `(value, explicit)`: Keras' call context.
-    # `explicit` when it comes from a `training=` argument (it then reaches every sublayer).
-    training = (None, False)
-    # The layer whose caller passed `training=None` itself: as in Keras, its call gets None.
-    none_for = None
-    # Above 0 while kerastorch itself switches modules' modes (fit, evaluate, shape traces).
-    internal_mode_change = 0
-
-
-_CALL_STATE = _CallState()
-_EXPLICIT = {True: (True, True), False: (False, True)}
-_FROM_MODE = {True: (True, False), False: (False, False)}
-
-
-def resolve_training(layer, training=None):
-    """The `training` value a call of `layer` runs with, Keras' rule with torch's modes.
-
-    An explicit `training` argument wins; then an explicit one of an enclosing call (Keras' call
-    context); then the module mode the user set with `train()`/`eval()` on the layer or a
-    parent (torch's rule); then the enclosing call's value; else the default of `training` in
-    the layer's `call` signature (`None`, which layers treat as inference, for most; `True` for
-    the random augmentation layers). fit/evaluate/predict pass it explicitly.
-    """
-    if training is not None:
-        return training
-    state = _CALL_STATE
-    value, explicit = state.training
-    if state.none_for is layer:
-        return None
-    if explicit:
-        return value
-    if layer._kt_mode_set:
-        return layer.training
-    if value is not None:
-        return value
-    return _call_training_default(type(layer))
-
-
-class training_context:
-    """Makes an explicit `training` (not None) the call context of what runs inside, as
-    `Layer.__call__` does: for a model's forward run without `__call__` (the trainer's direct paths)."""
-
-    __slots__ = ("value", "outer")
-
-    def __init__(self, training):
-        self.value = training
-
-    def __enter__(self):
-        state = _CALL_STATE
-        self.outer = state.training
-        if self.value is not None:
-            state.training = _EXPLICIT.get(self.value) or (self.value, True)
-        return self
-
-    def __exit__(self, *exc):
-        _CALL_STATE.training = self.outer
-        return False
-
-
-_TRAINING_DEFAULTS = {}     # layer class -> default of `training` in its call
-
-
-def _call_training_default(cls):
-    """The default of `training` in `cls.call` (None when it has none), cached per class."""
-    try:
-        return _TRAINING_DEFAULTS[cls]
-    except KeyError:
-        pass
-    param = inspect.signature(cls.call).parameters.get("training")
-    default = None if param is None or param.default is inspect.Parameter.empty else param.default
-    _TRAINING_DEFAULTS[cls] = default
-    return default
-# Layers holding `add_loss` values (usually none: then a top-level call costs nothing more).
-_LOSS_HOLDERS = {}
 # Set once any layer adds a loss: the trainer then adds `model.losses` to every loss.
 ADD_LOSS_USED = False
-
-
-def _clear_losses_below(layer):
-    """Keras' `_clear_losses` at the start of a top-level call: this layer's and its sublayers'."""
-    below = {id(m) for m in layer.modules()}
-    for key in [k for k in _LOSS_HOLDERS if k in below]:
-        holder = _LOSS_HOLDERS.pop(key)
-        holder.__dict__["_losses"] = []
-
-
-class no_loss_collection:
-    """Context in which `add_loss` drops its values and no call clears losses (shape tracing)."""
-
-    def __enter__(self):
-        self._previous = _CALL_STATE.collect
-        _CALL_STATE.collect = False
-
-    def __exit__(self, *exc):
-        _CALL_STATE.collect = self._previous
-
-
-def stored_weight(layer, name):
-    """The tensor stored for weight `name` of `layer` (its Parameter or buffer), also where the
-    attribute of that name shows the weight's Variable (a user's `self.w = self.add_weight(name="w")`)."""
-    value = layer._parameters.get(name)
-    if value is None:
-        value = layer._buffers.get(name)
-        if value is None:
-            value = getattr(layer, name)
-            if value.__class__ is _variables.Variable:
-                value = value._stored()
-    return value
 
 
 def _snake_case(name):
@@ -180,102 +81,6 @@ from kerastorch.layers import symbolic as _symbolic  # noqa: E402
 from kerastorch.layers.symbolic import KerasTensor  # noqa: E402
 
 
-def _to_torch_dtype(dtype):
-    from kerastorch.backend import dtypes
-
-    return dtypes.to_torch_dtype(dtype)
-
-
-def _has_array(x):
-    """Whether a nested list/tuple holds a tensor, an array or a Variable (several inputs), not only numbers."""
-    if isinstance(x, (list, tuple)):
-        return any(_has_array(i) for i in x)
-    return isinstance(x, (torch.Tensor, np.ndarray, _variables.Variable))
-
-
-def convert_inputs(layer, x, keep_integers=None):
-    """A layer's or model's non-tensor input as tensors, as Keras converts call arguments.
-
-    numpy arrays and (nested) lists of numbers become one tensor: floating data in the layer's
-    compute dtype (numpy float64 into a float32 layer gives float32, as in Keras). Integer and
-    boolean data keep their dtype for layers that take integer ids (`accepts_integer_inputs`)
-    and for layers without float weights, as Keras keeps them; layers with float weights (and
-    models, unless `keep_integers`) get them in their compute dtype, the dtype Keras' promotion
-    gives their outputs. It lands on the device of the layer's weights (`config.get_device()`
-    before it has any). A list holding tensors or arrays is several inputs, each converted.
-    Called only for non-tensor inputs: a tensor costs `forward` one `isinstance` check.
-    """
-    if x is None or isinstance(x, (torch.Tensor, str)):
-        return x
-    if isinstance(x, _variables.Variable):
-        return x.value
-    if isinstance(x, dict):
-        return {k: convert_inputs(layer, v, keep_integers) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and _has_array(x):
-        return type(x)(convert_inputs(layer, v, keep_integers) for v in x)
-    from kerastorch import config
-    from kerastorch.backend import convert_to_tensor
-
-    ref = next(layer.parameters(), None)
-    if ref is None:
-        ref = next(layer.buffers(), None)
-    device = ref.device if ref is not None else config.get_device()
-    try:
-        # A list of Python numbers goes through numpy (float64, int64), so that a float64 layer
-        # gets every digit; the cast below gives floats the compute dtype.
-        tensor = convert_to_tensor(np.asarray(x) if isinstance(x, (list, tuple)) else x)
-    except (TypeError, ValueError) as e:
-        raise TypeError(
-            f"{type(layer).__name__} '{layer.name}' was called on {type(x).__name__} {x!r:.80}, which "
-            f"cannot become a tensor ({e}). Call it on a torch tensor, a numpy array or a nested list "
-            "of numbers."
-        ) from None
-    if keep_integers is None and not (tensor.is_floating_point() or tensor.is_complex()):
-        # Integer (or bool) data: layers that take ids keep it; so do layers without float
-        # weights (Flatten, Activation), as Keras leaves integer inputs alone; layers with
-        # weights compute in their float dtype, which is Keras' promoted result too.
-        # A user's own layer keeps them, as Keras autocasts floating inputs only (its call uses
-        # kerastorch.ops, which promote as Keras does).
-        own = type(layer).__module__.startswith("kerastorch.")
-        if own and not getattr(layer, "accepts_integer_inputs", False) and tensor.dim():
-            if not layer.built:
-                layer._build_wrapper((None, *tensor.shape[1:]))
-            weights = [*layer.parameters(), *layer.buffers()]
-            keep_integers = not any(w.is_floating_point() for w in weights)
-        else:
-            keep_integers = True
-    if not tensor.is_complex() and (tensor.is_floating_point() or not keep_integers):
-        dtype = getattr(layer, "_compute_torch_dtype", None) or getattr(torch, config.floatx())
-        tensor = tensor.to(dtype=dtype)
-    return tensor if tensor.device == device else tensor.to(device)
-
-
-def _set_output_masks(layer, inputs, outputs, previous_mask):
-    """Keras' `_set_mask_metadata`: the outputs of an eager call get `compute_mask`'s masks as
-    `_keras_mask` (not while torch.compile traces, and never over a mask already set)."""
-    if torch.compiler.is_compiling():
-        return
-    flat = [outputs] if isinstance(outputs, torch.Tensor) else [
-        t for t in (outputs if isinstance(outputs, (list, tuple)) else ()) if isinstance(t, torch.Tensor)]
-    if not flat or all(getattr(t, "_keras_mask", None) is not None for t in flat):
-        return
-    masks = layer.compute_mask(inputs, previous_mask)
-    if masks is None:
-        return
-    masks = [masks] if isinstance(masks, torch.Tensor) else list(masks) if isinstance(masks, (list, tuple)) else []
-    for tensor, mask in zip(flat, masks):
-        if mask is not None and getattr(tensor, "_keras_mask", None) is None:
-            tensor._keras_mask = mask
-
-
-def _build_shape(inputs):
-    """The shape a first call builds with (batch axis `None`); a list of them for a list of inputs (merges)."""
-    if isinstance(inputs, (list, tuple)):
-        return [_build_shape(x) for x in inputs]
-    shape = getattr(inputs, "shape", None)
-    return inputs if shape is None else (None, *shape[1:])
-
-
 def plain_call(layer):
     """`(call, compute dtype, takes training)` when calling `layer` on one tensor does nothing
     beyond its `call` (a built kerastorch layer: its own `__call__`/`forward`, no input spec,
@@ -295,18 +100,7 @@ def plain_call(layer):
     return layer.call, layer._compute_torch_dtype, "training" in _call_arguments(cls)
 
 
-def _call_arguments(cls):
-    """The keyword arguments a layer's `call` accepts (cached per class)."""
-    cached = cls.__dict__.get("_kt_call_args")
-    if cached is None:
-        params = inspect.signature(cls.call).parameters
-        varkw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        cached = (set(params) | ({"training", "mask"} if varkw else set()))
-        cls._kt_call_args = cached
-    return cached
-
-
-class Layer(torch.nn.Module):
+class Layer(LayerWeights, torch.nn.Module):
     """Base class of all kerastorch layers: a `torch.nn.Module` with Keras' layer API.
 
     Subclass it as in Keras: record the configuration in `__init__`, create weights in
@@ -385,130 +179,6 @@ class Layer(torch.nn.Module):
         else:
             self._batch_input_shape = None
 
-    # ------------------------------------------------------------------ weights
-    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
-                   regularizer=None, constraint=None, name=None, layout=None):
-        """Creates a weight of the given Keras-layout shape and registers it on the module.
-
-        Trainable weights become `torch.nn.Parameter`s, others buffers (like BatchNorm's
-        moving statistics). `get_weights()` returns weights in the order they were added.
-
-        Args:
-            shape: Tuple of ints, in Keras' layout (Dense kernel `(in, out)`).
-            initializer: Initializer name, object or callable `(shape, dtype) -> tensor`.
-                Defaults to `"glorot_uniform"`.
-            dtype: Dtype of the weight. Defaults to the layer's `variable_dtype` (from its
-                dtype policy: `floatx()` unless the layer or the global policy says otherwise).
-            trainable: Whether the optimizer updates it. Defaults to `True`.
-            regularizer: Optional regularizer; its penalty is added to the training loss.
-            constraint: Optional constraint, applied after each optimizer step.
-            name: Attribute name of the weight (unique within the layer).
-            layout: Optional pair `(to_internal, to_keras)` of functions mapping the
-                Keras-layout tensor to the stored one and back, for layers that store a
-                weight in a faster torch layout.
-
-        Returns:
-            The weight's `kerastorch.Variable` (the one `layer.weights` lists), as Keras'
-            `add_weight` returns it: `self.w = self.add_weight(...)` then `self.w.assign(...)`,
-            `ops.matmul(x, self.w)`. (kerastorch's own layers get the stored tensor.)
-        """
-        from kerastorch import initializers, regularizers, constraints
-
-        shape = tuple(int(d) for d in (shape or ()))
-        if name is None:
-            name = f"variable_{len(self._keras_weights)}"
-        if name in self._keras_weights:
-            raise ValueError(f"Layer '{self.name}': a weight named {name!r} already exists.")
-        init = initializers.get(initializer)
-        dtype = self._dtype_policy.variable_dtype if dtype is None else dtype
-        torch_dtype = _to_torch_dtype(dtype)
-        value = torch.as_tensor(init(shape, dtype=dtype))
-        if value.dtype != torch_dtype:    # an initializer that ignores `dtype` (a lambda, a tensor)
-            value = value.to(torch_dtype)
-        if layout is not None:
-            value = layout[0](value)
-            self._weight_layouts[name] = layout
-        value = value.contiguous()
-        path = _variables.weight_path(self, name)   # Keras' path: enclosing models' names first
-        self.__dict__.setdefault("_kt_weight_paths", {})[name] = path
-        if trainable:
-            param = torch.nn.Parameter(value, requires_grad=self._trainable)
-            param.path = path   # read by exclude_from_weight_decay
-            if layout is not None:   # axis-aware optimizers (Adafactor) read the weight in Keras' layout
-                from kerastorch.optimizers import _layouts
-                _layouts.register(param, self, name)
-            self.register_parameter(name, param)
-        else:
-            self.register_buffer(name, value)
-        self._keras_weights.append(name)
-        if regularizer is not None:
-            self._regularizers[name] = regularizers.get(regularizer)
-        if constraint is not None:
-            self._constraints[name] = constraints.get(constraint)
-        if sys._getframe(1).f_globals.get("__name__", "").startswith("kerastorch."):
-            return getattr(self, name)      # kerastorch's own layers: the raw tensor, their fast path
-        return _variables.layer_variable(self, name)
-
-    def _keras_value(self, name):
-        """The weight `name` as a tensor in Keras' layout (a view where possible)."""
-        value = stored_weight(self, name)
-        layout = self._weight_layouts.get(name)
-        return layout[1](value) if layout else value
-
-    @property
-    def weights(self):
-        """All weights of the layer (and its sublayers) as `kerastorch.Variable`s, in Keras' order.
-
-        Each Variable's `value` is in Keras' layout, whatever layout the weight is stored in.
-        """
-        out = [_variables.layer_variable(self, n) for n in self._keras_weights]
-        for child in self._sublayers():
-            out.extend(child.weights)
-        return out
-
-    @property
-    def trainable_weights(self):
-        """The Variables the optimizer updates, in Keras' order."""
-        if not self.trainable:
-            return []
-        out = []
-        for n in self._keras_weights:
-            value = stored_weight(self, n)
-            if isinstance(value, torch.nn.Parameter) and value.requires_grad:
-                out.append(_variables.layer_variable(self, n))
-        for child in self._sublayers():
-            out.extend(child.trainable_weights)
-        return out
-
-    @property
-    def non_trainable_weights(self):
-        """The Variables the optimizer does not update (frozen ones and moving statistics)."""
-        if not self.trainable:
-            return self.weights
-        out = []
-        for n in self._keras_weights:
-            value = stored_weight(self, n)
-            if not (isinstance(value, torch.nn.Parameter) and value.requires_grad):
-                out.append(_variables.layer_variable(self, n))
-        for child in self._sublayers():
-            out.extend(child.non_trainable_weights)
-        return out
-
-    @property
-    def variables(self):
-        """All the layer's Variables (Keras: weights plus non-weight state; here the weights)."""
-        return self.weights
-
-    @property
-    def trainable_variables(self):
-        """The trainable Variables (`trainable_weights`)."""
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self):
-        """The non-trainable Variables (`non_trainable_weights`)."""
-        return self.non_trainable_weights
-
     def _sublayers(self):
         """Direct child Layers in tracking order (those in tracked lists and dicts too), each once."""
         out, seen = [], set()
@@ -534,88 +204,6 @@ class Layer(torch.nn.Module):
         if shown is not None and shown.__class__ is _variables.Variable:
             del self.__dict__[name]     # the attribute set to something else: the Variable goes
         torch.nn.Module.__setattr__(self, name, value)
-
-    def _weight_slots(self):
-        """(layer, name) pairs for every Keras weight, sublayers included, in Keras' order."""
-        slots = [(self, n) for n in self._keras_weights]
-        for child in self._sublayers():
-            slots.extend(child._weight_slots())
-        return slots
-
-    def get_weights(self):
-        """Returns the weights as a list of numpy arrays, in Keras' layout and order.
-
-        Example:
-        >>> from kerastorch import layers
-        >>> layer = layers.Dense(4)
-        >>> layer.build((None, 3))
-        >>> tuple(w.shape for w in layer.get_weights())
-        ((3, 4), (4,))
-        """
-        return [owner._keras_value(n).detach().cpu().numpy().copy() for owner, n in self._weight_slots()]
-
-    def set_weights(self, weights):
-        """Sets the weights from a list of arrays in Keras' layout and order (`get_weights()`'s).
-
-        Args:
-            weights: List of numpy arrays (or tensors), one per weight.
-
-        Raises:
-            ValueError: if the count or a shape does not match; no weight is changed then.
-        """
-        slots = self._weight_slots()
-        weights = list(weights)
-        if len(weights) != len(slots):
-            names = [f"{layer.name}/{n}" for layer, n in slots]
-            raise ValueError(
-                f"Layer '{self.name}' expects {len(slots)} weight arrays ({', '.join(names) or 'none'}), "
-                f"got {len(weights)}. Pass the list returned by get_weights() of a layer of the same "
-                "configuration." + ("" if self.built else " The layer is not built yet: call "
-                                    "layer.build(input_shape) or run it on data first.")
-            )
-        converted = []
-        for (layer, n), value in zip(slots, weights):
-            current = layer._keras_value(n)
-            arr = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value)
-            if tuple(arr.shape) != tuple(current.shape):
-                raise ValueError(
-                    f"Layer '{layer.name}', weight '{n}': expected shape {tuple(current.shape)} "
-                    f"(Keras layout), got {tuple(arr.shape)}. No weight was changed."
-                )
-            converted.append((layer, n, arr))
-        with torch.no_grad():
-            for layer, n, arr in converted:
-                stored = stored_weight(layer, n)
-                layout = layer._weight_layouts.get(n)
-                value = layout[0](arr) if layout else arr
-                stored.copy_(value.to(dtype=stored.dtype, device=stored.device))
-
-    def count_params(self):
-        """Returns the number of scalars in the layer's weights.
-
-        Raises:
-            ValueError: if the layer is not built yet (its weights do not exist).
-        """
-        if not self.built:
-            raise ValueError(
-                f"Layer '{self.name}' is not built yet, so its weights do not exist. "
-                "Call layer.build(input_shape), or give the model an input shape first."
-            )
-        return int(sum(int(np.prod(w.shape)) for w in self.weights))
-
-    # ------------------------------------------------------------------ trainable
-    @property
-    def trainable(self):
-        """Whether the optimizer updates this layer's weights. Setting it to `False` freezes them."""
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._trainable = bool(value)
-        for p in self.parameters():
-            p.requires_grad_(self._trainable)
-        for child in self._sublayers():
-            child.trainable = value
 
     # ------------------------------------------------------------------ building and calling
     def build(self, input_shape):
@@ -876,23 +464,6 @@ class Layer(torch.nn.Module):
         out.extend(self._weight_regularization_losses())
         return out
 
-    def _weight_regularization_losses(self):
-        if not self.trainable:
-            return []
-        out = [reg(self._keras_value(n)) for n, reg in self._regularizers.items()
-               if getattr(stored_weight(self, n), "requires_grad", False)]
-        for child in self._sublayers():
-            out.extend(child._weight_regularization_losses())
-        return out
-
-    def _apply_constraints(self):
-        with torch.no_grad():
-            for n, constraint in self._constraints.items():
-                stored = stored_weight(self, n)
-                layout = self._weight_layouts.get(n)
-                value = constraint(self._keras_value(n))
-                stored.copy_(layout[0](value) if layout else value)
-
     # ------------------------------------------------------------------ symbolic shapes
     @property
     def input(self):
@@ -999,213 +570,5 @@ class Layer(torch.nn.Module):
         return f"name={self.name!r}"
 
 
-_CONTAINER_TYPES = (list, tuple, dict)
-_HOLDER = "_kt_tracked_"     # prefix of the module holding the layers of a tracked attribute
-
-
-class _Tracked:
-    """Shared by TrackedList and TrackedDict: after each change, the owner's holder module of the
-    container's layers (nested lists and dicts too) is made again, so torch sees them."""
-
-    def _kt_bind(self, owner, name):
-        self._kt_owner, self._kt_name = owner, name
-        self._kt_sync()
-
-    def _kt_sync(self):
-        owner = getattr(self, "_kt_owner", None)
-        if owner is not None and owner.__dict__.get(self._kt_name) is self:
-            _register(owner, self._kt_name, self)
-
-
-def _register(owner, name, container):
-    """Registers the layers of `container` not yet held for attribute `name`, in a new holder at the end
-    of the owner's modules: layers are listed in the order they were tracked, as Keras lists them, and
-    stay tracked when the attribute is set to something else, as in Keras."""
-    base = _HOLDER + name
-    held = {id(m) for key, holder in owner._modules.items() if key == base or key.startswith(base + "~")
-            for m in holder._modules.values()}
-    new = [m for m in _contents(container) if id(m) not in held]
-    if base not in owner._modules:
-        owner._modules[base] = torch.nn.ModuleList(new)
-    elif new:
-        count = sum(1 for key in owner._modules if key.startswith(base + "~"))
-        owner._modules[f"{base}~{count + 1}"] = torch.nn.ModuleList(new)
-
-
-def _synced(method):
-    def wrapper(self, *args, **kwargs):
-        result = method(self, *args, **kwargs)
-        self._kt_sync()
-        return self if method.__name__.startswith("__i") else result
-    wrapper.__name__ = method.__name__
-    return wrapper
-
-
-class TrackedList(_Tracked, list):
-    """A list set as a layer's attribute (`self.blocks = []`, then `append`): a list, whose layers
-    are tracked as Keras tracks them (in `layer.weights`, the optimizer, the weights file as
-    `<attribute>/<snake_class>[_n]`). It may hold other values too."""
-
-    for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
-                  "__setitem__", "__delitem__", "__iadd__", "__imul__"):
-        locals()[_name] = _synced(getattr(list, _name))
-    del _name
-
-
-class TrackedDict(_Tracked, dict):
-    """A dict set as a layer's attribute (`self.heads = {"a": ...}`), its layers tracked as Keras does."""
-
-    for _name in ("__setitem__", "__delitem__", "update", "setdefault", "pop", "popitem", "clear"):
-        locals()[_name] = _synced(getattr(dict, _name))
-    del _name
-
-
-def _contents(value):
-    if isinstance(value, torch.nn.Module):
-        return [value]
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
-    return [m for item in items for m in _contents(item)]
-
-
-def _track_container(owner, name, value):
-    """A list, dict or tuple set on a layer by user code, its layers made visible to torch.
-
-    A list becomes a `TrackedList`, a dict a `TrackedDict` (still a list and a dict: later
-    `append`s are tracked too); a tuple stays a tuple. Containers kerastorch sets itself
-    (a model's stack, the trainer's lists) are left alone.
-    """
-    import sys
-
-    if sys._getframe(2).f_globals.get("__name__", "").startswith("kerastorch."):
-        return value
-    if isinstance(value, list):
-        tracked = TrackedList(value)
-    elif isinstance(value, dict):
-        tracked = TrackedDict(value)
-    else:
-        if _contents(value):
-            _register(owner, name, value)
-        return value
-    owner.__dict__[name] = tracked         # so that the binding sees it as the attribute
-    tracked._kt_bind(owner, name)
-    return tracked
-
-
-def _flatten_sublayers(layer):
-    """The sublayers in Keras' `_flatten_layers` order (each once; a layer's children go first
-    in the queue, in reverse, as Keras' `deque.extendleft` puts them)."""
-    out, seen = [], {id(layer)}
-    queue = collections.deque(layer._sublayers())
-    while queue:
-        sub = queue.popleft()
-        if id(sub) in seen:
-            continue
-        seen.add(id(sub))
-        out.append(sub)
-        queue.extendleft(sub._sublayers())
-    return out
-
-
-def _trace_once(layer, input_shape, fill):
-    shape = [2] + [fill if d is None else int(d) for d in input_shape[1:]]
-    params = list(layer.parameters()) + list(layer.buffers())
-    device = params[0].device if params else torch.device("cpu")
-    dtype = torch.long if getattr(layer, "accepts_integer_inputs", False) else torch.float32
-    was_training = layer.training
-    layer.eval()
-    try:
-        with torch.no_grad(), no_loss_collection():
-            out = layer(torch.zeros(shape, dtype=dtype, device=device))
-    finally:
-        layer.train(was_training)
-    if isinstance(out, (tuple, list)):
-        return [tuple(o.shape) for o in out]
-    return tuple(out.shape)
-
-
-def trace_output_shape(layer, input_shape):
-    """Finds a layer's output shape by running it on zeros; axes that vary with a `None` input axis become `None`."""
-    first = _trace_once(layer, input_shape, 3)
-    if any(d is None for d in input_shape[1:]):
-        second = _trace_once(layer, input_shape, 5)
-    else:
-        second = first
-
-    def merge(a, b):
-        return (None,) + tuple(x if x == y else None for x, y in zip(a[1:], b[1:]))
-
-    if isinstance(first, list):
-        return [merge(a, b) for a, b in zip(first, second)]
-    return merge(first, second)
-
-
-class TorchModuleWrapper(Layer):
-    """Wraps any `torch.nn.Module` as a layer, so it can sit inside a `Sequential`.
-
-    The module is used as is (its own layout, initialisation and parameters); its
-    output shape is found by tracing a small batch. `Sequential` wraps plain modules
-    automatically.
-
-    Args:
-        module: The `torch.nn.Module` to wrap.
-        name: Optional layer name. Defaults to `torch_module_wrapper`, `..._1`, ...
-
-    Example:
-    >>> import torch
-    >>> from kerastorch import layers
-    >>> layer = layers.TorchModuleWrapper(torch.nn.Linear(3, 2))
-    >>> layer.compute_output_shape((None, 3))
-    (None, 2)
-    """
-
-    def __init__(self, module, name=None, **kwargs):
-        super().__init__(name=name, **kwargs)
-        if not isinstance(module, torch.nn.Module):
-            raise TypeError(f"TorchModuleWrapper expects a torch.nn.Module, got {type(module).__name__}.")
-        self.module = module
-        # As Keras: built at construction (the module holds its weights), unless a lazy module
-        # still waits for its first input.
-        lazy = isinstance(module, torch.nn.modules.lazy.LazyModuleMixin) and module.has_uninitialized_params()
-        self.built = not lazy
-
-    def build(self, input_shape):
-        self.built = True
-
-    def call(self, inputs, training=None):
-        return self.module(inputs)
-
-    def _module_tensors(self):
-        return list(self.module.parameters()) + [b for b in self.module.buffers() if b.is_floating_point()]
-
-    @property
-    def weights(self):
-        return _variables.module_variables(self, self.module)
-
-    @property
-    def trainable_weights(self):
-        return _variables.module_variables(self, self.module, trainable_only=True) if self.trainable else []
-
-    @property
-    def non_trainable_weights(self):
-        return [v for v in self.weights if not (self.trainable and v.trainable)]
-
-    def _weight_slots(self):
-        return [(_SlotProxy(self, w), "value") for w in self._module_tensors()]
-
-    def count_params(self):
-        return int(sum(int(np.prod(w.shape)) for w in self._module_tensors()))
-
-    def get_config(self):
-        return {**super().get_config(), "module": repr(self.module)}
-
-
-class _SlotProxy:
-    """Lets set_weights() address a wrapped module's tensors like Layer attributes."""
-
-    def __init__(self, owner, tensor):
-        self.name = owner.name
-        self.value = tensor
-        self._weight_layouts = {}
-
-    def _keras_value(self, name):
-        return self.value
+# TorchModuleWrapper subclasses Layer: imported once Layer exists.
+from kerastorch.layers.torch_module_wrapper import TorchModuleWrapper, _SlotProxy  # noqa: E402,F401

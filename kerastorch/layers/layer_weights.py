@@ -1,0 +1,251 @@
+"""`Layer`'s weights: creating them (`add_weight`), listing them as Variables, reading and setting
+their values in Keras' layout. Importable from `kerastorch.layers.base` as before."""
+
+import sys
+
+import numpy as np
+import torch
+
+from kerastorch import variables as _variables
+from kerastorch.layers.calling import _to_torch_dtype
+
+
+def stored_weight(layer, name):
+    """The tensor stored for weight `name` of `layer` (its Parameter or buffer), also where the
+    attribute of that name shows the weight's Variable (a user's `self.w = self.add_weight(name="w")`)."""
+    value = layer._parameters.get(name)
+    if value is None:
+        value = layer._buffers.get(name)
+        if value is None:
+            value = getattr(layer, name)
+            if value.__class__ is _variables.Variable:
+                value = value._stored()
+    return value
+
+
+class LayerWeights:
+    """The weights part of `Layer` (mixed into it): `add_weight`, `weights` and their trainable /
+    non-trainable views, `get_weights`/`set_weights`, `count_params`, `trainable`, and the
+    regularization penalties and constraints of the weights."""
+
+    def add_weight(self, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, layout=None):
+        """Creates a weight of the given Keras-layout shape and registers it on the module.
+
+        Trainable weights become `torch.nn.Parameter`s, others buffers (like BatchNorm's
+        moving statistics). `get_weights()` returns weights in the order they were added.
+
+        Args:
+            shape: Tuple of ints, in Keras' layout (Dense kernel `(in, out)`).
+            initializer: Initializer name, object or callable `(shape, dtype) -> tensor`.
+                Defaults to `"glorot_uniform"`.
+            dtype: Dtype of the weight. Defaults to the layer's `variable_dtype` (from its
+                dtype policy: `floatx()` unless the layer or the global policy says otherwise).
+            trainable: Whether the optimizer updates it. Defaults to `True`.
+            regularizer: Optional regularizer; its penalty is added to the training loss.
+            constraint: Optional constraint, applied after each optimizer step.
+            name: Attribute name of the weight (unique within the layer).
+            layout: Optional pair `(to_internal, to_keras)` of functions mapping the
+                Keras-layout tensor to the stored one and back, for layers that store a
+                weight in a faster torch layout.
+
+        Returns:
+            The weight's `kerastorch.Variable` (the one `layer.weights` lists), as Keras'
+            `add_weight` returns it: `self.w = self.add_weight(...)` then `self.w.assign(...)`,
+            `ops.matmul(x, self.w)`. (kerastorch's own layers get the stored tensor.)
+        """
+        from kerastorch import initializers, regularizers, constraints
+
+        shape = tuple(int(d) for d in (shape or ()))
+        if name is None:
+            name = f"variable_{len(self._keras_weights)}"
+        if name in self._keras_weights:
+            raise ValueError(f"Layer '{self.name}': a weight named {name!r} already exists.")
+        init = initializers.get(initializer)
+        dtype = self._dtype_policy.variable_dtype if dtype is None else dtype
+        torch_dtype = _to_torch_dtype(dtype)
+        value = torch.as_tensor(init(shape, dtype=dtype))
+        if value.dtype != torch_dtype:    # an initializer that ignores `dtype` (a lambda, a tensor)
+            value = value.to(torch_dtype)
+        if layout is not None:
+            value = layout[0](value)
+            self._weight_layouts[name] = layout
+        value = value.contiguous()
+        path = _variables.weight_path(self, name)   # Keras' path: enclosing models' names first
+        self.__dict__.setdefault("_kt_weight_paths", {})[name] = path
+        if trainable:
+            param = torch.nn.Parameter(value, requires_grad=self._trainable)
+            param.path = path   # read by exclude_from_weight_decay
+            if layout is not None:   # axis-aware optimizers (Adafactor) read the weight in Keras' layout
+                from kerastorch.optimizers import _layouts
+                _layouts.register(param, self, name)
+            self.register_parameter(name, param)
+        else:
+            self.register_buffer(name, value)
+        self._keras_weights.append(name)
+        if regularizer is not None:
+            self._regularizers[name] = regularizers.get(regularizer)
+        if constraint is not None:
+            self._constraints[name] = constraints.get(constraint)
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("kerastorch."):
+            return getattr(self, name)      # kerastorch's own layers: the raw tensor, their fast path
+        return _variables.layer_variable(self, name)
+
+    def _keras_value(self, name):
+        """The weight `name` as a tensor in Keras' layout (a view where possible)."""
+        value = stored_weight(self, name)
+        layout = self._weight_layouts.get(name)
+        return layout[1](value) if layout else value
+
+    @property
+    def weights(self):
+        """All weights of the layer (and its sublayers) as `kerastorch.Variable`s, in Keras' order.
+
+        Each Variable's `value` is in Keras' layout, whatever layout the weight is stored in.
+        """
+        out = [_variables.layer_variable(self, n) for n in self._keras_weights]
+        for child in self._sublayers():
+            out.extend(child.weights)
+        return out
+
+    @property
+    def trainable_weights(self):
+        """The Variables the optimizer updates, in Keras' order."""
+        if not self.trainable:
+            return []
+        out = []
+        for n in self._keras_weights:
+            value = stored_weight(self, n)
+            if isinstance(value, torch.nn.Parameter) and value.requires_grad:
+                out.append(_variables.layer_variable(self, n))
+        for child in self._sublayers():
+            out.extend(child.trainable_weights)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        """The Variables the optimizer does not update (frozen ones and moving statistics)."""
+        if not self.trainable:
+            return self.weights
+        out = []
+        for n in self._keras_weights:
+            value = stored_weight(self, n)
+            if not (isinstance(value, torch.nn.Parameter) and value.requires_grad):
+                out.append(_variables.layer_variable(self, n))
+        for child in self._sublayers():
+            out.extend(child.non_trainable_weights)
+        return out
+
+    @property
+    def variables(self):
+        """All the layer's Variables (Keras: weights plus non-weight state; here the weights)."""
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        """The trainable Variables (`trainable_weights`)."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        """The non-trainable Variables (`non_trainable_weights`)."""
+        return self.non_trainable_weights
+
+    def _weight_slots(self):
+        """(layer, name) pairs for every Keras weight, sublayers included, in Keras' order."""
+        slots = [(self, n) for n in self._keras_weights]
+        for child in self._sublayers():
+            slots.extend(child._weight_slots())
+        return slots
+
+    def get_weights(self):
+        """Returns the weights as a list of numpy arrays, in Keras' layout and order.
+
+        Example:
+        >>> from kerastorch import layers
+        >>> layer = layers.Dense(4)
+        >>> layer.build((None, 3))
+        >>> tuple(w.shape for w in layer.get_weights())
+        ((3, 4), (4,))
+        """
+        return [owner._keras_value(n).detach().cpu().numpy().copy() for owner, n in self._weight_slots()]
+
+    def set_weights(self, weights):
+        """Sets the weights from a list of arrays in Keras' layout and order (`get_weights()`'s).
+
+        Args:
+            weights: List of numpy arrays (or tensors), one per weight.
+
+        Raises:
+            ValueError: if the count or a shape does not match; no weight is changed then.
+        """
+        slots = self._weight_slots()
+        weights = list(weights)
+        if len(weights) != len(slots):
+            names = [f"{layer.name}/{n}" for layer, n in slots]
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(slots)} weight arrays ({', '.join(names) or 'none'}), "
+                f"got {len(weights)}. Pass the list returned by get_weights() of a layer of the same "
+                "configuration." + ("" if self.built else " The layer is not built yet: call "
+                                    "layer.build(input_shape) or run it on data first.")
+            )
+        converted = []
+        for (layer, n), value in zip(slots, weights):
+            current = layer._keras_value(n)
+            arr = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value)
+            if tuple(arr.shape) != tuple(current.shape):
+                raise ValueError(
+                    f"Layer '{layer.name}', weight '{n}': expected shape {tuple(current.shape)} "
+                    f"(Keras layout), got {tuple(arr.shape)}. No weight was changed."
+                )
+            converted.append((layer, n, arr))
+        with torch.no_grad():
+            for layer, n, arr in converted:
+                stored = stored_weight(layer, n)
+                layout = layer._weight_layouts.get(n)
+                value = layout[0](arr) if layout else arr
+                stored.copy_(value.to(dtype=stored.dtype, device=stored.device))
+
+    def count_params(self):
+        """Returns the number of scalars in the layer's weights.
+
+        Raises:
+            ValueError: if the layer is not built yet (its weights do not exist).
+        """
+        if not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' is not built yet, so its weights do not exist. "
+                "Call layer.build(input_shape), or give the model an input shape first."
+            )
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # ------------------------------------------------------------------ trainable
+    @property
+    def trainable(self):
+        """Whether the optimizer updates this layer's weights. Setting it to `False` freezes them."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for p in self.parameters():
+            p.requires_grad_(self._trainable)
+        for child in self._sublayers():
+            child.trainable = value
+
+    def _weight_regularization_losses(self):
+        if not self.trainable:
+            return []
+        out = [reg(self._keras_value(n)) for n, reg in self._regularizers.items()
+               if getattr(stored_weight(self, n), "requires_grad", False)]
+        for child in self._sublayers():
+            out.extend(child._weight_regularization_losses())
+        return out
+
+    def _apply_constraints(self):
+        with torch.no_grad():
+            for n, constraint in self._constraints.items():
+                stored = stored_weight(self, n)
+                layout = self._weight_layouts.get(n)
+                value = constraint(self._keras_value(n))
+                stored.copy_(layout[0](value) if layout else value)
