@@ -3,9 +3,11 @@
 import warnings
 
 import torch
+from torch.nn.modules import module as _torch_module
 
 from kerastorch import variables as _variables
-from kerastorch.layers.base import KerasTensor, Layer, TorchModuleWrapper, convert_inputs, format_shape, resolve_training
+from kerastorch.layers.base import (KerasTensor, Layer, TorchModuleWrapper, convert_inputs, format_shape, plain_call,
+                                    resolve_training)
 from kerastorch.layers.core import InputLayer
 from kerastorch.models.model import Model
 
@@ -313,15 +315,16 @@ class Sequential(Model):
         try:
             if self._uses_masks:
                 return self._call_with_masks(x, training)
-            if return_logits:
-                # The trainer's fused softmax-crossentropy: every layer, then the last one
-                # without its final softmax.
-                for layer in self._stack[:-1]:
+            # return_logits: the trainer's fused softmax-crossentropy (every layer, then the last one
+            # without its final softmax).
+            stack = self._stack[:-1] if return_logits else self._stack
+            if training is not None and not (_torch_module._global_forward_hooks
+                                             or _torch_module._global_forward_pre_hooks):
+                x = self._run_direct(stack, x, training)
+            else:
+                for layer in stack:
                     x = layer(x, training=training)
-                return self._stack[-1]._call_without_activation(x)
-            for layer in self._stack:
-                x = layer(x, training=training)
-            return x
+            return self._stack[-1]._call_without_activation(x) if return_logits else x
         except RuntimeError as e:
             text = str(e)
             if "same device" in text or "expected device" in text or "Expected all tensors" in text:
@@ -333,6 +336,25 @@ class Sequential(Model):
                     "first: model(x.to(next(model.parameters()).device))."
                 ) from e
             raise
+
+    def _run_direct(self, stack, x, training):
+        """The stack on `x` with an explicit `training`: a plain layer's `call` made directly (what its
+        module call would run, see `layers.base.plain_call`), the others, a tensor carrying a mask or a
+        layer with torch hooks through `layer(...)`."""
+        key = tuple(map(id, self._stack))
+        kept = self.__dict__.get("_kt_direct_stack")
+        if kept is None or kept[0] != key:
+            kept = self.__dict__["_kt_direct_stack"] = (key, [plain_call(layer) for layer in self._stack])
+        for layer, plain in zip(stack, kept[1]):
+            if (plain is not None and type(x) is torch.Tensor and not layer._forward_hooks
+                    and not layer._forward_pre_hooks and getattr(x, "_keras_mask", None) is None):
+                call, dtype, takes_training = plain
+                if x.dtype is not dtype and x.is_floating_point():
+                    x = x.to(dtype)      # Keras' cast to the compute dtype, as forward does
+                x = call(x, training=training) if takes_training else call(x)
+            else:
+                x = layer(x, training=training)
+        return x
 
     def call(self, inputs, training=None, mask=None):
         """Runs the stack on `inputs`: each layer's output is the next one's input.

@@ -233,3 +233,7 @@ class DirectCall:
         finally:
             state.depth = 0
             state.training = outer
+
+    def inference(self, x):
+        """The model's output for `x` in inference (predict's forward)."""
+        return self(x, training=False)

@@ -16,8 +16,8 @@ import torch
 
 from kerastorch.ops import _tree as tree
 from kerastorch.trainer import compile_outputs
-from kerastorch.trainer.runtime import (CompiledOrEager, active_distribution, batch_size_of,
-                                        scales_loss_itself, unpack_x_y_sample_weight)
+from kerastorch.trainer.runtime import (CompiledOrEager, DirectCall, active_distribution, batch_size_of,
+                                        direct_model_call, scales_loss_itself, unpack_x_y_sample_weight)
 
 
 def _own(cls, name, base):
@@ -243,28 +243,11 @@ class StepMixin:
         return self(x, training=False)
 
     def _choose_predict_forward(self):
-        """A Sequential model's inference forward as a hand-written module's: its layers' `call`s
-        in a row (what `__call__`/`forward` would run), when nothing those wrappers do applies."""
-        plan = _inference_plan(self)
-        if plan is None:
-            return self._eager_predict_forward
-        from kerastorch.layers import base
-
-        rank, model, state = self._input_rank, self, base._CALL_STATE
-
-        def forward(x):
-            if type(x) is not torch.Tensor or x.dim() != rank or base._LOSS_HOLDERS or state.depth:
-                return model(x, training=False)
-            state.depth = 1                 # as Layer.__call__: the layers' inner calls are nested
-            try:
-                for call, dtype, kwargs in plan:
-                    if dtype is not None and x.dtype is not dtype and x.is_floating_point():
-                        x = x.to(dtype)
-                    x = call(x, **kwargs)
-            finally:
-                state.depth = 0
-            return x
-        return forward
+        """The inference forward: the model's forward called directly when nothing its module call
+        does applies (`runtime.DirectCall`: a Sequential's plain layers' calls in a row, a Functional
+        plan's plain steps), else the module call."""
+        direct = direct_model_call(self)
+        return direct.inference if isinstance(direct, DirectCall) else self._eager_predict_forward
 
     def _wrapped_loss(self, which):
         fn = self._step_fns[which]
@@ -393,37 +376,6 @@ def _step_functions(model, device, jit):
         backend = "inductor" if jit is True else jit
         fns = {k: CompiledOrEager(fn, backend) for k, fn in fns.items()}
     return fns
-
-
-def _inference_plan(model):
-    """`[(call, compute dtype, kwargs)]` per layer of a plain Sequential model, or `None`.
-
-    Plain: the model's `__call__`/`forward` are kerastorch's own, and each layer is
-    `layers.base.plain_call` without torch hooks; a layer that is not plain (a nested model, an
-    overridden `forward`) is called as it is.
-    """
-    from kerastorch.layers import base
-    from kerastorch.models.sequential import Sequential
-    from torch.nn.modules import module as torch_module
-
-    cls = type(model)
-    if (not isinstance(model, Sequential) or cls.forward is not Sequential.forward
-            or cls.call is not Sequential.call or cls._run_stack is not Sequential._run_stack
-            or cls.__call__ is not base.Layer.__call__ or not model.built or model._uses_masks
-            or not model._stack or model._input_rank is None or model._autocast_torch_dtype is not None):
-        return None
-    if any((torch_module._global_forward_hooks, torch_module._global_forward_pre_hooks,
-            model._forward_hooks, model._forward_pre_hooks)):
-        return None
-    plan = []
-    for layer in model._stack:
-        plain = base.plain_call(layer)
-        if plain is not None and not layer._forward_hooks and not layer._forward_pre_hooks:
-            call, dtype, takes_training = plain
-            plan.append((call, dtype, {"training": False} if takes_training else {}))
-        else:
-            plan.append((layer, None, {"training": False}))
-    return plan
 
 
 def _softmax_last_axis(t):

@@ -30,7 +30,8 @@ def _functional():
 
 def _sequential():
     kerastorch.utils.set_random_seed(1)
-    model = kerastorch.Sequential([layers.Input((4,)), layers.Dense(5, activation="relu"), layers.Dense(3, "softmax")])
+    model = kerastorch.Sequential([layers.Input((4,)), layers.Dense(5, activation="relu"), layers.Dropout(0.3),
+                                   layers.BatchNormalization(), layers.Dense(3, "softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -57,6 +58,10 @@ def test_direct_calls_train_as_the_module_calls_do():
         assert h_direct == h_through
         for a, b in zip(direct.get_weights(), through.get_weights()):
             np.testing.assert_array_equal(a, b)
+        x = _data()[0] if make is _functional else _data()[0][0]
+        np.testing.assert_array_equal(direct.predict(x, verbose=0), through.predict(x, verbose=0))
+        np.testing.assert_array_equal(direct.evaluate(x, _data()[1], verbose=0),
+                                      through.evaluate(x, _data()[1], verbose=0))
 
 
 def test_a_hook_on_the_model_fires_at_every_step():
@@ -127,3 +132,27 @@ def test_sublayers_called_without_training_inherit_it_in_fit_evaluate_predict_as
     assert seen["ours"]["fit"] == seen["keras"]["fit"][-2:] == [True, True]
     for phase in ("evaluate", "predict", "predict again"):
         assert seen["ours"][phase] == seen["keras"][phase] == [False, False]
+
+
+def test_fit_calls_a_sequential_models_plain_layers_directly(monkeypatch):
+    from kerastorch.layers import base
+
+    x, y = _data()
+    model = _sequential()
+    model.fit(x[0], y, batch_size=8, epochs=1, verbose=0)
+    calls = []
+    original = base.Layer.forward
+
+    def counting(self, *args, **kwargs):
+        calls.append(type(self).__name__)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(base.Layer, "forward", counting)
+    model.fit(x[0], y, batch_size=8, epochs=1, verbose=0)
+    model.evaluate(x[0], y, batch_size=8, verbose=0)
+    assert calls == [], f"layers called through Layer.forward: {calls}"
+    handle = model.layers[0].register_forward_hook(lambda m, i, o: None)
+    try:
+        model.fit(x[0], y, batch_size=8, epochs=1, verbose=0)
+    finally:
+        handle.remove()
+    assert calls == ["Dense"] * 4          # a hooked layer goes through its module call
