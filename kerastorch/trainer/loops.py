@@ -114,7 +114,11 @@ class LoopsMixin:
         return cbs.history
 
     def _train_function(self, batches, epoch, first_step, nan_checks):
-        """One execution: `train_step` on each of `batches` (`steps_per_execution` of them)."""
+        """One execution: `train_step` on each of `batches` (`steps_per_execution` of them), or
+        under `jit_compile` one call of the compiled whole step (`compiled_step.WholeStep`)."""
+        whole = self._step_fns.get("whole") if self._step_fns is not None and not nan_checks else None
+        if whole is not None and whole(batches):
+            return None
         step_logs = None
         for i, batch in enumerate(batches):
             if nan_checks:

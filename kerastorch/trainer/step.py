@@ -206,13 +206,15 @@ class StepMixin:
         return self(x, **kwargs)
 
     def _eager_train_loss(self, x, y, sample_weight):
-        y_pred = self._train_forward(x, training=True)
+        # As Keras' train step: `training=True` only for a model whose call takes `training` (else its
+        # layers resolve their own, as called without it).
+        y_pred = self._train_forward(x, training=True) if _call_takes_training(self) else self._train_forward(x)
         if not self._targets_checked:   # before the loss, which would fail inside torch
             self._check_targets_once(y, y_pred)
         return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=True)
 
     def _eager_test_loss(self, x, y, sample_weight):
-        y_pred = self._test_forward(x, training=False)
+        y_pred = self._test_forward(x, training=False) if _call_takes_training(self) else self._test_forward(x)
         if not self._targets_checked:
             self._check_targets_once(y, y_pred)
         return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=False)
@@ -240,7 +242,7 @@ class StepMixin:
         return y_pred, self._weighted_with_layer_losses(loss)
 
     def _eager_predict_forward(self, x):
-        return self(x, training=False)
+        return self(x, training=False) if _call_takes_training(self) else self(x)
 
     def _choose_predict_forward(self):
         """The inference forward: the model's forward called directly when nothing its module call
@@ -260,7 +262,10 @@ class StepMixin:
         return run
 
     def _forward_and_loss(self, x, y, sample_weight, training=True):
-        y_pred = (self._train_forward(x, training=True) if training else self(x, training=False))
+        if not _call_takes_training(self):
+            y_pred = self._train_forward(x) if training else self(x)
+        else:
+            y_pred = self._train_forward(x, training=True) if training else self(x, training=False)
         return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=training)
 
     def _plain_step(self, loss):
@@ -373,9 +378,26 @@ def _step_functions(model, device, jit):
 
     fns = {"train": train, "test": test, "predict": predict}
     if jit is not None:
+        from kerastorch.trainer.compiled_step import WholeStep
+
         backend = "inductor" if jit is True else jit
         fns = {k: CompiledOrEager(fn, backend) for k, fn in fns.items()}
+        # fit's executions as one graph each (forward, loss, gradients, optimizer update, metrics);
+        # "train" above is its fall-back (see compiled_step.unsupported_reason).
+        fns["whole"] = WholeStep(model, backend)
     return fns
+
+
+def _call_takes_training(model):
+    """Whether the model's `call` names a `training` argument (Keras' `_call_has_training_arg`), cached per class."""
+    cls = type(model)
+    cached = cls.__dict__.get("_kt_call_has_training")
+    if cached is None:
+        import inspect
+
+        cached = "training" in inspect.signature(cls.call).parameters
+        cls._kt_call_has_training = cached
+    return cached
 
 
 def _softmax_last_axis(t):
