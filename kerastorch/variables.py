@@ -520,8 +520,9 @@ def layer_variable(layer, attr):
     variable = cache.get(attr)
     if variable is None:
         paths = layer.__dict__.get("_kt_weight_paths") or {}
-        path = paths.get(attr) or f"{layer.name}/{attr}"
-        variable = cache[attr] = Variable._wrap(layer, attr, attr, path)
+        name = (layer.__dict__.get("_kt_weight_names") or {}).get(attr, attr)   # an unnamed weight's Keras name
+        path = paths.get(attr) or f"{layer.name}/{name}"
+        variable = cache[attr] = Variable._wrap(layer, attr, name, path)
     return variable
 
 

@@ -57,8 +57,13 @@ class LayerWeights:
         from kerastorch import initializers, regularizers, constraints
 
         shape = tuple(int(d) for d in (shape or ()))
+        keras_name = name
         if name is None:
+            # Stored (state_dict) as variable_<index>, the same in every instance; the Variable has
+            # Keras' auto name, counted across variables ("variable", "variable_1", ...).
             name = f"variable_{len(self._keras_weights)}"
+            keras_name = _variables._auto_name()
+            self.__dict__.setdefault("_kt_weight_names", {})[name] = keras_name
         if name in self._keras_weights:
             raise ValueError(f"Layer '{self.name}': a weight named {name!r} already exists.")
         init = initializers.get(initializer)
@@ -71,7 +76,7 @@ class LayerWeights:
             value = layout[0](value)
             self._weight_layouts[name] = layout
         value = value.contiguous()
-        path = _variables.weight_path(self, name)   # Keras' path: enclosing models' names first
+        path = _variables.weight_path(self, keras_name)   # Keras' path: enclosing models' names first
         self.__dict__.setdefault("_kt_weight_paths", {})[name] = path
         if trainable:
             param = torch.nn.Parameter(value, requires_grad=self._trainable)
