@@ -372,7 +372,7 @@ class Plan:
                     if x.dtype is not dtype and x.is_floating_point():
                         x = x.to(dtype)       # Keras' cast to the compute dtype, as forward does
                     if takes_training:
-                        y = call(x, training=fn.training if training is None else training)
+                        y = call(x, training=_resolve_training(fn) if training is None else training)
                     else:
                         y = call(x)
                 elif training is None or not is_layer:
@@ -398,6 +398,12 @@ class Plan:
                 for slot, v in zip(out_slots, flatten(y)):
                     values[slot] = v
         return [values[i] for i in self.output_slots]
+
+
+def _resolve_training(layer):
+    from kerastorch.layers.base import resolve_training
+
+    return resolve_training(layer)
 
 
 def _direct_merge(layer, specs):

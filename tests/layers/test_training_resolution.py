@@ -109,13 +109,7 @@ def _model(lib, kind, stack):
 
 @pytest.mark.parametrize("stack", ["dropout", "random_flip"])
 @pytest.mark.parametrize("kind", ["sequential", "functional", "subclassed", "subclassed_passing"])
-def test_models_called_eagerly_resolve_training_as_keras(keras, kind, stack, request):
-    if kind == "functional" and stack == "dropout":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "the Functional plan's direct path (kerastorch/models/functional_graph.py, run()) calls a "
-            "plain layer with training=fn.training when the model's training is None, the torch mode "
-            "(True for a fresh layer), where Keras resolves its call default (inference); it wants "
-            "layers.base.resolve_training(fn)")))
+def test_models_called_eagerly_resolve_training_as_keras(keras, kind, stack):
     rng = np.random.default_rng(0)
     x = rng.uniform(0.5, 1.0, size=(8, 32) if stack == "dropout" else (8, 4, 4, 3)).astype("float32")
     results = []
@@ -201,12 +195,7 @@ def _probe_model(lib, kind):
 
 
 @pytest.mark.parametrize("kind", ["sequential", "functional", "subclassed"])
-def test_sublayers_called_without_training_see_keras_value(keras, kind, request):
-    if kind == "subclassed":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "Keras' trainer calls self(x, training=True) only when the model's call takes `training` "
-            "(else self(x): its sublayers get their defaults, so a Dropout there never drops in fit); "
-            "kerastorch's train step (kerastorch/trainer/step.py) always passes training=True")))
+def test_sublayers_called_without_training_see_keras_value(keras, kind):
     x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
     y = np.zeros((8, 2), "float32")
     results = []
