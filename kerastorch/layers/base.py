@@ -285,6 +285,15 @@ class Layer(LayerWeights, torch.nn.Module):
 
         Returns:
             The layer itself.
+
+        Example:
+        >>> import torch
+        >>> from kerastorch import layers
+        >>> drop, x = layers.Dropout(0.5), torch.ones(2, 4)
+        >>> torch.equal(drop(x), x)             # Keras' rule: an eager call infers
+        True
+        >>> drop.train().training               # from here on, this mode decides (it drops)
+        True
         """
         return self._set_mode(mode, sys._getframe(1))
 
