@@ -21,6 +21,13 @@ class _Remembered:
     __slots__ = ("sample_shape", "dtype", "device", "config_device", "forward", "modules", "stack", "param",
                  "policy", "jit", "switch_mode")
 
+    def __reduce__(self):
+        return _forgotten, ()     # a pickled or deep-copied model starts on the general path
+
+
+def _forgotten():
+    return None
+
 
 def _eligible(model, x, batch_size, verbose, steps, callbacks):
     """The input as a tensor when this call is of the kind the lean path serves, else None."""
@@ -100,7 +107,7 @@ def remember(model, x, batch_size, verbose, steps, callbacks, batches, result):
     from kerastorch.models.functional import Functional
     from kerastorch.models.sequential import Sequential
     from kerastorch.trainer.loops import _own_step, _resident_inputs
-    from kerastorch.trainer.runtime import DirectCall, direct_model_call
+    from kerastorch.trainer.runtime import DirectCall
 
     model.__dict__.pop("_kt_fast_predict", None)
     t = _eligible(model, x, batch_size, verbose, steps, callbacks)
@@ -110,13 +117,15 @@ def remember(model, x, batch_size, verbose, steps, callbacks, batches, result):
     resident = _resident_inputs(batches)
     if resident is None or resident.shape != t.shape or resident.dtype is not t.dtype or resident.device != t.device:
         return        # the general path converted the input (rank, dtype, device): keep taking it
-    if isinstance(model, Sequential) and type(model).call is Sequential.call:
-        forward, stack = model._predict_forward, tuple(map(id, model._stack))
-    elif isinstance(model, Functional) and not isinstance(model, Sequential):
-        direct = direct_model_call(model)
-        if not isinstance(direct, DirectCall):
+    forward = model._predict_forward
+    if not (isinstance(getattr(forward, "__self__", None), DirectCall) and forward.__self__.model is model):
+        return        # not the direct forward of a Sequential or Functional model (see step.py)
+    if isinstance(model, Sequential):
+        if type(model).call is not Sequential.call:
             return
-        forward, stack = (lambda inputs: direct(inputs, training=False)), None
+        stack = tuple(map(id, model._stack))
+    elif isinstance(model, Functional):
+        stack = None
     else:
         return
     params = list(model.parameters())

@@ -149,3 +149,16 @@ def test_a_wrong_sample_shape_still_gets_the_models_error():
     ours.predict(np.zeros((4, 6), "float32"), verbose=0)
     with pytest.raises(ValueError, match=r"expects samples of shape \(6,\)"):
         ours.predict(np.zeros((4, 5), "float32"), verbose=0)
+
+
+def test_a_pickled_or_copied_model_predicts_through_the_general_path_first(general_calls):
+    import copy
+    import pickle
+
+    ours, theirs = _pair("functional")
+    x = np.random.default_rng(2).normal(size=(9, 6)).astype("float32")
+    ours.predict(x, verbose=0)
+    for twin in (pickle.loads(pickle.dumps(ours)), copy.deepcopy(ours)):
+        np.testing.assert_allclose(twin.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(twin.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    assert len(general_calls) == 3          # the first call and each twin's first call
