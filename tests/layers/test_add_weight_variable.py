@@ -46,7 +46,7 @@ def _one_weight_layer(lib, spec, in_init):
 def test_add_weight_returns_the_listed_variable(keras, spec, in_init):
     results = []
     for lib in (keras, kerastorch):
-        lib.utils.clear_session()           # auto names ("variable", "variable_1") counted afresh
+        lib.utils.clear_session(free_memory=False)    # auto names ("variable", "variable_1") counted afresh
         layer = _one_weight_layer(lib, WEIGHT_SPECS[spec], in_init)
         layer(np.ones((1, 2), "float32"))
         v = layer.v
