@@ -34,7 +34,8 @@ class Attention(Layer):
         mask: Optional list `[query_mask, value_mask]` of `(B, Tq)` / `(B, Tv)` boolean masks.
             Defaults to the inputs' Keras masks.
         return_attention_scores: Whether to return `(output, scores)`. Defaults to `False`.
-        training: Whether dropout is active. Defaults to the module's mode.
+        training: Whether dropout is active. Defaults to Keras' resolution (the enclosing call's, else
+            inference), or the mode set with `train()`/`eval()`.
         use_causal_mask: Whether query position i attends only to value positions up to i.
             Defaults to `False`.
 

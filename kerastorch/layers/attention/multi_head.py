@@ -83,7 +83,8 @@ class MultiHeadAttention(MultiInputAttention):
             `query_mask` by the query tensor's own mask; here an explicit one is applied.)
         attention_mask: optional boolean `(B, T, S)` mask, `True` where a query may attend.
         return_attention_scores: whether to return `(output, scores)`. Defaults to `False`.
-        training: whether dropout is active. Defaults to the module's mode.
+        training: whether dropout is active. Defaults to Keras' resolution (the enclosing call's, else
+            inference), or the mode set with `train()`/`eval()`.
         use_causal_mask: whether position i attends only to positions up to i. Defaults to `False`.
 
     Returns:
