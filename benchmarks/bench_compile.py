@@ -129,7 +129,9 @@ def compile_table(workloads, epochs):
     for wl_name, (fresh, cached) in rows:
         ep = fresh["epochs"]
         gain = ep["hand"]["cpu"] - ep["compiled_spe"]["cpu"]
-        repay = f"{(cached['compile_s'] + cached['compile_spe_s']) / gain:.0f}" if gain > 0 else "never (slower)"
+        # The N=SPE model's cached compile: its fit graphs plus the evaluate/predict graphs.
+        repay_s = cached["compile_s"] - cached["compile_fit_s"] + cached["compile_spe_s"]
+        repay = f"{repay_s / gain:.0f}" if gain > 0 else "never (slower)"
         lines.append(
             f"| {bt.WORKLOADS[wl_name].title} | {fresh['compile_s']:.1f} | {cached['compile_s']:.1f} | "
             f"{fresh['compile_spe_s']:.1f} / {cached['compile_spe_s']:.1f} | {fresh['graphs']} | "

@@ -318,6 +318,7 @@ class WholeStep:
         self._batch_size = None
         self._checked = False
         self._rule = None
+        self._training_kwargs = {"training": True}
         self._scalars = _ScalarRows()
         # Dynamo keeps its compiled graphs (and its recompile limit) per code object: each step
         # traces its own copy of `_steps`, so that the graphs of other models' steps neither
@@ -338,7 +339,11 @@ class WholeStep:
             self.reason = unsupported_reason(self.model)
             self._checked = True
             if self.reason is None:
+                from kerastorch.trainer.step import _call_takes_training
+
                 self._rule, _ = _rule_for(self.model.optimizer)
+                # As the eager step: `training=True` only for a model whose call takes `training`.
+                self._training_kwargs = {"training": True} if _call_takes_training(self.model) else {}
         if self.reason is not None:
             self.path = PER_STEP
             return False
@@ -408,7 +413,7 @@ class WholeStep:
         done = []
         for k in range(len(xs)):
             x, y, sw = xs[k], ys[k], sws[k]
-            y_pred = model._train_forward(x, training=True)
+            y_pred = model._train_forward(x, **self._training_kwargs)
             if check and not model._targets_checked:
                 model._check_targets_once(y, y_pred.detach() if isinstance(y_pred, torch.Tensor) else y_pred)
             loss = model.compute_loss(x, y, y_pred, sw, training=True)
