@@ -457,8 +457,9 @@ def serialize_layer(layer):
             dict(c, config=c["config"]) if c["class_name"] == "InputLayer" else serialize_layer(sub)
             for c, sub in zip(config["layers"], _with_input(layer))
         ]
-        out = {"module": "keras", "class_name": cls.__name__, "config": config,
-               "registered_name": _GLOBAL_CUSTOM_NAMES.get(cls)}
+        own = cls.__module__.startswith("kerastorch.") and cls not in _GLOBAL_CUSTOM_NAMES
+        out = {"module": "keras" if own else _written_module(cls), "class_name": cls.__name__,
+               "config": config, "registered_name": _written_registered_name(cls)}
         if layer._input_layer is not None:
             out["build_config"] = {"input_shape": list(layer._input_layer.batch_shape)}
         return _jsonable(out)
@@ -471,9 +472,9 @@ def serialize_layer(layer):
     builtin = cls.__module__.startswith("kerastorch.layers") and registered is None
     # A class Keras exports under another name (GroupedQueryAttention as GroupQueryAttention) says so.
     # A class Keras defines outside keras.layers (an application's own layer) names Keras' module.
-    out = {"module": cls.__dict__.get("_keras_module") or ("keras.layers" if builtin else cls.__module__),
+    out = {"module": cls.__dict__.get("_keras_module") or ("keras.layers" if builtin else _written_module(cls)),
            "class_name": cls.__dict__.get("_keras_class_name", cls.__name__),
-           "config": config, "registered_name": registered}
+           "config": config, "registered_name": _written_registered_name(cls)}
     shape = getattr(getattr(layer, "_input_tensor", None), "shape", None)
     own_build_config = getattr(layer, "get_build_config", None)     # layers built from several shapes (MHA)
     if layer.built and callable(own_build_config):
@@ -481,6 +482,25 @@ def serialize_layer(layer):
     elif layer.built and shape is not None:
         out["build_config"] = {"input_shape": list(shape)}
     return _jsonable(out)
+
+
+def _written_registered_name(cls):
+    """The `registered_name` Keras writes for a layer or model class.
+
+    A class registered with `register_keras_serializable` is written as `"package>Name"`;
+    kerastorch's own classes (Keras' exported ones) as `None`; any other user class as its
+    `__name__`, the key `custom_objects` finds it by when loading (in Keras too).
+    """
+    if cls in _GLOBAL_CUSTOM_NAMES:
+        return _GLOBAL_CUSTOM_NAMES[cls]
+    if cls.__module__ == "kerastorch" or cls.__module__.startswith("kerastorch.") or cls.__module__ == "builtins":
+        return None
+    return cls.__name__
+
+
+def _written_module(cls):
+    # Keras writes no module for a class defined in the main script.
+    return None if cls.__module__ == "__main__" else cls.__module__
 
 
 def _with_input(model):
