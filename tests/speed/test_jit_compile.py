@@ -163,11 +163,10 @@ def _schedule(lib):
 
 # name -> (optimizer class name, arguments (a callable of the library for schedules))
 OPTIMIZERS = {
-    "sgd_ema_overwrite": ("SGD", dict(learning_rate=0.1, use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=3)),
-    "sgd_nesterov_clipnorm": ("SGD", dict(learning_rate=0.1, momentum=0.9, nesterov=True, clipnorm=0.5)),
+    "sgd_nesterov_clipnorm_ema_overwrite": ("SGD", dict(learning_rate=0.1, momentum=0.9, nesterov=True, clipnorm=0.5,
+                                                        use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=3)),
     "adam_amsgrad_global_clipnorm": ("Adam", dict(learning_rate=0.01, amsgrad=True, global_clipnorm=0.3)),
-    "adam_schedule_weight_decay": ("Adam", lambda lib: dict(learning_rate=_schedule(lib), weight_decay=0.1)),
-    "adamw": ("AdamW", dict(learning_rate=0.01, weight_decay=0.2)),
+    "adamw_schedule": ("AdamW", lambda lib: dict(learning_rate=_schedule(lib), weight_decay=0.1)),
     "rmsprop_centered_momentum_clipvalue": ("RMSprop", dict(learning_rate=0.01, centered=True, momentum=0.5,
                                                             clipvalue=0.05)),
     "adagrad": ("Adagrad", dict(learning_rate=0.1)),
@@ -254,6 +253,30 @@ def test_batchnorm_moving_statistics_and_a_smaller_last_batch_equal_eager():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
     for key in h_eager:
         np.testing.assert_allclose(h_compiled[key], h_eager[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_dropout_in_the_graph_draws_the_eager_masks():
+    # Dynamo's graph run by the "eager" backend calls torch's generator in eager's order, so the
+    # masks (and weights) equal eager's; inductor draws its own random numbers (same distribution).
+    x, y = _data((8,), n=32, seed=6)
+
+    def run(jit, rate):
+        torch.manual_seed(0)
+        model = kerastorch.Sequential([layers.Input(shape=(8,)), layers.Dense(16, activation="relu"),
+                                       layers.Dropout(rate), layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="categorical_crossentropy", jit_compile=jit)
+        torch.manual_seed(5)
+        history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+        return model, history["loss"]
+
+    (eager, eager_loss), (compiled, compiled_loss) = run(False, 0.5), run("eager", 0.5)
+    _, undropped_loss = run("eager", 0.0)
+    assert compiled._step_fns["whole"].path == compiled_step.WHOLE_STEP
+    assert compiled._step_fns["whole"].compiled_calls == 7
+    for a, b in zip(compiled.get_weights(), eager.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(compiled_loss, eager_loss, rtol=1e-5)
+    assert abs(compiled_loss[0] - undropped_loss[0]) > 1e-3      # the masks were applied
 
 
 # ---------------------------------------------------------------------- the fall-back
