@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from kerastorch.callbacks.callback import CallbackList
-from kerastorch.trainer import compile_utils, data_adapters, fast_predict
+from kerastorch.trainer import compile_utils, data_adapters, fast_inference
 from kerastorch.trainer.runtime import (active_distribution, as_keras_batch, capped_epochs, check_batch_size,
                                         chief_verbose, unpack_x_y_sample_weight)
 from kerastorch.trainer.loops import LoopsMixin
@@ -382,13 +382,16 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         self._require_compiled("evaluate")
         batch_size = 32 if batch_size is None else batch_size
         check_batch_size(batch_size, "batch_size")
-        batches, _ = self._adapter(x, y, sample_weight, batch_size, False, steps, "evaluate")
-        self._targets_checked = False     # new data: check these targets (all of them for arrays)
-        self._check_targets_upfront(getattr(batches, "targets", None))
-        verbose = chief_verbose(1 if verbose == "auto" else verbose)
-        cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=verbose, epochs=1,
-                           steps=batches.num_batches)
-        logs = self._evaluate_loop(batches, cbs)
+        logs = fast_inference.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks)
+        if logs is None:          # not a repeat of an earlier call's kind with nothing changed since
+            batches, _ = self._adapter(x, y, sample_weight, batch_size, False, steps, "evaluate")
+            self._targets_checked = False     # new data: check these targets (all of them for arrays)
+            self._check_targets_upfront(getattr(batches, "targets", None))
+            cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=chief_verbose(
+                1 if verbose == "auto" else verbose), epochs=1, steps=batches.num_batches)
+            logs = self._evaluate_loop(batches, cbs)
+            fast_inference.remember_evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                                             batches)
         return logs if return_dict else self._ordered_results(logs)
 
     # ------------------------------------------------------------------ predict
@@ -421,7 +424,7 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         """
         batch_size = 32 if batch_size is None else batch_size
         check_batch_size(batch_size, "batch_size")
-        result = fast_predict.run(self, x, batch_size, verbose, steps, callbacks)
+        result = fast_inference.run(self, x, batch_size, verbose, steps, callbacks)
         if result is not None:      # a repeat of an earlier call's kind, nothing changed since
             return result
         dist = active_distribution()
@@ -438,7 +441,7 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         result = self._predict_loop(batches, cbs)
         if n_total is not None:
             return dist.gather_predictions(torch.from_numpy(result), n_total).numpy()
-        fast_predict.remember(self, x, batch_size, verbose, steps, callbacks, batches, result)
+        fast_inference.remember(self, x, batch_size, verbose, steps, callbacks, batches, result)
         return result
 
     # ------------------------------------------------------------------ single batches

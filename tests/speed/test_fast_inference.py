@@ -1,4 +1,4 @@
-"""predict's lean path (trainer/fast_predict.py): a repeated call of the common kind (one array, no
+"""predict's lean path (trainer/fast_inference.py): a repeated call of the common kind (one array, no
 callbacks, verbose=0) skips the general path's set-up and equals real Keras' predict on the same weights;
 each change that the general path would see (hooks, layers, policy, input kind, options) sends the call
 back to it. Calls are counted (the general path's `_predict_loop`), not timed."""
@@ -162,3 +162,91 @@ def test_a_pickled_or_copied_model_predicts_through_the_general_path_first(gener
         np.testing.assert_allclose(twin.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(twin.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
     assert len(general_calls) == 3          # the first call and each twin's first call
+
+
+# --------------------------------------------------------------------------- evaluate
+@pytest.fixture
+def general_evaluations(monkeypatch):
+    calls = []
+    original = loops.LoopsMixin._evaluate_loop
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(loops.LoopsMixin, "_evaluate_loop", counting)
+    return calls
+
+
+COMPILES = {   # builder, loss, metrics, targets
+    "tiny binary": ("tiny", "binary_crossentropy", ["accuracy", "mse"], lambda rng, n: rng.integers(0, 2, (n, 1))),
+    "sequential categorical": ("sequential", "categorical_crossentropy", ["accuracy"],
+                               lambda rng, n: np.eye(3)[rng.integers(0, 3, n)]),
+    "functional mse": ("functional", "mse", ["mae"], lambda rng, n: rng.normal(size=(n, 3))),
+    "text binary": ("text", "binary_crossentropy", ["accuracy"], lambda rng, n: rng.integers(0, 2, (n, 1))),
+}
+
+
+def _compiled_pair(case):
+    name, loss, metrics, targets = COMPILES[case]
+    ours, theirs = _pair(name)
+    ours.compile(optimizer="sgd", loss=loss, metrics=list(metrics))
+    theirs.compile(optimizer="sgd", loss=loss, metrics=list(metrics))
+    rng = np.random.default_rng(len(case))
+    x = rng.integers(0, 20, (30, 5)) if name == "text" else rng.normal(size=(30, 6)).astype("float32")
+    return ours, theirs, x, targets(rng, 30).astype("float32")
+
+
+@pytest.mark.parametrize("case", sorted(COMPILES))
+@pytest.mark.parametrize("batch_size", [4, 64])
+def test_repeated_evaluate_takes_the_lean_path_and_equals_keras(case, batch_size, general_evaluations,
+                                                               general_calls):
+    ours, theirs, x, y = _compiled_pair(case)
+    ours.train()
+    results = [ours.evaluate(x, y, batch_size=batch_size, verbose=0)]
+    ours.predict(x, batch_size=batch_size, verbose=0)
+    results += [ours.evaluate(x, y, batch_size=batch_size, verbose=0),
+                ours.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)]
+    ours.predict(x, batch_size=batch_size, verbose=0)
+    assert len(general_evaluations) == 1 and len(general_calls) == 1, "repeats (interleaved) should be lean"
+    want = theirs.evaluate(x, y, batch_size=batch_size, verbose=0)
+    np.testing.assert_allclose(results[0], want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(results[1], want, rtol=1e-5, atol=1e-6)
+    assert results[2] == pytest.approx(theirs.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True),
+                                       rel=1e-5, abs=1e-6)
+    assert ours.training
+
+
+def _recompile(model):
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["mse"])
+
+
+EVALUATE_CHANGES = {"hook on a layer": _hook_on_layer, "global hook": _global_hook, "recompiled": _recompile,
+                    "dtype policy": _policy}
+
+
+@pytest.mark.parametrize("change", sorted(EVALUATE_CHANGES))
+def test_a_change_sends_evaluate_back_to_the_general_path(change, general_evaluations):
+    ours, _, x, y = _compiled_pair("tiny binary")
+    ours.evaluate(x, y, verbose=0)
+    handle = EVALUATE_CHANGES[change](ours)
+    try:
+        ours.evaluate(x, y, verbose=0)
+        assert len(general_evaluations) == 2, f"after '{change}' the general path should run"
+    finally:
+        if handle is not None:
+            handle.remove()
+        kerastorch.mixed_precision.set_global_policy("float32")
+
+
+def test_other_kinds_of_evaluate_take_the_general_path_with_keras_results(general_evaluations):
+    ours, theirs, x, y = _compiled_pair("tiny binary")
+    ours.evaluate(x, y, verbose=0)
+    w = np.linspace(0.1, 1.0, 30).astype("float32")
+    for kwargs in ({"sample_weight": w}, {"steps": 2, "batch_size": 8}, {"verbose": 1}):
+        got = ours.evaluate(x, y, **kwargs)
+        want = theirs.evaluate(x, y, **kwargs)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert len(general_evaluations) == 4
+    with pytest.raises(ValueError):          # the targets are still checked on the lean path
+        ours.evaluate(x, y, verbose=0)
+        ours.evaluate(x, y * 3.0, verbose=0)

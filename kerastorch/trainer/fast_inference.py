@@ -1,0 +1,231 @@
+"""`predict`'s and `evaluate`'s lean path for their most common call, repeated: arrays (or tensors) the
+model takes as they are, no callbacks, no progress bar, eager steps.
+
+The general path (data adapter, build and device checks, step-function choice, callbacks, output sink)
+costs about 0.1 ms per call, which is most of the time of a small model on a small input. After a
+general call that this path could have served, `remember_*` keeps what that call established (the
+inputs' sample shapes and dtypes, the device, the model's layers, for predict the forward it ran); the
+next call with data of the same kind (`predict`/`evaluate`) checks that none of it changed — the layers,
+torch hooks (on any module, or global), the device, the dtype policy, `jit_compile`, the compiled loss
+and metrics, the steps — and runs the batches as a hand-written loop does: predict into one
+preallocated output, evaluate through `test_step` on slices of the data. Anything else takes the
+general path.
+"""
+
+import numpy as np
+import torch
+from torch.nn.modules import module as _torch_module
+
+from kerastorch import config
+
+
+class _Remembered:
+    __slots__ = ("what", "shapes", "dtypes", "device", "config_device", "forward", "modules", "stack", "param",
+                 "policy", "jit", "switch_mode", "compiled_with")
+
+    def __reduce__(self):
+        return _forgotten, ()     # a pickled or deep-copied model starts on the general path
+
+
+def _forgotten():
+    return None
+
+
+def _as_tensor(x):
+    """`x` as a tensor without a copy, or None for anything but one plain array or tensor."""
+    if type(x) is np.ndarray:
+        if x.dtype.kind not in "fiub" or x.dtype.byteorder == ">" or x.ndim < 1 or not x.shape[0] \
+                or not x.flags.c_contiguous:
+            return None
+        return torch.from_numpy(x)
+    if type(x) is torch.Tensor and x.dim() >= 1 and x.shape[0] and not x.requires_grad:
+        return x
+    return None
+
+
+def _tensors(model, data, verbose, steps, callbacks):
+    """The data as tensors when this call is of the kind the lean path serves, else None."""
+    from kerastorch.trainer.runtime import active_distribution
+
+    if callbacks or steps is not None or verbose != 0 or config.max_steps_per_epoch():
+        return None
+    tensors = [_as_tensor(d) for d in data]
+    if any(t is None for t in tensors) or len({t.shape[0] for t in tensors}) != 1:
+        return None
+    if active_distribution() is not None or getattr(model, "steps_per_execution", 1) != 1:
+        return None
+    return tensors
+
+
+def _hooked():
+    return (_torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks
+            or _torch_module._global_backward_hooks or _torch_module._global_backward_pre_hooks)
+
+
+def _compiled_with(model):
+    return (id(model.optimizer), id(model._loss_fn), tuple(map(id, model._compile_metrics or ())),
+            model._loss_weight, model._output_slots is None)
+
+
+def _still_valid(model, kept, what, tensors):
+    """Whether nothing the remembered call established has changed."""
+    from kerastorch import mixed_precision
+    from kerastorch.layers import base
+    from kerastorch.trainer.loops import _own_step
+
+    if (kept is None or kept.what != what or tensors is None
+            or any(t.shape[1:] != s or t.dtype is not d or t.device != kept.device
+                   for t, s, d in zip(tensors, kept.shapes, kept.dtypes))
+            or _hooked() or base._LOSS_HOLDERS or kept.param.device != kept.device
+            or getattr(model, "_jit_compile", None) != kept.jit or model._step_fns is not None
+            or mixed_precision.global_policy().name != kept.policy
+            or config.get_device() != kept.config_device
+            or (kept.stack is not None and tuple(map(id, model._stack)) != kept.stack)
+            or not _own_step(model, "predict_step" if what == "predict" else "test_step")
+            or (what == "evaluate" and _compiled_with(model) != kept.compiled_with)):
+        return False
+    return not any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks
+                   for m in kept.modules)
+
+
+def _remember(model, what, tensors, resident):
+    """Keeps what the lean path checks, when the general call ran on these very tensors (unconverted)."""
+    from kerastorch.layers import base
+    from kerastorch.models.functional import Functional
+    from kerastorch.models.sequential import Sequential
+    from kerastorch.trainer.loops import _own_step
+    from kerastorch.trainer.runtime import DirectCall
+
+    model.__dict__.pop(f"_kt_fast_{what}", None)
+    step = "predict_step" if what == "predict" else "test_step"
+    if (tensors is None or resident is None or model._step_fns is not None or not _own_step(model, step)
+            or _hooked() or len(resident) != len(tensors)
+            or any(r is None or r.shape != t.shape or r.dtype is not t.dtype or r.device != t.device
+                   for r, t in zip(resident, tensors))):
+        return        # the general path converted the data (rank, dtype, device): keep taking it
+    forward = model._predict_forward
+    if not (isinstance(getattr(forward, "__self__", None), DirectCall) and forward.__self__.model is model):
+        return        # not the direct forward of a Sequential or Functional model (see step.py)
+    if isinstance(model, Sequential):
+        if type(model).call is not Sequential.call:
+            return
+        stack = tuple(map(id, model._stack))
+    elif isinstance(model, Functional):
+        stack = None
+    else:
+        return
+    params = list(model.parameters())
+    if not params:
+        return
+    from kerastorch import mixed_precision
+
+    modules = list(model.modules())
+    kept = _Remembered()
+    kept.what = what
+    kept.shapes = [t.shape[1:] for t in tensors]
+    kept.dtypes = [t.dtype for t in tensors]
+    kept.device, kept.config_device = tensors[0].device, config.get_device()
+    kept.forward, kept.modules, kept.stack, kept.param = forward, modules, stack, params[0]
+    kept.policy = mixed_precision.global_policy().name
+    kept.jit = getattr(model, "_jit_compile", None)
+    kept.compiled_with = _compiled_with(model) if what == "evaluate" else None
+    # Every layer a plain leaf, called with training=False by the forward: the modules' train/eval mode
+    # changes nothing, so it is not switched (Layer.forward reads the mode only when not told).
+    kept.switch_mode = any(base.plain_call(m) is None or next(m.children(), None) is not None
+                           for m in modules[1:]) or not isinstance(modules[0], base.Layer)
+    model.__dict__[f"_kt_fast_{what}"] = kept
+
+
+def _in_inference(model, kept, run):
+    was_training = model.training
+    if kept.switch_mode:
+        from kerastorch.trainer.loops import _inference_mode_on
+
+        was_training = _inference_mode_on(model)
+    try:
+        return run()
+    finally:
+        if kept.switch_mode and was_training:
+            model.train()
+
+
+# --------------------------------------------------------------------------- predict
+def run(model, x, batch_size, verbose, steps, callbacks):
+    """`predict`'s result by the lean path, or None when the general path must run."""
+    kept = model.__dict__.get("_kt_fast_predict")
+    if kept is None:
+        return None
+    tensors = _tensors(model, [x], verbose, steps, callbacks)
+    if not _still_valid(model, kept, "predict", tensors):
+        return None
+    forward, t = kept.forward, tensors[0]
+    n = t.shape[0]
+
+    def predict():
+        with torch.inference_mode():
+            first = forward(t[:batch_size])
+            if type(first) is not torch.Tensor or first.shape[0] != min(batch_size, n):
+                return None
+            out = torch.empty((n, *first.shape[1:]), dtype=first.dtype)
+            out[:first.shape[0]].copy_(first)
+            for start in range(batch_size, n, batch_size):
+                out[start:start + batch_size].copy_(forward(t[start:start + batch_size]))
+        return out.numpy()
+    return _in_inference(model, kept, predict)
+
+
+def remember(model, x, batch_size, verbose, steps, callbacks, batches, result):
+    """After a general `predict` call: keeps what the lean path needs when it could serve the next one."""
+    from kerastorch.trainer.loops import _resident_inputs
+
+    if not isinstance(result, np.ndarray):
+        model.__dict__.pop("_kt_fast_predict", None)
+        return
+    resident = _resident_inputs(batches)
+    _remember(model, "predict", _tensors(model, [x], verbose, steps, callbacks),
+              None if resident is None else [resident])
+
+
+# --------------------------------------------------------------------------- evaluate
+def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
+    """`evaluate`'s logs (a dict) by the lean path, or None when the general path must run."""
+    kept = model.__dict__.get("_kt_fast_evaluate")
+    if kept is None or sample_weight is not None:
+        return None
+    tensors = _tensors(model, [x, y], verbose, steps, callbacks)
+    if not _still_valid(model, kept, "evaluate", tensors):
+        return None
+    xt, yt = tensors
+    n = xt.shape[0]
+    model._targets_checked = False          # new data: check these targets, as the general path does
+    model._check_targets_upfront(yt)
+
+    def loop():
+        model._reset_metrics()
+        test_step = model.test_step
+        with torch.no_grad():
+            for start in range(0, n, batch_size):
+                test_step((xt[start:start + batch_size], yt[start:start + batch_size]))
+        return model._read_logs()
+    return _in_inference(model, kept, loop)
+
+
+def remember_evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks, batches):
+    """After a general `evaluate` call: keeps what the lean path needs when it could serve the next one."""
+    from kerastorch.trainer import data_adapters
+
+    resident = getattr(batches, "_resident", None)
+    if (sample_weight is not None or not isinstance(batches, data_adapters.ArrayDataAdapter) or batches.shuffle
+            or batches.shard is not None or not batches._simple or not _evaluate_loop_is_own(model)
+            or len(resident) < 2 or any(t is not None for t in resident[2:])):
+        model.__dict__.pop("_kt_fast_evaluate", None)
+        return
+    _remember(model, "evaluate", _tensors(model, [x, y], verbose, steps, callbacks), list(resident[:2]))
+
+
+def _evaluate_loop_is_own(model):
+    from kerastorch.trainer.loops import LoopsMixin
+    from kerastorch.trainer.trainer import Trainer
+
+    return (type(model)._evaluate_loop is LoopsMixin._evaluate_loop and type(model).reset_metrics is Trainer.reset_metrics
+            and "_evaluate_loop" not in model.__dict__)
