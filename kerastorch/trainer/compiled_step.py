@@ -200,7 +200,8 @@ class _ScalarRows:
     """`step_scalars`, computed `BLOCK` updates ahead while the learning rate is a number and the
     optimizer's hyperparameters stay the same. The rows of a call are copied into one tensor per
     execution length: a slice of the table would reach the graph at a new storage offset at every
-    call, which dynamo guards on (it would compile again)."""
+    call, which dynamo guards on (it would compile again). The rows live on the parameters'
+    device: one host-to-device copy per `BLOCK` updates, not one per call."""
 
     BLOCK = 512
 
@@ -212,18 +213,19 @@ class _ScalarRows:
 
     def __call__(self, opt, rule, n):
         lr = opt._learning_rate
+        device = opt._params[0].device
         if not isinstance(lr, torch.Tensor) or n > self.BLOCK:
-            return step_scalars(opt, rule, n)
+            return step_scalars(opt, rule, n).to(device)
         calls = int(opt._iterations)
         key = (float(lr), opt.weight_decay, opt.use_ema, opt.ema_momentum, opt.ema_overwrite_frequency,
-               getattr(opt, "beta_1", None), getattr(opt, "beta_2", None))
+               getattr(opt, "beta_1", None), getattr(opt, "beta_2", None), device)
         start = calls - self.first
         if key != self.key or start < 0 or start + n > self.BLOCK:
-            self.table = step_scalars(opt, rule, self.BLOCK)
+            self.table = step_scalars(opt, rule, self.BLOCK).to(device)
             self.key, self.first, start = key, calls, 0
         out = self.out.get(n)
-        if out is None or out.dtype != self.table.dtype:
-            out = self.out[n] = torch.empty((n, self.table.shape[1]), dtype=self.table.dtype)
+        if out is None or out.dtype != self.table.dtype or out.device != device:
+            out = self.out[n] = torch.empty((n, self.table.shape[1]), dtype=self.table.dtype, device=device)
         return out.copy_(self.table[start:start + n])
 
 
