@@ -73,7 +73,7 @@ def _still_valid(model, kept, what, tensors):
     from kerastorch.layers import base
     from kerastorch.trainer.loops import _own_step
 
-    if (kept is None or kept.what != what or tensors is None
+    if (kept is None or kept.what != what or tensors is None or base._CALL_STATE.depth
             or any(t.shape[1:] != s or t.dtype is not d or t.device != kept.device
                    for t, s, d in zip(tensors, kept.shapes, kept.dtypes))
             or _hooked() or base._LOSS_HOLDERS or kept.param.device != kept.device
@@ -106,12 +106,20 @@ def _remember(model, what, tensors, resident):
     forward = model._predict_forward
     if not (isinstance(getattr(forward, "__self__", None), DirectCall) and forward.__self__.model is model):
         return        # not the direct forward of a Sequential or Functional model (see step.py)
+    # The forward of one batch, as the model's forward would run it on these inputs (their sample
+    # shape and dtype, checked at each call, are those the general call ran without converting them).
     if isinstance(model, Sequential):
-        if type(model).call is not Sequential.call:
+        if type(model).call is not Sequential.call or model._uses_masks:
             return
         stack = tuple(map(id, model._stack))
+        batch_forward = lambda xb: model._run_direct(model._stack, xb, False)    # noqa: E731
     elif isinstance(model, Functional):
         stack = None
+        plan = model._plan
+        if model._single_input and model._single_output:
+            batch_forward = lambda xb: plan.run([xb], False)[0]                   # noqa: E731
+        else:
+            batch_forward = forward
     else:
         return
     params = list(model.parameters())
@@ -125,7 +133,7 @@ def _remember(model, what, tensors, resident):
     kept.shapes = [t.shape[1:] for t in tensors]
     kept.dtypes = [t.dtype for t in tensors]
     kept.device, kept.config_device = tensors[0].device, config.get_device()
-    kept.forward, kept.modules, kept.stack, kept.param = forward, modules, stack, params[0]
+    kept.forward, kept.modules, kept.stack, kept.param = batch_forward, modules, stack, params[0]
     kept.policy = mixed_precision.global_policy().name
     kept.jit = getattr(model, "_jit_compile", None)
     kept.compiled_with = _compiled_with(model) if what == "evaluate" else None
@@ -137,14 +145,22 @@ def _remember(model, what, tensors, resident):
 
 
 def _in_inference(model, kept, run):
+    """`run()` as inside the model's own call with training=False: a nested call (the layers' own calls
+    are not top-level ones) whose call context is inference; in eval mode unless no layer reads it."""
+    from kerastorch.layers import base
+
+    state = base._CALL_STATE
+    outer_depth, outer_training = state.depth, state.training
     was_training = model.training
     if kept.switch_mode:
         from kerastorch.trainer.loops import _inference_mode_on
 
         was_training = _inference_mode_on(model)
+    state.depth, state.training = 1, base._EXPLICIT[False]
     try:
         return run()
     finally:
+        state.depth, state.training = outer_depth, outer_training
         if kept.switch_mode and was_training:
             model.train()
 
