@@ -159,7 +159,7 @@ class Variable:
                 f"Variable: `name` must be a string without '/', got name={name!r}. The path "
                 "(layer_name/weight_name) is made by the layer that owns the variable."
             )
-        self._init_common(name, name, _check_choice("aggregation", aggregation,
+        self._init_common(name, _scoped_path(name), _check_choice("aggregation", aggregation,
                                                     ("none", "mean", "sum", "only_first_replica")),
                           _check_choice("synchronization", synchronization,
                                         ("none", "on_read", "on_write", "auto")))
@@ -566,6 +566,17 @@ class name_scope_of:
     def __exit__(self, *exc):
         _SCOPE.pop()
         return False
+
+
+def _scoped_path(name):
+    """Keras' path of a Variable made now: the names of the layers building (a build's scope), then `name`."""
+    parts, last = [], None
+    for outer in _SCOPE:
+        if outer is not last:   # a layer enters twice: first call, then build
+            parts.append(outer.name)
+        last = outer
+    parts.append(name)
+    return "/".join(parts)
 
 
 def weight_path(layer, name):

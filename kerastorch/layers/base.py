@@ -154,7 +154,7 @@ class Layer(LayerWeights, torch.nn.Module):
         self.name = name or unique_name(_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.built = False
-        self._keras_weights = []          # attribute names, in Keras' creation order
+        self._keras_weights = []          # stored names, in Keras' order (trainable first, each as made)
         self._weight_layouts = {}         # name -> (to_keras, to_internal) for non-Keras storage
         self._regularizers = {}           # name -> regularizer
         self._constraints = {}            # name -> constraint
@@ -199,6 +199,10 @@ class Layer(LayerWeights, torch.nn.Module):
             # `self.w = self.add_weight(name="w")`: the Parameter (or buffer) stays registered
             # under its name for torch (state_dict, the optimizer); the attribute is the Variable.
             self.__dict__[name] = value
+            return
+        elif cls is _variables.Variable and value._owner is value and "_modules" in self.__dict__:
+            # A user's Variable set as an attribute (`self.v = keras.Variable(...)`): a weight, as in Keras.
+            self._track_variable_attribute(name, value)
             return
         shown = self.__dict__.get(name)
         if shown is not None and shown.__class__ is _variables.Variable:

@@ -87,7 +87,7 @@ class LayerWeights:
             self.register_parameter(name, param)
         else:
             self.register_buffer(name, value)
-        self._keras_weights.append(name)
+        self._list_weight(name, trainable)
         if regularizer is not None:
             self._regularizers[name] = regularizers.get(regularizer)
         if constraint is not None:
@@ -95,6 +95,57 @@ class LayerWeights:
         if sys._getframe(1).f_globals.get("__name__", "").startswith("kerastorch."):
             return getattr(self, name)      # kerastorch's own layers: the raw tensor, their fast path
         return _variables.layer_variable(self, name)
+
+    def _list_weight(self, name, trainable):
+        """Lists weight `name` in Keras' order: the trainable ones first, then the others, each in
+        the order they were made (Keras keeps a layer's trainable and non-trainable variables apart)."""
+        names = self._keras_weights
+        if trainable:
+            for i, other in enumerate(names):
+                if not isinstance(stored_weight(self, other), torch.nn.Parameter):
+                    names.insert(i, name)
+                    return
+        names.append(name)
+
+    def _track_variable_attribute(self, attr, variable):
+        """`self.<attr> = kerastorch.Variable(...)` in a layer: the Variable becomes a weight of it.
+
+        As Keras tracks a Variable set as a layer's attribute: it is listed in `weights` (and
+        `trainable_weights` or `non_trainable_weights`, by its `trainable`), saved in the weights
+        file, trained by the optimizer. Its tensor is registered on the layer under `attr` (a
+        Parameter if trainable, else a buffer, as `add_weight` does), so torch's `state_dict()` and
+        `parameters()` hold it too; the attribute stays this Variable, now reading the layer's tensor.
+        """
+        stored = variable._stored()
+        trainable = isinstance(stored, torch.nn.Parameter) and stored.requires_grad
+        key, n = attr, 0
+        while key in self._parameters or key in self._buffers or key in self._keras_weights:
+            n += 1
+            key = f"{attr}_{n}"
+        caller = sys._getframe(2)      # the user's code that set the attribute (through __setattr__)
+        if caller.f_code.co_name == "build" and caller.f_locals.get("self") is self:
+            # Made in this layer's build: Keras' path names the layer (its build runs in its name
+            # scope), also when the build was called directly (`self.inner.build(shape)`).
+            variable._path = _variables.weight_path(self, variable.name)
+        data = stored.detach()
+        if trainable:
+            param = torch.nn.Parameter(data, requires_grad=self._trainable)
+            param.path = variable.path   # read by exclude_from_weight_decay
+            self.register_parameter(key, param)
+        else:
+            self.register_buffer(key, data)
+        self._list_weight(key, trainable)
+        if key != variable.name:
+            self.__dict__.setdefault("_kt_weight_names", {})[key] = variable.name
+        self.__dict__.setdefault("_kt_weight_paths", {})[key] = variable.path
+        if variable._regularizer is not None:
+            self._regularizers[key] = variable._regularizer
+        if variable._constraint is not None:
+            self._constraints[key] = variable._constraint
+        variable.__dict__.pop("_param", None)
+        variable._owner, variable._attr = self, key
+        self.__dict__.setdefault("_kt_variables", {})[key] = variable   # layer.weights lists this Variable
+        self.__dict__[attr] = variable
 
     def _keras_value(self, name):
         """The weight `name` as a tensor in Keras' layout (a view where possible)."""
