@@ -3,7 +3,7 @@
 Splits one training step into its parts and times each part in isolation, for kerastorch and for
 the hand loop of `bench_training.py`, on the same model, weights and batch:
 
-    batch      cutting the next batch (ArrayBatches iteration vs `index_select` on a randperm)
+    batch      cutting the next batch (ArrayDataAdapter iteration vs `index_select` on a randperm)
     forward    model(x, training=True) with autograd on
     loss       the loss on the predictions, forward and backward
     backward   loss.backward() of the whole step
@@ -40,6 +40,7 @@ import torch.nn.functional as F
 import bench_training as bt
 import kerastorch
 from kerastorch import layers
+from kerastorch.trainer import data_adapters
 
 
 def cpu_us(fn, n, repeats=5):
@@ -83,8 +84,8 @@ def profile(wl, samples, n):
     res["hand step"] = t_hand
 
     # ---- batches
-    tensors = (kerastorch.trainer.data.to_tensor(x, "x"), kerastorch.trainer.data.to_tensor(y, "y"), None)
-    batches = kerastorch.trainer.data.ArrayBatches(tensors, bs, True, torch.device("cpu"))
+    # The adapter fit() uses for arrays (converted once, as fit converts them once per call).
+    batches, _ = data_adapters.get_data_adapter(x, y, batch_size=bs, shuffle=True, device=torch.device("cpu"))
     res["kt batch"] = cpu_us(lambda: [b for b in batches], 1, repeats=5) / len(batches)
 
     def hand_batches():
@@ -94,7 +95,7 @@ def profile(wl, samples, n):
             hand.x.index_select(0, idx), hand.y.index_select(0, idx)
     res["hand batch"] = cpu_us(hand_batches, 1, repeats=5) / steps
 
-    xb, yb, _ = next(iter(batches))
+    xb, yb, _ = batches.first_batch()
     hx, hy = hand.x[:bs], hand.y[:bs]
     model.train()
     hand.model.train()
