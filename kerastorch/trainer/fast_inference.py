@@ -76,7 +76,7 @@ def _still_valid(model, kept, what, tensors):
     if (kept is None or kept.what != what or tensors is None or base._CALL_STATE.depth
             or any(t.shape[1:] != s or t.dtype is not d or t.device != kept.device
                    for t, s, d in zip(tensors, kept.shapes, kept.dtypes))
-            or _hooked() or base._LOSS_HOLDERS or kept.param.device != kept.device
+            or _hooked() or kept.param.device != kept.device
             or getattr(model, "_jit_compile", None) != kept.jit or model._step_fns is not None
             or mixed_precision.global_policy().name != kept.policy
             or config.get_device() != kept.config_device
@@ -84,8 +84,9 @@ def _still_valid(model, kept, what, tensors):
             or not _own_step(model, "predict_step" if what == "predict" else "test_step")
             or (what == "evaluate" and _compiled_with(model) != kept.compiled_with)):
         return False
+    holders = base._LOSS_HOLDERS        # layers holding add_loss values (another model's do not matter)
     return not any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks
-                   for m in kept.modules)
+                   or (holders and id(m) in holders) for m in kept.modules)
 
 
 def _remember(model, what, tensors, resident):
@@ -128,6 +129,8 @@ def _remember(model, what, tensors, resident):
     from kerastorch import mixed_precision
 
     modules = list(model.modules())
+    if base._LOSS_HOLDERS and any(id(m) in base._LOSS_HOLDERS for m in modules):
+        return        # its layers add losses (add_loss): each call clears them first, as the general path does
     kept = _Remembered()
     kept.what = what
     kept.shapes = [t.shape[1:] for t in tensors]

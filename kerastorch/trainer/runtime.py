@@ -201,8 +201,8 @@ def direct_model_call(model):
 
 class DirectCall:
     """Calls a model's `forward` directly, as the top-level `Layer.__call__` does, unless (checked
-    at each call) torch hooks are registered on the model or globally, layers hold losses of an
-    earlier call, or the inputs are not a tensor or a list: then it calls `model(...)` itself.
+    at each call) torch hooks are registered on the model or globally, or the inputs are not a
+    tensor or a list: then it calls `model(...)` itself.
     A plain object holding the model, so that a model holding it still pickles and deep-copies."""
 
     __slots__ = ("model",)
@@ -216,14 +216,17 @@ class DirectCall:
         from kerastorch.layers import base
 
         model, state = self.model, base._CALL_STATE
-        if (state.depth or base._LOSS_HOLDERS or (type(x) is not torch.Tensor and type(x) is not list)
+        if (state.depth or (type(x) is not torch.Tensor and type(x) is not list)
                 or model._forward_hooks or model._forward_pre_hooks or model._backward_hooks
                 or model._backward_pre_hooks or torch_module._global_forward_hooks
                 or torch_module._global_forward_pre_hooks or torch_module._global_backward_hooks
                 or torch_module._global_backward_pre_hooks):
             return model(x, training=training, return_logits=return_logits)
-        # As the model's `Layer.__call__` would: a nested call, and `training` the call context of the
-        # layers the forward runs (a sublayer called without `training` inherits it, as in Keras).
+        # As the model's `Layer.__call__` would: the losses its layers added in the previous call go
+        # first; a nested call, and `training` the call context of the layers the forward runs (a
+        # sublayer called without `training` inherits it, as in Keras).
+        if base._LOSS_HOLDERS and state.collect:
+            base._clear_losses_below(model)
         outer = state.training
         if training is not None:
             state.training = base._EXPLICIT[bool(training)]

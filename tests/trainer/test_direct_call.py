@@ -156,3 +156,59 @@ def test_fit_calls_a_sequential_models_plain_layers_directly(monkeypatch):
     finally:
         handle.remove()
     assert calls == ["Dense"] * 4          # a hooked layer goes through its module call
+
+
+def _add_loss_model(lib):
+    class Penalty(lib.layers.Layer):
+        def call(self, x):
+            self.add_loss(0.1 * lib.ops.sum(lib.ops.square(x)))
+            return x
+
+    a = lib.Input((4,))
+    h = Penalty()(lib.layers.Dense(3, name="first")(a))
+    return lib.Model(a, lib.layers.Dense(2, name="out")(h))
+
+
+def test_a_functional_model_with_add_loss_trains_as_keras_through_the_direct_call():
+    import keras
+
+    ours, theirs = _add_loss_model(kerastorch), _add_loss_model(keras)
+    ours.set_weights(theirs.get_weights())
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(16, 4)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+    histories = []
+    for model, lib in ((ours, kerastorch), (theirs, keras)):
+        model.compile(optimizer=lib.optimizers.SGD(0.05), loss="mse")
+        histories.append(model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"])
+        histories.append(model.evaluate(x, y, batch_size=4, verbose=0))
+    assert isinstance(ours._train_forward, DirectCall)
+    np.testing.assert_allclose(histories[0], histories[2], rtol=1e-5)
+    np.testing.assert_allclose(histories[1], histories[3], rtol=1e-5)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert len(ours.losses) == 1                  # the last call's loss only, as Keras keeps it
+
+
+def test_another_models_layer_losses_do_not_turn_the_direct_paths_off(monkeypatch):
+    from kerastorch.layers import base
+    from kerastorch.trainer import loops
+
+    holder = _add_loss_model(kerastorch)
+    holder(np.zeros((2, 4), "float32"))           # its layer now holds a loss
+    assert base._LOSS_HOLDERS
+    model = _sequential()
+    x, y = _data()
+    x = x[0]
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    calls = []
+    monkeypatch.setattr(base.Layer, "__call__", lambda self, *a, **k: calls.append(self.name) or
+                        torch.nn.Module.__call__(self, *a, **k))
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert model.name not in calls                # the model itself was not called through __call__
+    general = []
+    original = loops.LoopsMixin._predict_loop
+    monkeypatch.setattr(loops.LoopsMixin, "_predict_loop", lambda self, *a: general.append(1) or original(self, *a))
+    model.predict(x, verbose=0)
+    model.predict(x, verbose=0)
+    assert general == [1]                         # the repeat took the lean path
+    assert len(holder.losses) == 1                # the other model's loss is left as it was
