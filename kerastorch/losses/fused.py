@@ -71,18 +71,17 @@ class _ClippedSoftmaxCrossentropy(torch.autograd.Function):
     def forward(ctx, logits, y, log_lo, log_hi):
         log_p = torch.log_softmax(logits, dim=-1)
         y = y.to(log_p.dtype)
-        loss = torch.clamp(log_p, log_lo, log_hi).mul_(y).sum().div_(-logits.shape[0])
-        ctx.save_for_backward(log_p, y)
-        ctx.bounds = (log_lo, log_hi)
+        clipped = torch.clamp(log_p, log_lo, log_hi)
+        loss = torch.dot(clipped.reshape(-1), y.reshape(-1)).div_(-logits.shape[0])
+        # d loss / d log_p: -y / batch where the clip let log_p through (clamp's gradient), else 0.
+        ctx.save_for_backward(log_p, torch.where(clipped == log_p, y, 0.0))
         ctx.mark_non_differentiable(log_p)
         return loss, log_p
 
     @staticmethod
     def backward(ctx, grad_loss, grad_log_p):
-        log_p, y = ctx.saved_tensors
-        log_lo, log_hi = ctx.bounds
-        inside = (log_p >= log_lo).logical_and_(log_p <= log_hi)
-        weights = torch.where(inside, y, 0.0).mul_(grad_loss / -log_p.shape[0])
+        log_p, passed = ctx.saved_tensors
+        weights = passed * (grad_loss / -log_p.shape[0])
         return torch._log_softmax_backward_data(weights, log_p, -1, log_p.dtype), None, None, None
 
 
