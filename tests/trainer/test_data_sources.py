@@ -116,3 +116,23 @@ def test_unbuilt_model_builds_from_the_first_batch_of_a_loader():
     history = model.fit(loader, epochs=1, verbose=0)
     assert model.built and model.layers[0].get_weights()[0].shape == (4, 3)
     assert history.params["steps"] == 5
+
+
+def test_shuffled_arrays_train_the_same_whether_permuted_per_epoch_or_gathered_per_batch(monkeypatch):
+    """Small data is permuted once per epoch and cut in slices, larger data gathered batch by batch
+    (array_adapter._PERMUTE_PER_EPOCH_BYTES): the same order, so the same training."""
+    from kerastorch.trainer.data_adapters import array_adapter
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(40, 3)).astype("float32"), rng.normal(size=(40, 1)).astype("float32")
+    results = []
+    for limit in (0, 2 ** 40):                    # every array gathered per batch / permuted per epoch
+        monkeypatch.setattr(array_adapter, "_PERMUTE_PER_EPOCH_BYTES", limit)
+        kerastorch.utils.set_random_seed(7)
+        model = kerastorch.Sequential([kerastorch.layers.Input((3,)), kerastorch.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        history = model.fit(x, y, batch_size=6, epochs=3, shuffle=True, verbose=0).history["loss"]
+        results.append((history, model.get_weights()))
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)

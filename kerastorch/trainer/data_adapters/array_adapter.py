@@ -17,9 +17,11 @@ from kerastorch.trainer.data_adapters.base import DataAdapter
 # Arrays up to this fraction of the free GPU memory are moved to the GPU whole.
 _GPU_RESIDENT_FRACTION = 0.4
 # Shuffled data up to this size is permuted once per epoch (one gather per array, then each batch
-# is a slice): fewer, larger copies than one gather per batch and array. Larger data is gathered
-# batch by batch, so that an epoch does not hold a second copy of it.
-_PERMUTE_PER_EPOCH_BYTES = 256 * 2 ** 20
+# is a slice): fewer, larger copies than one gather per batch and array, while the copy stays in
+# the CPU's caches. Larger data is gathered batch by batch: a permuted copy of it would go out to
+# memory and come back at every batch (measured: 784-feature MLP data of 50 and 190 MB trained
+# 1.15-1.3x slower that way than with per-batch gathers), and an epoch does not hold a second copy.
+_PERMUTE_PER_EPOCH_BYTES = 8 * 2 ** 20
 
 
 def split_validation(data, validation_split):
