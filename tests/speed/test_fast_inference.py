@@ -53,16 +53,21 @@ def _pair(name):
     return ours, theirs
 
 
-@pytest.fixture
-def general_calls(monkeypatch):
+def _count_calls(monkeypatch, name):
+    """A list that grows by one at each call of the general path's loop `LoopsMixin.<name>`."""
     calls = []
-    original = loops.LoopsMixin._predict_loop
+    original = getattr(loops.LoopsMixin, name)
 
     def counting(self, *args, **kwargs):
         calls.append(1)
         return original(self, *args, **kwargs)
-    monkeypatch.setattr(loops.LoopsMixin, "_predict_loop", counting)
+    monkeypatch.setattr(loops.LoopsMixin, name, counting)
     return calls
+
+
+@pytest.fixture
+def general_calls(monkeypatch):
+    return _count_calls(monkeypatch, "_predict_loop")
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
@@ -167,14 +172,7 @@ def test_a_pickled_or_copied_model_predicts_through_the_general_path_first(gener
 # --------------------------------------------------------------------------- evaluate
 @pytest.fixture
 def general_evaluations(monkeypatch):
-    calls = []
-    original = loops.LoopsMixin._evaluate_loop
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(loops.LoopsMixin, "_evaluate_loop", counting)
-    return calls
+    return _count_calls(monkeypatch, "_evaluate_loop")
 
 
 COMPILES = {   # builder, loss, metrics, targets
