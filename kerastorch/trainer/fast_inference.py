@@ -147,9 +147,10 @@ def _remember(model, what, tensors, resident):
     model.__dict__[f"_kt_fast_{what}"] = kept
 
 
-def _in_inference(model, kept, run):
-    """`run()` as inside the model's own call with training=False: a nested call (the layers' own calls
-    are not top-level ones) whose call context is inference; in eval mode unless no layer reads it."""
+def _in_inference(model, kept, run, nested):
+    """`run()` in eval mode unless no layer reads it; `nested`: as inside the model's own call with
+    training=False (for predict's batches, which run the model's stack or plan themselves): a nested
+    call (the layers' own calls are not top-level ones) whose call context is inference."""
     from kerastorch.layers import base
 
     state = base._CALL_STATE
@@ -159,7 +160,8 @@ def _in_inference(model, kept, run):
         from kerastorch.trainer.loops import _inference_mode_on
 
         was_training = _inference_mode_on(model)
-    state.depth, state.training = 1, base._EXPLICIT[False]
+    if nested:
+        state.depth, state.training = 1, base._EXPLICIT[False]
     try:
         return run()
     finally:
@@ -190,7 +192,7 @@ def run(model, x, batch_size, verbose, steps, callbacks):
             for start in range(batch_size, n, batch_size):
                 out[start:start + batch_size].copy_(forward(t[start:start + batch_size]))
         return out.numpy()
-    return _in_inference(model, kept, predict)
+    return _in_inference(model, kept, predict, nested=True)
 
 
 def remember(model, x, batch_size, verbose, steps, callbacks, batches, result):
@@ -226,7 +228,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
             for start in range(0, n, batch_size):
                 test_step((xt[start:start + batch_size], yt[start:start + batch_size]))
         return model._read_logs()
-    return _in_inference(model, kept, loop)
+    return _in_inference(model, kept, loop, nested=False)   # test_step calls the model itself
 
 
 def remember_evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks, batches):

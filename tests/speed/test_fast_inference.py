@@ -248,3 +248,15 @@ def test_other_kinds_of_evaluate_take_the_general_path_with_keras_results(genera
     with pytest.raises(ValueError):          # the targets are still checked on the lean path
         ours.evaluate(x, y, verbose=0)
         ours.evaluate(x, y * 3.0, verbose=0)
+
+
+def test_lean_evaluate_calls_the_model_directly(monkeypatch, general_evaluations):
+    from kerastorch.layers import base
+
+    ours, _, x, y = _compiled_pair("sequential categorical")
+    ours.evaluate(x, y, batch_size=8, verbose=0)
+    called = []
+    original = base.Layer.__call__
+    monkeypatch.setattr(base.Layer, "__call__", lambda self, *a, **k: called.append(self.name) or original(self, *a, **k))
+    ours.evaluate(x, y, batch_size=8, verbose=0)
+    assert len(general_evaluations) == 1 and called == []
