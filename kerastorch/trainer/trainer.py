@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from kerastorch.callbacks.callback import CallbackList
+from kerastorch.ops import _tree as tree
 from kerastorch.trainer import compile_utils, data_adapters, fast_inference
 from kerastorch.trainer.runtime import (active_distribution, as_keras_batch, capped_epochs, check_batch_size,
                                         chief_verbose, unpack_x_y_sample_weight)
@@ -247,8 +248,20 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
 
     @property
     def metrics_names(self):
-        """Names of the values `evaluate()` returns: `["loss", ...metrics]`."""
-        return self._metric_names()
+        """Keras' names of the model's metrics: `"loss"`, then `"compile_metrics"` (Keras keeps the
+        compiled metrics in one container of that name) when any were compiled, then each output's
+        `"<output>_loss"` once a model with several outputs has run; `[]` before `compile()`. A model
+        overriding `metrics` gets its metrics' names. `evaluate(..., return_dict=True)` names each value.
+        """
+        if type(self).metrics is not Trainer.metrics:
+            return [m.name for m in self.metrics]
+        if not self.compiled:
+            return []
+        config = self._compile_config
+        compiled_any = any(leaf is not None for key in ("metrics", "weighted_metrics")
+                           for leaf in tree.flatten(config.get(key)))
+        trackers = getattr(self._loss_fn, "trackers", None) or []
+        return ["loss"] + (["compile_metrics"] if compiled_any else []) + [t.name for t in trackers]
 
     def _metric_names(self):
         """The log name of each of `self.metrics`: compiled metrics named as Keras' CompileMetrics
