@@ -100,6 +100,27 @@ def plain_call(layer):
     return layer.call, layer._compute_torch_dtype, "training" in _call_arguments(cls)
 
 
+def _wrap_build(build):
+    """A user layer's `build` as Keras wraps it: in the layer's name scope, the layer built after it."""
+    import functools
+
+    if getattr(build, "_kt_build_wrapper", False):
+        return build
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        with _variables.name_scope_of(self):
+            result = build(self, *args, **kwargs)
+        self.built = True
+        if not self._trainable:
+            for p in self.parameters():
+                p.requires_grad_(False)
+        return result
+
+    wrapper._kt_build_wrapper = True
+    return wrapper
+
+
 class Layer(LayerWeights, torch.nn.Module):
     """Base class of all kerastorch layers: a `torch.nn.Module` with Keras' layer API.
 
@@ -210,6 +231,15 @@ class Layer(LayerWeights, torch.nn.Module):
         torch.nn.Module.__setattr__(self, name, value)
 
     # ------------------------------------------------------------------ building and calling
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A user's own build(), also when called directly (`self.inner.build(shape)` in an outer
+        # layer's build), runs in the layer's name scope and marks it built, as Keras' build wrapper
+        # does. (Models wrap theirs in models/model.py.)
+        if ("build" in cls.__dict__ and not cls.__module__.startswith("kerastorch.")
+                and not getattr(cls, "_kt_wraps_own_build", False)):
+            cls.build = _wrap_build(cls.__dict__["build"])
+
     def build(self, input_shape):
         """Creates the layer's weights once the input shape is known. Override in subclasses.
 

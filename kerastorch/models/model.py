@@ -34,6 +34,8 @@ class Model(Trainer, Layer):
     (2, 1)
     """
 
+    _kt_wraps_own_build = True       # (not Layer's build wrapper: the one below)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # A user's own build(), called directly (model.build(shape)) as by a first call, runs in
