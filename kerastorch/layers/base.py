@@ -101,7 +101,8 @@ def plain_call(layer):
 
 
 def _wrap_build(build):
-    """A user layer's `build` as Keras wraps it: in the layer's name scope, the layer built after it."""
+    """A user layer's (or model's) `build` as Keras wraps it: in the layer's name scope, then
+    `_after_build` (built; a model also keeps the shape)."""
     import functools
 
     if getattr(build, "_kt_build_wrapper", False):
@@ -111,10 +112,7 @@ def _wrap_build(build):
     def wrapper(self, *args, **kwargs):
         with _variables.name_scope_of(self):
             result = build(self, *args, **kwargs)
-        self.built = True
-        if not self._trainable:
-            for p in self.parameters():
-                p.requires_grad_(False)
+        self._after_build(args, kwargs)
         return result
 
     wrapper._kt_build_wrapper = True
@@ -234,11 +232,17 @@ class Layer(LayerWeights, torch.nn.Module):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # A user's own build(), also when called directly (`self.inner.build(shape)` in an outer
-        # layer's build), runs in the layer's name scope and marks it built, as Keras' build wrapper
-        # does. (Models wrap theirs in models/model.py.)
-        if ("build" in cls.__dict__ and not cls.__module__.startswith("kerastorch.")
-                and not getattr(cls, "_kt_wraps_own_build", False)):
+        # layer's build, `model.build(shape)`), runs in the layer's name scope and marks it built,
+        # as Keras' build wrapper does.
+        if "build" in cls.__dict__ and not cls.__module__.startswith("kerastorch."):
             cls.build = _wrap_build(cls.__dict__["build"])
+
+    def _after_build(self, args, kwargs):
+        """What follows a user's `build(*args, **kwargs)` (see `_wrap_build`): the layer is built."""
+        self.built = True
+        if not self._trainable:
+            for p in self.parameters():
+                p.requires_grad_(False)
 
     def build(self, input_shape):
         """Creates the layer's weights once the input shape is known. Override in subclasses.

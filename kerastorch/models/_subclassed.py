@@ -130,24 +130,12 @@ def run_call(model, inputs, args, kwargs, training, mask):
                 m.training = mode
 
 
-def wrap_build(build):
-    """A subclass's `build`, run in the model's name scope; the model is built (and its shape kept) after."""
-    import functools
-
-    if getattr(build, "_kt_build_wrapper", False):
-        return build
-
-    @functools.wraps(build)
-    def wrapper(self, *args, **kwargs):
-        with _variables.name_scope_of(self):
-            result = build(self, *args, **kwargs)
-        shape = args[0] if args else kwargs.get("input_shape", next(iter(kwargs.values()), None))
-        if not self.built or "_kt_build_input_shape" not in self.__dict__:
-            _mark_built(self, tuple(shape) if _is_shape(shape) else shape)
-        return result
-
-    wrapper._kt_build_wrapper = True
-    return wrapper
+def after_build(model, args, kwargs):
+    """After a subclass's own `build(*args, **kwargs)` ran (in the model's name scope, see
+    `layers.base._wrap_build`): the model is built, and its input shape kept."""
+    shape = args[0] if args else kwargs.get("input_shape", next(iter(kwargs.values()), None))
+    if not model.built or "_kt_build_input_shape" not in model.__dict__:
+        _mark_built(model, tuple(shape) if _is_shape(shape) else shape)
 
 
 def _own_build(model):

@@ -34,14 +34,9 @@ class Model(Trainer, Layer):
     (2, 1)
     """
 
-    _kt_wraps_own_build = True       # (not Layer's build wrapper: the one below)
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # A user's own build(), called directly (model.build(shape)) as by a first call, runs in
-        # the model's name scope and marks it built, as Keras' build wrapper does.
-        if "build" in cls.__dict__ and not cls.__module__.startswith("kerastorch."):
-            cls.build = _subclassed.wrap_build(cls.__dict__["build"])
+    def _after_build(self, args, kwargs):
+        """After a user's `build` (Layer's build wrapper): the model is built and keeps the shape."""
+        _subclassed.after_build(self, args, kwargs)
 
     def __new__(cls, *args, **kwargs):
         # Keras' `Model(inputs, outputs)` is a Functional model (models/functional.py).
