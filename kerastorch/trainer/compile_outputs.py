@@ -16,6 +16,7 @@ import difflib
 import torch
 
 from kerastorch.ops import _tree as tree
+from kerastorch.trainer import compile_utils
 from kerastorch.trainer.trackers import LossTracker
 
 
@@ -255,21 +256,7 @@ def output_metrics(metrics, weighted_metrics, outputs, make_metric):
                 metric = make_metric(item)
                 base = item if isinstance(item, str) else metric.name
                 prefix = f"{outputs.names[slot]}_" if outputs.names else ""
-                name = prefix + base
-                if name not in counters:
-                    counters[name] = 1
-                elif not weighted:
-                    index = counters[name]
-                    counters[name] += 1
-                    name = f"{name}_{index}"
-                else:
-                    name = f"{prefix}weighted_{base}"
-                    if name not in counters:
-                        counters[name] = 1
-                    else:
-                        index = counters[name]
-                        counters[name] += 1
-                        name = f"{name}_{index}"
+                name = compile_utils.claim_result_name(base, counters, weighted, prefix)
                 out.append(OutputMetric(metric, outputs, slot, name))
 
     build(metrics, "metrics", False)

@@ -59,24 +59,32 @@ def metric_result_names(names, weighted_from):
     >>> metric_result_names(["mse", "mse", "mae", "mae"], 3)
     ['mse', 'mse_1', 'mae', 'weighted_mae']
     """
-    counters, out = {}, []
-    for i, name in enumerate(names):
+    counters = {}
+    return [claim_result_name(name, counters, weighted=i >= weighted_from) for i, name in enumerate(names)]
+
+
+def claim_result_name(base, counters, weighted, prefix=""):
+    """The History name of one compiled metric, Keras' CompileMetrics rule (see
+    `metric_result_names`), with `counters` (name -> uses so far) updated.
+
+    Args:
+        base: The metric's own name.
+        counters: The names given so far, shared by the metrics of one compile.
+        weighted: Whether it is one of the `weighted_metrics`.
+        prefix: `"<output>_"` for a metric of one of several outputs, else `""`.
+    """
+    name = prefix + base
+    if name not in counters:
+        counters[name] = 1
+        return name
+    if weighted:
+        name = f"{prefix}weighted_{base}"
         if name not in counters:
             counters[name] = 1
-        elif i < weighted_from:
-            index = counters[name]
-            counters[name] += 1
-            name = f"{name}_{index}"
-        else:
-            name = f"weighted_{name}"
-            if name not in counters:
-                counters[name] = 1
-            else:
-                index = counters[name]
-                counters[name] += 1
-                name = f"{name}_{index}"
-        out.append(name)
-    return out
+            return name
+    index = counters[name]
+    counters[name] += 1
+    return f"{name}_{index}"
 
 
 def check_validation_freq(validation_freq):
