@@ -10,7 +10,7 @@ passes its input through.
 import math
 
 from kerastorch import layers
-from kerastorch.applications import _builder, _common
+from kerastorch.applications import _builder, _common, imagenet_utils
 
 # Block stages: (kernel_size, repeats, filters_in, filters_out, expand_ratio, id_skip, strides, se_ratio).
 _BLOCKS = [(3, 1, 32, 16, 1, True, 1, 0.25), (3, 2, 16, 24, 6, True, 2, 0.25), (5, 2, 24, 40, 6, True, 2, 0.25),
@@ -252,19 +252,8 @@ def preprocess_input(x, data_format=None):
     return x
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions, as `keras.applications.efficientnet.decode_predictions`.
-
-    Args:
-        preds: `(samples, 1000)` class probabilities.
-        top: How many of the most likely classes to return per sample. Defaults to `5`.
-
-    Returns:
-        A list (one per sample) of lists of `(class_id, class_name, score)` tuples.
-    """
-    from kerastorch.applications import imagenet_utils
-
-    return imagenet_utils.decode_predictions(preds, top=top)
+# As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
+decode_predictions = imagenet_utils.decode_predictions
 
 
 __all__ = ["EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",

@@ -9,7 +9,7 @@ Keras' predictions. As in Keras, the model preprocesses 0..255 pixels itself unl
 import math
 
 from kerastorch import initializers, layers
-from kerastorch.applications import _builder, _common
+from kerastorch.applications import _builder, _common, imagenet_utils
 
 CONV_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
                            "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
@@ -314,19 +314,8 @@ def preprocess_input(x, data_format=None):
     return x
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions, as `keras.applications.efficientnet_v2.decode_predictions`.
-
-    Args:
-        preds: `(samples, 1000)` class probabilities.
-        top: How many of the most likely classes to return per sample. Defaults to `5`.
-
-    Returns:
-        A list (one per sample) of lists of `(class_id, class_name, score)` tuples.
-    """
-    from kerastorch.applications import imagenet_utils
-
-    return imagenet_utils.decode_predictions(preds, top=top)
+# As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
+decode_predictions = imagenet_utils.decode_predictions
 
 
 __all__ = ["EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2L",

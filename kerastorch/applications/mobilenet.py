@@ -8,7 +8,7 @@ predictions.
 import warnings
 
 from kerastorch import layers
-from kerastorch.applications import _builder, _common
+from kerastorch.applications import _builder, _common, imagenet_utils
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 _SIZES = (128, 160, 192, 224)
@@ -140,24 +140,11 @@ def preprocess_input(x, data_format=None):
     >>> preprocess_input(np.array([[[[0.0, 127.5, 255.0]]]])).tolist()
     [[[[-1.0, 0.0, 1.0]]]]
     """
-    from kerastorch.applications import imagenet_utils
-
     return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions, as `keras.applications.mobilenet.decode_predictions`.
-
-    Args:
-        preds: `(samples, 1000)` class probabilities.
-        top: How many of the most likely classes to return per sample. Defaults to `5`.
-
-    Returns:
-        A list (one per sample) of lists of `(class_id, class_name, score)` tuples.
-    """
-    from kerastorch.applications import imagenet_utils
-
-    return imagenet_utils.decode_predictions(preds, top=top)
+# As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
+decode_predictions = imagenet_utils.decode_predictions
 
 
 __all__ = ["MobileNet", "decode_predictions", "preprocess_input"]

@@ -9,7 +9,7 @@ Keras' predictions. As in Keras, the model rescales 0..255 pixels itself (a `Res
 import warnings
 
 from kerastorch import layers
-from kerastorch.applications import _builder, _common
+from kerastorch.applications import _builder, _common, imagenet_utils
 
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/"
@@ -241,19 +241,8 @@ def preprocess_input(x, data_format=None):
     return x
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions, as `keras.applications.mobilenet_v3.decode_predictions`.
-
-    Args:
-        preds: `(samples, 1000)` class probabilities.
-        top: How many of the most likely classes to return per sample. Defaults to `5`.
-
-    Returns:
-        A list (one per sample) of lists of `(class_id, class_name, score)` tuples.
-    """
-    from kerastorch.applications import imagenet_utils
-
-    return imagenet_utils.decode_predictions(preds, top=top)
+# As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
+decode_predictions = imagenet_utils.decode_predictions
 
 
 __all__ = ["MobileNetV3Large", "MobileNetV3Small", "decode_predictions", "preprocess_input"]

@@ -8,7 +8,7 @@ architecture loads and gives Keras' predictions. Inputs should go through
 """
 
 from kerastorch import config, layers
-from kerastorch.applications import _builder, _common
+from kerastorch.applications import _builder, _common, imagenet_utils
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/nasnet/"
 # Keras' md5 of its ImageNet files.
 _HASHES = {"nasnet_mobile.h5": "020fb642bf7360b370c678b08e0adf61",
@@ -287,24 +287,11 @@ def preprocess_input(x, data_format=None):
     >>> preprocess_input(np.array([[[[0.0, 127.5, 255.0]]]])).tolist()
     [[[[-1.0, 0.0, 1.0]]]]
     """
-    from kerastorch.applications import imagenet_utils
-
     return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions, as `keras.applications.nasnet.decode_predictions`.
-
-    Args:
-        preds: `(samples, 1000)` class probabilities.
-        top: How many of the most likely classes to return per sample. Defaults to `5`.
-
-    Returns:
-        A list (one per sample) of lists of `(class_id, class_name, score)` tuples.
-    """
-    from kerastorch.applications import imagenet_utils
-
-    return imagenet_utils.decode_predictions(preds, top=top)
+# As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
+decode_predictions = imagenet_utils.decode_predictions
 
 
 __all__ = ["NASNetLarge", "NASNetMobile", "decode_predictions", "preprocess_input"]

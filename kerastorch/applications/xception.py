@@ -140,27 +140,8 @@ def preprocess_input(x, data_format=None):
     return imagenet_utils.preprocess_input(x, data_format=data_format, mode='tf')
 
 
-def decode_predictions(preds, top=5):
-    """Decodes ImageNet predictions into `(class_name, description, score)` tuples.
-
-    Reads Keras' `imagenet_class_index.json` from `$KERAS_HOME/models/` (never downloaded);
-    see `kerastorch.applications.imagenet_utils.decode_predictions`.
-
-    Args:
-        preds: Array or tensor of shape `(samples, 1000)`.
-        top: How many top guesses per sample. Defaults to `5`.
-
-    Returns:
-        A list (one per sample) of lists of `(class_name, class_description, score)` tuples.
-
-    Example:
-    >>> import numpy as np
-    >>> decode_predictions(np.zeros((1, 3)))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: `decode_predictions` expects a batch of predictions ...
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)
+# As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
+decode_predictions = imagenet_utils.decode_predictions
 
 
 __all__ = ["Xception", "decode_predictions", "preprocess_input"]
