@@ -1,15 +1,45 @@
-"""Pieces every architecture module shares (internal): the image input, the top, the model.
+"""Pieces every architecture module shares (internal): the argument checks, the image input, the top,
+the model and its weights.
 
+    check_weights(weights, include_top, classes)            # Keras' checks of `weights`
+    input_shape = obtain_input_shape(input_shape, default_size, min_size, include_top, weights)
     img_input = image_input(input_tensor, input_shape)      # Keras' input_tensor rules
     ...layers on img_input...
     x = top(x, include_top, pooling, classes, classifier_activation, weights)
     model = make_model(input_tensor, img_input, x, name)     # inputs from input_tensor's sources
+
+    load_weights(model, weights, file_name, origin=...)
 
 `top` is the ResNet/DenseNet/Xception/Inception head (`avg_pool` + `predictions`, or the
 `avg_pool`/`max_pool` of `pooling`); VGG builds its own.
 """
 
 from kerastorch import config
+from kerastorch.applications import _weights, imagenet_utils
+
+
+def check_weights(weights, include_top, classes):
+    """Keras' checks of `weights` (see `_weights.check_weights`)."""
+    _weights.check_weights(weights, include_top, classes)
+
+
+def obtain_input_shape(input_shape, default_size, min_size, include_top, weights):
+    """`imagenet_utils.obtain_input_shape` in the global data format, `require_flatten=include_top`."""
+    return imagenet_utils.obtain_input_shape(input_shape, default_size, min_size, config.image_data_format(),
+                                             require_flatten=include_top, weights=weights)
+
+
+def load_weights(model, weights, file_name, origin=None, file_hash=None):
+    """`_weights.load_weights(model, weights, file_name, origin, file_hash)`; returns `model`."""
+    _weights.load_weights(model, weights, file_name=file_name, origin=origin, file_hash=file_hash)
+    return model
+
+
+def source_inputs(img_input, input_tensor):
+    """The model's inputs: `img_input`, or the source inputs of `input_tensor` when given."""
+    from kerastorch.utils import get_source_inputs
+
+    return img_input if input_tensor is None else get_source_inputs(input_tensor)
 
 
 def bn_axis():
@@ -39,7 +69,6 @@ def image_input(input_tensor, input_shape):
 def top(x, include_top, pooling, classes, classifier_activation, weights):
     """Keras' common head: GlobalAveragePooling2D('avg_pool') + Dense('predictions'), or pooling only."""
     from kerastorch import layers
-    from kerastorch.applications import imagenet_utils
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -55,10 +84,8 @@ def top(x, include_top, pooling, classes, classifier_activation, weights):
 def make_model(input_tensor, img_input, outputs, name):
     """`Model(inputs, outputs, name=name)`, its inputs the sources of `input_tensor` when given."""
     from kerastorch.models.model import Model
-    from kerastorch.utils import get_source_inputs
 
-    inputs = img_input if input_tensor is None else get_source_inputs(input_tensor)
-    return Model(inputs, outputs, name=name)
+    return Model(source_inputs(img_input, input_tensor), outputs, name=name)
 
 
 def check_pooling(pooling):

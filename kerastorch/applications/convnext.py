@@ -11,7 +11,7 @@ passes its input through.
 import torch
 
 from kerastorch import initializers, layers
-from kerastorch.applications import _builder, _common, imagenet_utils
+from kerastorch.applications import _builder, imagenet_utils
 from kerastorch.layers.base import Layer
 from kerastorch.saving import serialization as _serialization
 
@@ -160,12 +160,12 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
     """
     from kerastorch.models import Model, Sequential
 
-    _common.check_weights(weights, include_top, classes, name)
+    _builder.check_weights(weights, include_top, classes)
     _builder.check_pooling(pooling)   # Keras would take any other value as None
-    input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, name)
-    img_input = _common.image_input(input_shape, input_tensor, name)
+    input_shape = _builder.obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    img_input = _builder.image_input(input_tensor, input_shape)
     if input_tensor is not None:
-        inputs = _common.source_inputs(img_input, input_tensor)[0]
+        inputs = _builder.source_inputs(img_input, input_tensor)[0]
         x = input_tensor
     else:
         inputs = x = img_input
@@ -196,7 +196,7 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
         cur += depths[i]
 
     if include_top:
-        _common.validate_activation(classifier_activation, weights)
+        imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.GlobalAveragePooling2D(name=f"{name}_head_gap")(x)
         x = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_head_layernorm")(x)
         x = layers.Dense(classes, activation=classifier_activation, name=f"{name}_head_dense")(x)
@@ -221,7 +221,7 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
                              f'"convnext_{weights_name.split("convnext_")[-1]}").')
     file_name = name + (".h5" if include_top else "_notop.h5")
     hashes = WEIGHTS_HASHES.get(weights_name)
-    return _common.load_weights(model, weights, file_name, name, origin=BASE_WEIGHTS_PATH + file_name,
+    return _builder.load_weights(model, weights, file_name, origin=BASE_WEIGHTS_PATH + file_name,
                                 file_hash=None if hashes is None else hashes[0 if include_top else 1])
 
 

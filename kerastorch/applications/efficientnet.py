@@ -10,7 +10,7 @@ passes its input through.
 import math
 
 from kerastorch import layers
-from kerastorch.applications import _builder, _common, imagenet_utils
+from kerastorch.applications import _builder, imagenet_utils
 
 # Block stages: (kernel_size, repeats, filters_in, filters_out, expand_ratio, id_skip, strides, se_ratio).
 _BLOCKS = [(3, 1, 32, 16, 1, True, 1, 0.25), (3, 2, 16, 24, 6, True, 2, 0.25), (5, 2, 24, 40, 6, True, 2, 0.25),
@@ -54,7 +54,7 @@ def _block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fi
     else:
         x = inputs
     if strides == 2:
-        x = layers.ZeroPadding2D(padding=_common.correct_pad(x, kernel_size), name=f"{name}dwconv_pad")(x)
+        x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size), name=f"{name}dwconv_pad")(x)
         conv_pad = "valid"
     else:
         conv_pad = "same"
@@ -115,10 +115,10 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
     """
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
-    _common.check_weights(weights, include_top, classes, name)
+    _builder.check_weights(weights, include_top, classes)
     _builder.check_pooling(pooling)   # Keras would take any other value as None
-    input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, name)
-    img_input = _common.image_input(input_shape, input_tensor, name)
+    input_shape = _builder.obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    img_input = _builder.image_input(input_tensor, input_shape)
 
     def round_filters(filters, divisor=depth_divisor):
         filters *= width_coefficient
@@ -136,7 +136,7 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
         # Keras' ImageNet files hold the variance (not the std) in the Normalization layer: this
         # Rescaling corrects it, as Keras does.
         x = layers.Rescaling([1.0 / math.sqrt(stddev) for stddev in IMAGENET_STDDEV_RGB])(x)
-    x = layers.ZeroPadding2D(padding=_common.correct_pad(x, 3), name="stem_conv_pad")(x)
+    x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, 3), name="stem_conv_pad")(x)
     x = layers.Conv2D(round_filters(32), 3, strides=2, padding="valid", use_bias=False,
                       kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
     x = layers.BatchNormalization(axis=3, name="stem_bn")(x)
@@ -165,7 +165,7 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout_rate > 0:
             x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        _common.validate_activation(classifier_activation, weights)
+        imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
                          name="predictions")(x)
     elif pooling == "avg":
@@ -175,10 +175,10 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
 
     from kerastorch.models import Model
 
-    model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
+    model = Model(_builder.source_inputs(img_input, input_tensor), x, name=name)
     file_name = name + (".h5" if include_top else "_notop.h5")
     hashes = WEIGHTS_HASHES.get(weights_name)
-    return _common.load_weights(model, weights, file_name, name, origin=BASE_WEIGHTS_PATH + file_name,
+    return _builder.load_weights(model, weights, file_name, origin=BASE_WEIGHTS_PATH + file_name,
                                 file_hash=None if hashes is None else hashes[0 if include_top else 1])
 
 

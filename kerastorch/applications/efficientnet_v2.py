@@ -9,7 +9,7 @@ Keras' predictions. As in Keras, the model preprocesses 0..255 pixels itself unl
 import math
 
 from kerastorch import initializers, layers
-from kerastorch.applications import _builder, _common, imagenet_utils
+from kerastorch.applications import _builder, imagenet_utils
 
 CONV_KERNEL_INITIALIZER = {"class_name": "VarianceScaling",
                            "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"}}
@@ -162,10 +162,10 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
                              f"one of {sorted(DEFAULT_BLOCKS_ARGS)}; got name={name!r}. Pass blocks_args "
                              f"(a list of stage dicts) for another name.")
         blocks_args = DEFAULT_BLOCKS_ARGS[name]
-    _common.check_weights(weights, include_top, classes, name)
+    _builder.check_weights(weights, include_top, classes)
     _builder.check_pooling(pooling)   # Keras would take any other value as None
-    input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, name)
-    img_input = _common.image_input(input_shape, input_tensor, name)
+    input_shape = _builder.obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    img_input = _builder.image_input(input_tensor, input_shape)
 
     x = img_input
     if include_preprocessing:
@@ -213,7 +213,7 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout_rate > 0:
             x = layers.Dropout(dropout_rate, name="top_dropout")(x)
-        _common.validate_activation(classifier_activation, weights)
+        imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
                          bias_initializer=initializers.Constant(0.0), name="predictions")(x)
     elif pooling == "avg":
@@ -223,10 +223,10 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
 
     from kerastorch.models import Model
 
-    model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
+    model = Model(_builder.source_inputs(img_input, input_tensor), x, name=name)
     file_name = name + (".h5" if include_top else "_notop.h5")
     hashes = WEIGHTS_HASHES.get(weights_name)
-    return _common.load_weights(model, weights, file_name, name, origin=BASE_WEIGHTS_PATH + file_name,
+    return _builder.load_weights(model, weights, file_name, origin=BASE_WEIGHTS_PATH + file_name,
                                 file_hash=None if hashes is None else hashes[0 if include_top else 1])
 
 

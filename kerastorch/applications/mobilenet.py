@@ -8,7 +8,7 @@ predictions.
 import warnings
 
 from kerastorch import layers
-from kerastorch.applications import _builder, _common, imagenet_utils
+from kerastorch.applications import _builder, imagenet_utils
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 _SIZES = (128, 160, 192, 224)
@@ -78,14 +78,14 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
     >>> model.output_shape
     (None, 256)
     """
-    _common.check_weights(weights, include_top, classes, "MobileNet")
+    _builder.check_weights(weights, include_top, classes)
     _builder.check_pooling(pooling)   # Keras would take any other value as None
     if input_shape is None:
         default_size = 224
     else:
         rows, cols = input_shape[0], input_shape[1]
         default_size = rows if rows == cols and rows in _SIZES else 224
-    input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, "MobileNet")
+    input_shape = _builder.obtain_input_shape(input_shape, default_size, 32, include_top, weights)
     rows, cols = input_shape[0], input_shape[1]
     if weights == "imagenet":
         if depth_multiplier != 1:
@@ -99,7 +99,7 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
             warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [128, 160, 192, 224]. "
                           "Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
 
-    img_input = _common.image_input(input_shape, input_tensor, "MobileNet")
+    img_input = _builder.image_input(input_tensor, input_shape)
     x = _conv_block(img_input, 32, alpha, strides=(2, 2))
     for block_id, (filters, strides) in enumerate(_BLOCKS, start=1):
         x = _depthwise_conv_block(x, filters, alpha, depth_multiplier, strides=strides, block_id=block_id)
@@ -108,7 +108,7 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
         x = layers.Dropout(dropout, name="dropout")(x)
         x = layers.Conv2D(classes, (1, 1), padding="same", name="conv_preds")(x)
         x = layers.Reshape((classes,), name="reshape_2")(x)
-        _common.validate_activation(classifier_activation, weights)
+        imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Activation(activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
@@ -119,10 +119,10 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
 
     if name is None:
         name = f"mobilenet_{alpha:0.2f}_{rows}"
-    model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
+    model = Model(_builder.source_inputs(img_input, input_tensor), x, name=name)
     alpha_text = {1.0: "1_0", 0.75: "7_5", 0.5: "5_0"}.get(alpha, "2_5")
     file_name = f"mobilenet_{alpha_text}_{rows}_tf{'' if include_top else '_no_top'}.h5"
-    return _common.load_weights(model, weights, file_name, "MobileNet", origin=BASE_WEIGHT_PATH + file_name)
+    return _builder.load_weights(model, weights, file_name, origin=BASE_WEIGHT_PATH + file_name)
 
 
 def preprocess_input(x, data_format=None):

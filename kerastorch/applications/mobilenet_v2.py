@@ -5,8 +5,8 @@ A Functional model with Keras' layer names (`Conv1`, `block_3_expand`, `expanded
 with `weights=<path>` (or `model.load_weights`) and gives Keras' predictions.
 """
 
-from kerastorch import layers
-from kerastorch.applications import _builder, _common, imagenet_utils
+from kerastorch import backend, layers
+from kerastorch.applications import _builder, imagenet_utils
 
 
 def _make_divisible(v, divisor, min_value=None):
@@ -33,7 +33,7 @@ def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
     else:
         prefix = "expanded_conv_"
     if stride == 2:
-        x = layers.ZeroPadding2D(padding=_common.correct_pad(x, 3), name=f"{prefix}pad")(x)
+        x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, 3), name=f"{prefix}pad")(x)
     x = layers.DepthwiseConv2D(kernel_size=3, strides=stride, use_bias=False,
                                padding="same" if stride == 1 else "valid", name=f"{prefix}depthwise")(x)
     x = _bn(f"{prefix}depthwise_BN")(x)
@@ -87,9 +87,9 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     >>> model.output_shape
     (None, 1, 1, 1280)
     """
-    _common.check_weights(weights, include_top, classes, "MobileNetV2")
+    _builder.check_weights(weights, include_top, classes)
     _builder.check_pooling(pooling)   # Keras would take any other value as None
-    if input_tensor is not None and not _common.is_keras_tensor(input_tensor):
+    if input_tensor is not None and not backend.is_keras_tensor(input_tensor):
         raise ValueError(f"MobileNetV2: input_tensor must be a valid Keras tensor type (from kerastorch.Input); "
                          f"Received {input_tensor!r} of type {type(input_tensor).__name__}")
     if input_shape is not None and input_tensor is not None and input_tensor.shape[2] != input_shape[1]:
@@ -102,7 +102,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     else:
         rows = cols = None
     default_size = rows if rows == cols and rows in _SIZES else 224
-    input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, "MobileNetV2")
+    input_shape = _builder.obtain_input_shape(input_shape, default_size, 32, include_top, weights)
     rows, cols = input_shape[0], input_shape[1]
     if weights == "imagenet":
         if alpha not in (0.35, 0.5, 0.75, 1.0, 1.3, 1.4):
@@ -115,7 +115,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
             warnings.warn("`input_shape` is undefined or non-square, or `rows` is not in [96, 128, 160, 192, "
                           "224]. Weights for input shape (224, 224) will be loaded as the default.", stacklevel=2)
 
-    img_input = _common.image_input(input_shape, input_tensor, "MobileNetV2")
+    img_input = _builder.image_input(input_tensor, input_shape)
     x = layers.Conv2D(_make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same",
                       use_bias=False, name="Conv1")(img_input)
     x = _bn("bn_Conv1")(x)
@@ -129,7 +129,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     x = layers.ReLU(6.0, name="out_relu")(x)
     if include_top:
         x = layers.GlobalAveragePooling2D()(x)
-        _common.validate_activation(classifier_activation, weights)
+        imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
@@ -140,10 +140,10 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
 
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
+    model = Model(_builder.source_inputs(img_input, input_tensor), x, name=name)
     top = "" if include_top else "_no_top"
     file_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{top}.h5"
-    return _common.load_weights(model, weights, file_name, "MobileNetV2", origin=BASE_WEIGHT_PATH + file_name)
+    return _builder.load_weights(model, weights, file_name, origin=BASE_WEIGHT_PATH + file_name)
 
 
 def preprocess_input(x, data_format=None):

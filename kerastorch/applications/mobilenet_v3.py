@@ -8,8 +8,8 @@ Keras' predictions. As in Keras, the model rescales 0..255 pixels itself (a `Res
 
 import warnings
 
-from kerastorch import layers
-from kerastorch.applications import _builder, _common, imagenet_utils
+from kerastorch import backend, layers
+from kerastorch.applications import _builder, imagenet_utils
 
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/"
@@ -68,7 +68,7 @@ def _inverted_res_block(x, expansion, filters, kernel_size, stride, se_ratio, ac
         x = _bn(f"{prefix}expand_bn")(x)
         x = activation(x)
     if stride == 2:
-        x = layers.ZeroPadding2D(padding=_common.correct_pad(x, kernel_size), name=f"{prefix}depthwise_pad")(x)
+        x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size), name=f"{prefix}depthwise_pad")(x)
     x = layers.DepthwiseConv2D(kernel_size, strides=stride, padding="same" if stride == 1 else "valid",
                                use_bias=False, name=f"{prefix}depthwise")(x)
     x = _bn(f"{prefix}depthwise_bn")(x)
@@ -98,9 +98,9 @@ _LARGE = [(1, 16, 3, 1, None, "relu"), (4, 24, 3, 2, None, "relu"), (3, 24, 3, 1
 def _mobilenet_v3(rows_table, last_point_ch, input_shape, alpha, model_type, minimalistic, include_top, weights,
                   input_tensor, classes, pooling, dropout_rate, classifier_activation, include_preprocessing,
                   name, model_name):
-    _common.check_weights(weights, include_top, classes, model_name)
+    _builder.check_weights(weights, include_top, classes)
     _builder.check_pooling(pooling)   # Keras would take any other value as None
-    if input_tensor is not None and not _common.is_keras_tensor(input_tensor):
+    if input_tensor is not None and not backend.is_keras_tensor(input_tensor):
         raise ValueError(f"{model_name}: input_tensor {input_tensor!r} is of type {type(input_tensor).__name__}, "
                          f"which is not a valid type: use a tensor from kerastorch.Input(...).")
     if input_shape is not None and input_tensor is not None and input_tensor.shape[2] != input_shape[1]:
@@ -122,7 +122,7 @@ def _mobilenet_v3(rows_table, last_point_ch, input_shape, alpha, model_type, min
             warnings.warn("`input_shape` is undefined or non-square, or `rows` is not 224. Weights for input "
                           "shape (224, 224) will be loaded as the default.", stacklevel=3)
 
-    img_input = _common.image_input(input_shape, input_tensor, model_name)
+    img_input = _builder.image_input(input_tensor, input_shape)
     if minimalistic:
         kernel, activation, se_ratio = 3, _relu, None
     else:
@@ -150,7 +150,7 @@ def _mobilenet_v3(rows_table, last_point_ch, input_shape, alpha, model_type, min
             x = layers.Dropout(dropout_rate)(x)
         x = layers.Conv2D(classes, kernel_size=1, padding="same", name="logits")(x)
         x = layers.Flatten()(x)
-        _common.validate_activation(classifier_activation, weights)
+        imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Activation(activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -159,11 +159,11 @@ def _mobilenet_v3(rows_table, last_point_ch, input_shape, alpha, model_type, min
 
     from kerastorch.models import Model
 
-    model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
+    model = Model(_builder.source_inputs(img_input, input_tensor), x, name=name)
     variant = f"{model_type}{'_minimalistic' if minimalistic else ''}_224_{alpha}_float"
     file_name = f"weights_mobilenet_v3_{variant}{'' if include_top else '_no_top_v2'}.h5"
     hashes = WEIGHTS_HASHES.get(variant)
-    return _common.load_weights(model, weights, file_name, model_name, origin=BASE_WEIGHT_PATH + file_name,
+    return _builder.load_weights(model, weights, file_name, origin=BASE_WEIGHT_PATH + file_name,
                                 file_hash=None if hashes is None else hashes[0 if include_top else 1])
 
 

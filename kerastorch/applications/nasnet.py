@@ -8,7 +8,7 @@ architecture loads and gives Keras' predictions. Inputs should go through
 """
 
 from kerastorch import config, layers
-from kerastorch.applications import _builder, _common, imagenet_utils
+from kerastorch.applications import _builder, imagenet_utils
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/nasnet/"
 # Keras' md5 of its ImageNet files.
 _HASHES = {"nasnet_mobile.h5": "020fb642bf7360b370c678b08e0adf61",
@@ -24,7 +24,7 @@ def _bn(name):
 def _separable_conv_block(ip, filters, kernel_size=(3, 3), strides=(1, 1), block_id=None):
     x = layers.Activation("relu")(ip)
     if strides == (2, 2):
-        x = layers.ZeroPadding2D(padding=_common.correct_pad(x, kernel_size),
+        x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size),
                                  name=f"separable_conv_1_pad_{block_id}")(x)
         conv_pad = "valid"
     else:
@@ -92,7 +92,7 @@ def _reduction_a_cell(ip, p, filters, block_id=None):
     h = layers.Conv2D(filters, (1, 1), strides=(1, 1), padding="same", name=f"reduction_conv_1_{block_id}",
                       use_bias=False, kernel_initializer="he_normal")(h)
     h = _bn(f"reduction_bn_1_{block_id}")(h)
-    h3 = layers.ZeroPadding2D(padding=_common.correct_pad(h, 3), name=f"reduction_pad_1_{block_id}")(h)
+    h3 = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(h, 3), name=f"reduction_pad_1_{block_id}")(h)
     x1_1 = _separable_conv_block(h, filters, (5, 5), strides=(2, 2), block_id=f"reduction_left1_{block_id}")
     x1_2 = _separable_conv_block(p, filters, (7, 7), strides=(2, 2), block_id=f"reduction_right1_{block_id}")
     x1 = layers.add([x1_1, x1_2], name=f"reduction_add_1_{block_id}")
@@ -145,15 +145,15 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
     if config.image_data_format() == "channels_first":
         raise ValueError("NASNet does not support the `channels_first` image data format. Switch to "
                          "`channels_last` with kerastorch.config.set_image_data_format('channels_last').")
-    _common.check_weights(weights, include_top, classes, name)
+    _builder.check_weights(weights, include_top, classes)
     _builder.check_pooling(pooling)   # Keras would take any other value as None
     if isinstance(input_shape, tuple) and None in input_shape and weights == "imagenet":
         raise ValueError(f"When specifying the input shape of a NASNet and loading `ImageNet` weights, the "
                          f"input_shape argument must be static (no None entries). Got: `input_shape={input_shape}`.")
     if default_size is None:
         default_size = 331
-    input_shape = _common.obtain_input_shape(input_shape, default_size, 32, include_top, weights, name)
-    img_input = _common.image_input(input_shape, input_tensor, name)
+    input_shape = _builder.obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    img_input = _builder.image_input(input_tensor, input_shape)
     if penultimate_filters % (24 * (filter_multiplier**2)) != 0:
         raise ValueError(f"For NASNet-A models, the `penultimate_filters` must be a multiple of 24 * "
                          f"(`filter_multiplier` ** 2). Current value: {penultimate_filters}")
@@ -178,7 +178,7 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
     x = layers.Activation("relu")(x)
     if include_top:
         x = layers.GlobalAveragePooling2D()(x)
-        _common.validate_activation(classifier_activation, weights)
+        imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = layers.GlobalAveragePooling2D()(x)
@@ -187,13 +187,13 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
 
     from kerastorch.models import Model
 
-    model = Model(_common.source_inputs(img_input, input_tensor), x, name=name)
+    model = Model(_builder.source_inputs(img_input, input_tensor), x, name=name)
     if weights == "imagenet" and default_size not in (224, 331):
         raise ValueError("ImageNet weights can only be loaded with NASNetLarge or NASNetMobile")
     mobile = default_size == 224
     file_name = f"nasnet_{'mobile' if mobile else 'large'}{'' if include_top else '_no_top'}.h5"
     origin = BASE_WEIGHTS_PATH + f"NASNet-{'mobile' if mobile else 'large'}{'' if include_top else '-no-top'}.h5"
-    return _common.load_weights(model, weights, file_name, name, origin=origin, file_hash=_HASHES[file_name])
+    return _builder.load_weights(model, weights, file_name, origin=origin, file_hash=_HASHES[file_name])
 
 
 def NASNetMobile(input_shape=None, include_top=True, weights="imagenet", input_tensor=None, pooling=None,
