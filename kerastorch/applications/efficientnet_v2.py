@@ -297,22 +297,7 @@ EfficientNetV2M = _variant("EfficientNetV2M")
 EfficientNetV2L = _variant("EfficientNetV2L")
 
 
-def preprocess_input(x, data_format=None):
-    """A pass-through, as `keras.applications.efficientnet_v2.preprocess_input`: the model preprocesses its input.
-
-    Args:
-        x: Images, a numpy array or tensor, values in 0..255.
-        data_format: Unused, kept for the common signature. Defaults to `None`.
-
-    Returns:
-        `x`, unchanged.
-
-    Example:
-    >>> preprocess_input([0.0, 255.0])
-    [0.0, 255.0]
-    """
-    return x
-
+preprocess_input = imagenet_utils._module_preprocess_input(None)
 
 # As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
 decode_predictions = imagenet_utils.decode_predictions

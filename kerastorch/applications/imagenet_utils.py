@@ -322,4 +322,64 @@ def validate_activation(classifier_activation, weights):
                          f"classifier_activation={classifier_activation!r}")
 
 
+# --------------------------------------------------------------------------- the model modules' preprocess_input
+_MODE_TEXT = {
+    "caffe": ("RGB to BGR, then the ImageNet mean subtracted per channel", "vgg16"),
+    "tf": ("scaled from 0..255 to [-1, 1]", "xception"),
+    "torch": ("scaled to 0..1, then normalised by ImageNet's mean and std", "densenet"),
+}
+
+
+def _module_preprocess_input(mode):
+    """A model module's `preprocess_input`, as Keras defines one per module: `preprocess_input(x,
+    data_format, mode=mode)`, or for `mode=None` a pass-through (the model preprocesses its input)."""
+    if mode is None:
+        def preprocess_input(x, data_format=None):
+            return x
+
+        preprocess_input.__doc__ = """A pass-through, as Keras' `efficientnet`, `efficientnet_v2`, `convnext` and
+    `mobilenet_v3` modules define it: those models preprocess their input themselves.
+
+    Args:
+        x: Images, a numpy array or tensor, values in 0..255.
+        data_format: Unused, kept for the common signature. Defaults to `None`.
+
+    Returns:
+        `x`, unchanged.
+
+    Example:
+    >>> from kerastorch.applications import efficientnet
+    >>> efficientnet.preprocess_input([0.0, 255.0])
+    [0.0, 255.0]
+    """
+        return preprocess_input
+    text, module = _MODE_TEXT[mode]
+
+    def preprocess_input(x, data_format=None):
+        return _preprocess(x, data_format=data_format, mode=mode)
+
+    preprocess_input.__doc__ = f"""Preprocesses images in "{mode}" mode: {text}.
+
+    Args:
+        x: Numpy array or tensor of images, values 0..255, 3-D or 4-D with 3 channels. A
+            float numpy array is written over (pass `np.copy(x)` to keep it), as in Keras.
+        data_format: `None` (the global setting), `"channels_last"` or `"channels_first"`.
+            Defaults to `None`.
+
+    Returns:
+        The preprocessed images (float32 for integer numpy input, else the input's dtype).
+
+    Example:
+    >>> import numpy as np
+    >>> from kerastorch.applications import imagenet_utils, {module}
+    >>> x = np.array([[[10, 128, 250]]], dtype="uint8")
+    >>> bool(({module}.preprocess_input(x) == imagenet_utils.preprocess_input(x, mode="{mode}")).all())
+    True
+    """
+    return preprocess_input
+
+
+_preprocess = preprocess_input
+
+
 __all__ = ["decode_predictions", "preprocess_input"]

@@ -146,23 +146,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
     return _builder.load_weights(model, weights, file_name, origin=BASE_WEIGHT_PATH + file_name)
 
 
-def preprocess_input(x, data_format=None):
-    """Scales 0..255 RGB pixels to [-1, 1] (Keras' "tf" mode), as `keras.applications.mobilenet_v2.preprocess_input`.
-
-    Args:
-        x: Images, a numpy array or tensor, values in 0..255.
-        data_format: `None`, `"channels_last"` or `"channels_first"`. Defaults to `None`.
-
-    Returns:
-        The scaled images (`x / 127.5 - 1`).
-
-    Example:
-    >>> import numpy as np
-    >>> preprocess_input(np.array([[[[0.0, 127.5, 255.0]]]])).tolist()
-    [[[[-1.0, 0.0, 1.0]]]]
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
+preprocess_input = imagenet_utils._module_preprocess_input('tf')
 
 # As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
 decode_predictions = imagenet_utils.decode_predictions

@@ -224,22 +224,7 @@ MobileNetV3Small.__doc__ = _DOC.format(name="MobileNetV3Small", channels=576)
 MobileNetV3Large.__doc__ = _DOC.format(name="MobileNetV3Large", channels=960)
 
 
-def preprocess_input(x, data_format=None):
-    """A pass-through, as `keras.applications.mobilenet_v3.preprocess_input`: the model rescales its input itself.
-
-    Args:
-        x: Images, a numpy array or tensor.
-        data_format: Unused, kept for the common signature. Defaults to `None`.
-
-    Returns:
-        `x`, unchanged.
-
-    Example:
-    >>> preprocess_input([1.0, 2.0])
-    [1.0, 2.0]
-    """
-    return x
-
+preprocess_input = imagenet_utils._module_preprocess_input(None)
 
 # As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
 decode_predictions = imagenet_utils.decode_predictions

@@ -272,23 +272,7 @@ def NASNetLarge(input_shape=None, include_top=True, weights="imagenet", input_te
                   name=name)
 
 
-def preprocess_input(x, data_format=None):
-    """Scales 0..255 RGB pixels to [-1, 1] (Keras' "tf" mode), as `keras.applications.nasnet.preprocess_input`.
-
-    Args:
-        x: Images, a numpy array or tensor, values in 0..255.
-        data_format: `None`, `"channels_last"` or `"channels_first"`. Defaults to `None`.
-
-    Returns:
-        The scaled images (`x / 127.5 - 1`).
-
-    Example:
-    >>> import numpy as np
-    >>> preprocess_input(np.array([[[[0.0, 127.5, 255.0]]]])).tolist()
-    [[[[-1.0, 0.0, 1.0]]]]
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
+preprocess_input = imagenet_utils._module_preprocess_input('tf')
 
 # As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
 decode_predictions = imagenet_utils.decode_predictions

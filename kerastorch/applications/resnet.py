@@ -238,24 +238,7 @@ def ResNet152(include_top=True, weights="imagenet", input_tensor=None, input_sha
                classifier_activation, name)
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images for ResNet v1: "caffe" mode (RGB to BGR, ImageNet mean subtracted).
-
-    Args:
-        x: Numpy array or tensor of images, values 0..255 (a float numpy array is written over).
-        data_format: `None` (the global setting), `"channels_last"` or `"channels_first"`.
-            Defaults to `None`.
-
-    Returns:
-        The preprocessed images (float32 for integer numpy input).
-
-    Example:
-    >>> import numpy as np
-    >>> [round(float(v), 3) for v in preprocess_input(np.array([[[0, 0, 255]]], dtype="uint8"))[0, 0]]
-    [151.061, -116.779, -123.68]
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
+preprocess_input = imagenet_utils._module_preprocess_input('caffe')
 
 # As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
 decode_predictions = imagenet_utils.decode_predictions

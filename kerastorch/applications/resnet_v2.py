@@ -132,24 +132,7 @@ def ResNet152V2(include_top=True, weights="imagenet", input_tensor=None, input_s
                classifier_activation, name)
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images for ResNet v2: "tf" mode (scaled from 0..255 to -1..1).
-
-    Args:
-        x: Numpy array or tensor of images, values 0..255 (a float numpy array is written over).
-        data_format: `None` (the global setting), `"channels_last"` or `"channels_first"`.
-            Defaults to `None`.
-
-    Returns:
-        The preprocessed images (float32 for integer numpy input).
-
-    Example:
-    >>> import numpy as np
-    >>> preprocess_input(np.array([[[0, 255, 255]]], dtype="uint8")).tolist()
-    [[[-1.0, 1.0, 1.0]]]
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
+preprocess_input = imagenet_utils._module_preprocess_input('tf')
 
 # As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
 decode_predictions = imagenet_utils.decode_predictions

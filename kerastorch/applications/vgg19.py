@@ -46,27 +46,7 @@ def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
                      classifier_activation, name)
 
 
-def preprocess_input(x, data_format=None):
-    """Preprocesses images in "caffe" mode: RGB to BGR, then the ImageNet mean subtracted per channel.
-
-    Args:
-        x: Numpy array or tensor of images, values 0..255, 3-D or 4-D with 3 channels. A
-            float numpy array is written over (pass `np.copy(x)` to keep it), as in Keras.
-        data_format: `None` (the global setting), `"channels_last"` or `"channels_first"`.
-            Defaults to `None`.
-
-    Returns:
-        The preprocessed images (float32 for integer numpy input, else the input's dtype).
-
-    Example:
-    >>> import numpy as np
-    >>> from kerastorch.applications import imagenet_utils
-    >>> x = np.array([[[10, 128, 250]]], dtype="uint8")
-    >>> bool((preprocess_input(x) == imagenet_utils.preprocess_input(x, mode='caffe')).all())
-    True
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode='caffe')
-
+preprocess_input = imagenet_utils._module_preprocess_input('caffe')
 
 # As Keras' module function: ImageNet's decoding (`imagenet_utils.decode_predictions`).
 decode_predictions = imagenet_utils.decode_predictions
