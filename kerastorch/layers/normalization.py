@@ -14,6 +14,22 @@ def _world_size():
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over every rank, differentiably: the gradient of a sum is the sum of the gradients."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = x.clone()
+        torch.distributed.all_reduce(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.contiguous().clone()
+        torch.distributed.all_reduce(grad)
+        return grad
+
+
 class BatchNormalization(Layer):
     """Normalizes inputs with batch statistics in training and moving statistics otherwise.
 
@@ -143,13 +159,11 @@ class BatchNormalization(Layer):
         backward all-reduces the gradients of those statistics, so every rank gets the
         gradient of the one global batch.
         """
-        from torch.distributed.nn.functional import all_reduce
-
         dims = [0, *range(2, x.dim())]
         features = x.shape[1]
         xf = x.float()
         count = torch.full((1,), x.numel() // max(features, 1), dtype=torch.float32, device=x.device)
-        stats = all_reduce(torch.cat([xf.sum(dims), xf.square().sum(dims), count]))
+        stats = _AllReduceSum.apply(torch.cat([xf.sum(dims), xf.square().sum(dims), count]))
         n = stats[-1].clamp(min=1)
         mean = stats[:features] / n
         var = (stats[features:2 * features] / n - mean.square()).clamp(min=0)

@@ -26,6 +26,9 @@ def main(out_dir):
     np.savez(os.path.join(out_dir, f"rank{rank}.npz"), out=out.detach().numpy(), grad=part.grad.numpy(),
              moving_mean=layer.moving_mean.numpy(), moving_variance=layer.moving_variance.numpy(),
              gamma_grad=layer.gamma.grad.numpy())
+    # Both ranks meet before tearing down, so neither closes its gloo threads on a peer that is
+    # still talking (a racing teardown can abort the process).
+    torch.distributed.barrier()
     torch.distributed.destroy_process_group()
 
 
