@@ -25,7 +25,7 @@ from kerastorch.layers.calling import (  # noqa: F401
     trace_output_shape)
 from kerastorch.layers.layer_weights import LayerWeights, stored_weight  # noqa: F401
 from kerastorch.layers.tracking import (  # noqa: F401
-    _CONTAINER_TYPES, _HOLDER, TrackedDict, TrackedList, _contents, _flatten_sublayers, _register, _synced,
+    _CONTAINER_TYPES, _HOLDER, TrackedDict, TrackedList, TrackedOrderedDict, _flatten_sublayers, _register,
     _track_container, _Tracked)
 
 _NAME_COUNTS = collections.defaultdict(int)
@@ -225,8 +225,22 @@ class Layer(LayerWeights, torch.nn.Module):
             return
         shown = self.__dict__.get(name)
         if shown is not None and shown.__class__ is _variables.Variable:
-            del self.__dict__[name]     # the attribute set to something else: the Variable goes
+            # The attribute set to something else: the Variable stays a weight (as in Keras), its
+            # tensor under another key when it was stored under this name.
+            if shown._owner is self and shown._attr == name:
+                self._rename_weight(name)
+            del self.__dict__[name]
         torch.nn.Module.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        shown = self.__dict__.get(name)
+        if shown is not None and shown.__class__ is _variables.Variable:
+            # `del self.v`: as Keras' __delattr__, the Variable is no longer the layer's weight.
+            if shown._owner is self:
+                self._untrack_variable(shown)
+            del self.__dict__[name]
+            return
+        torch.nn.Module.__delattr__(self, name)
 
     # ------------------------------------------------------------------ building and calling
     def __init_subclass__(cls, **kwargs):

@@ -116,8 +116,6 @@ class LayerWeights:
         Parameter if trainable, else a buffer, as `add_weight` does), so torch's `state_dict()` and
         `parameters()` hold it too; the attribute stays this Variable, now reading the layer's tensor.
         """
-        stored = variable._stored()
-        trainable = isinstance(stored, torch.nn.Parameter) and stored.requires_grad
         key, n = attr, 0
         while key in self._parameters or key in self._buffers or key in self._keras_weights:
             n += 1
@@ -127,6 +125,31 @@ class LayerWeights:
             # Made in this layer's build: Keras' path names the layer (its build runs in its name
             # scope), also when the build was called directly (`self.inner.build(shape)`).
             variable._path = _variables.weight_path(self, variable.name)
+        self._adopt_variable(key, variable)
+        self.__dict__[attr] = variable
+
+    def _track_container_variable(self, where, variable):
+        """A user's Variable in a list, tuple or dict set on the layer (at `where`, e.g. `ws[0]`,
+        `d[a]`): a weight of the layer, as Keras' Tracker makes it one (see `_adopt_variable`).
+        torch holds its tensor under the key `where` (`state_dict()["ws[0]"]`)."""
+        self._adopt_variable(self._free_key(where), variable)
+
+    def _free_key(self, key):
+        """`key`, or `key_1`, `key_2`, ... : a name no weight, module or attribute of the layer has."""
+        base, n = key, 0
+        while (key in self._parameters or key in self._buffers or key in self._keras_weights
+               or key in self._modules or key in self.__dict__ or hasattr(type(self), key)):
+            n += 1
+            key = f"{base}_{n}"
+        return key
+
+    def _adopt_variable(self, key, variable):
+        """Makes the user's standalone `variable` weight `key` of the layer, listed in Keras' order
+        (the trainable ones first): its tensor is registered on the layer (a Parameter if trainable,
+        else a buffer), its regularizer and constraint are the layer's, and the Variable reads the
+        layer's tensor from now on."""
+        stored = variable._stored()
+        trainable = isinstance(stored, torch.nn.Parameter) and stored.requires_grad
         data = stored.detach()
         if trainable:
             param = torch.nn.Parameter(data, requires_grad=self._trainable)
@@ -145,7 +168,57 @@ class LayerWeights:
         variable.__dict__.pop("_param", None)
         variable._owner, variable._attr = self, key
         self.__dict__.setdefault("_kt_variables", {})[key] = variable   # layer.weights lists this Variable
-        self.__dict__[attr] = variable
+
+    def _untrack_variable(self, variable):
+        """Keras' `_untrack_variable`: `variable` (a weight of this layer) is no longer one.
+
+        It leaves `weights`, the weights file and torch's registries, and becomes a standalone
+        Variable again, keeping its value, regularizer and constraint. (`del self.v`, `pop`,
+        `remove` or `clear` of a tracked container.)
+        """
+        key = variable._attr
+        if self.__dict__.get("_kt_variables", {}).get(key) is not variable:
+            return
+        stored = self._parameters.pop(key, None)
+        if stored is None:
+            stored = self._buffers.pop(key)
+        trainable = isinstance(stored, torch.nn.Parameter) and stored.requires_grad
+        value = self._weight_layouts.pop(key, (None, None))[1]
+        value = (stored if value is None else value(stored)).detach()
+        self._keras_weights.remove(key)
+        for registry in ("_kt_weight_names", "_kt_weight_paths", "_kt_variables"):
+            self.__dict__.get(registry, {}).pop(key, None)
+        variable._regularizer = self._regularizers.pop(key, None)
+        variable._constraint = self._constraints.pop(key, None)
+        variable._param = torch.nn.Parameter(value, requires_grad=trainable)
+        variable._owner, variable._attr = variable, "_param"
+
+    def _rename_weight(self, key):
+        """Stores weight `key` under a new key (`key~1`), in the same place of torch's registries,
+        so that attribute `key` can be set to something else while the weight stays the layer's
+        (Keras keeps a Variable tracked when its attribute is reassigned)."""
+        new, n = f"{key}~1", 1
+        while new in self._parameters or new in self._buffers or new in self._keras_weights:
+            n += 1
+            new = f"{key}~{n}"
+        if key in self._weight_layouts and key in self._parameters:   # axis-aware optimizers' registry
+            from kerastorch.optimizers import _layouts
+            _layouts.register(self._parameters[key], self, new)
+        for registry in (self._parameters, self._buffers):
+            if key in registry:
+                items = [(new if k == key else k, v) for k, v in registry.items()]
+                registry.clear()
+                registry.update(items)
+        self._keras_weights[self._keras_weights.index(key)] = new
+        names = self.__dict__.setdefault("_kt_weight_names", {})
+        names[new] = names.pop(key, key)
+        for registry in (self.__dict__.get("_kt_weight_paths", {}), self.__dict__.get("_kt_variables", {}),
+                         self._weight_layouts, self._regularizers, self._constraints):
+            if key in registry:
+                registry[new] = registry.pop(key)
+        variable = self.__dict__.get("_kt_variables", {}).get(new)
+        if variable is not None:
+            variable._attr = new
 
     def _keras_value(self, name):
         """The weight `name` as a tensor in Keras' layout (a view where possible)."""

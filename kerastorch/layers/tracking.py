@@ -1,100 +1,260 @@
-"""Layers held in lists and dicts set on a layer, tracked as Keras tracks them (`TrackedList`,
-`TrackedDict`), and Keras' `_flatten_layers` order. Importable from `kerastorch.layers.base` as before."""
+"""Values a user stores in lists, tuples and dicts on a layer, tracked as Keras' `Tracker` tracks them
+(`keras/src/utils/tracking.py`), and Keras' `_flatten_layers` order. Importable from
+`kerastorch.layers.base` as before.
+
+Keras' rules, kept here:
+
+- a list set as an attribute becomes a `TrackedList`, a dict a `TrackedDict` (an `OrderedDict` a
+  `TrackedOrderedDict`), nested ones too; a tuple stays a tuple (nested lists in it tracked);
+- a `Variable` in them becomes a weight of the layer (`weights`, the weights file's `vars/<i>`,
+  the optimizer, torch's `parameters()`/`state_dict()` under keys such as `ws[0]`, `d[a]`);
+  a layer in them a sublayer, held for torch by `_kt_tracked_<attribute>` ModuleLists;
+- `append`, `insert`, `extend`, `dict[key] = `, `update` track what they add; `pop`, `remove`,
+  `clear`, `del lst[i]`, `dict.pop`, `popitem` untrack what they take away;
+- as in Keras, `lst[i] = value`, `setdefault` and `del d[key]` neither track nor untrack, and
+  what was tracked stays tracked when the attribute is set to something else or deleted.
+"""
 
 import collections
 
 import torch
 
+from kerastorch import variables as _variables
 
-_CONTAINER_TYPES = (list, tuple, dict)
-_HOLDER = "_kt_tracked_"     # prefix of the module holding the layers of a tracked attribute
+_HOLDER = "_kt_tracked_"     # prefix of the modules holding the layers of a tracked attribute
 
 
 class _Tracked:
-    """Shared by TrackedList and TrackedDict: after each change, the owner's holder module of the
-    container's layers (nested lists and dicts too) is made again, so torch sees them."""
+    """Shared by the tracked containers: what they add is tracked by their owner layer, what they
+    take away untracked, as Keras' tracked containers do with their `Tracker`."""
 
-    def _kt_bind(self, owner, name):
-        self._kt_owner, self._kt_name = owner, name
-        self._kt_sync()
+    _kt_owner = None          # the layer tracking this container (None: a plain container)
+    _kt_name = _kt_where = ""  # its attribute, and its place (`ws`, `d[a]`) for the weights' keys
 
-    def _kt_sync(self):
-        owner = getattr(self, "_kt_owner", None)
-        if owner is not None and owner.__dict__.get(self._kt_name) is self:
-            _register(owner, self._kt_name, self)
+    def _kt_track(self, value, key):
+        owner = self._kt_owner
+        return value if owner is None else _track(owner, self._kt_name, f"{self._kt_where}[{key}]", value)
 
+    def _kt_untrack(self, value):
+        if self._kt_owner is not None:
+            _untrack(self._kt_owner, value)
 
-def _register(owner, name, container):
-    """Registers the layers of `container` not yet held for attribute `name`, in a new holder at the end
-    of the owner's modules: layers are listed in the order they were tracked, as Keras lists them, and
-    stay tracked when the attribute is set to something else, as in Keras."""
-    base = _HOLDER + name
-    held = {id(m) for key, holder in owner._modules.items() if key == base or key.startswith(base + "~")
-            for m in holder._modules.values()}
-    new = [m for m in _contents(container) if id(m) not in held]
-    if base not in owner._modules:
-        owner._modules[base] = torch.nn.ModuleList(new)
-    elif new:
-        count = sum(1 for key in owner._modules if key.startswith(base + "~"))
-        owner._modules[f"{base}~{count + 1}"] = torch.nn.ModuleList(new)
+    def __reduce_ex__(self, protocol):
+        # Rebuilt without tracking (copy, deepcopy, pickle): the copied layer's registries already
+        # hold what this container tracked.
+        return _rebuilt, (type(self), list(self.items()) if isinstance(self, dict) else list(self),
+                          dict(self.__dict__))
 
 
-def _synced(method):
-    def wrapper(self, *args, **kwargs):
-        result = method(self, *args, **kwargs)
-        self._kt_sync()
-        return self if method.__name__.startswith("__i") else result
-    wrapper.__name__ = method.__name__
-    return wrapper
+def _rebuilt(cls, items, state):
+    obj = cls.__new__(cls)
+    (obj.update if isinstance(obj, dict) else obj.extend)(items)   # no owner yet: nothing tracked
+    obj.__dict__.update(state)
+    return obj
 
 
 class TrackedList(_Tracked, list):
-    """A list set as a layer's attribute (`self.blocks = []`, then `append`): a list, whose layers
-    are tracked as Keras tracks them (in `layer.weights`, the optimizer, the weights file as
-    `<attribute>/<snake_class>[_n]`). It may hold other values too."""
+    """A list set as a layer's attribute (`self.ws = [keras.Variable(...)]`, `self.blocks = []`).
 
-    for _name in ("append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse",
-                  "__setitem__", "__delitem__", "__iadd__", "__imul__"):
-        locals()[_name] = _synced(getattr(list, _name))
-    del _name
+    A list, whose Variables and layers the layer tracks as Keras' `TrackedList` does: they are the
+    layer's weights and sublayers (`layer.weights`, the optimizer, the weights file), also those
+    added later with `append`, `insert` or `extend`; `pop`, `remove`, `clear` and `del lst[i]`
+    untrack what they take out. (`lst[i] = value` does neither, as in Keras.)
+
+    Example:
+    >>> import numpy as np
+    >>> import kerastorch
+    >>> class Scales(kerastorch.layers.Layer):
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.ws = [kerastorch.Variable(np.ones(2, "float32"), name="w0")]
+    ...         self.ws.append(kerastorch.Variable(np.ones(2, "float32"), name="w1"))
+    >>> [w.name for w in Scales().weights]
+    ['w0', 'w1']
+    """
+
+    def append(self, value):
+        self._kt_track(value, len(self))
+        super().append(value)
+
+    def insert(self, index, value):
+        self._kt_track(value, index)
+        super().insert(index, value)
+
+    def extend(self, values):
+        start = len(self)
+        super().extend([self._kt_track(v, start + i) for i, v in enumerate(values)])
+
+    def remove(self, value):
+        self._kt_untrack(value)
+        for i, item in enumerate(self):     # by identity first: `==` of Variables is elementwise
+            if item is value:
+                return super().__delitem__(i)
+        super().remove(value)
+
+    def pop(self, index=-1):
+        self._kt_untrack(self[index])
+        return super().pop(index)
+
+    def clear(self):
+        for value in self:
+            self._kt_untrack(value)
+        super().clear()
+
+    def __delitem__(self, index):
+        value = self[index]
+        super().__delitem__(index)
+        self._kt_untrack(value)
 
 
 class TrackedDict(_Tracked, dict):
-    """A dict set as a layer's attribute (`self.heads = {"a": ...}`), its layers tracked as Keras does."""
+    """A dict set as a layer's attribute (`self.heads = {"a": layers.Dense(1)}`), tracked as Keras'
+    `TrackedDict`: its Variables and layers are the layer's, also those added later with
+    `d[key] = value` or `update`; `pop`, `popitem` and `clear` untrack what they take out.
 
-    for _name in ("__setitem__", "__delitem__", "update", "setdefault", "pop", "popitem", "clear"):
-        locals()[_name] = _synced(getattr(dict, _name))
-    del _name
+    Example:
+    >>> import numpy as np
+    >>> import kerastorch
+    >>> class Heads(kerastorch.layers.Layer):
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.d = {"a": kerastorch.Variable(np.ones(2, "float32"), name="a")}
+    ...         self.d["b"] = kerastorch.Variable(np.zeros(3, "float32"), name="b", trainable=False)
+    >>> [(w.name, w.trainable) for w in Heads().weights]
+    [('a', True), ('b', False)]
+    """
+
+    def __setitem__(self, key, value):
+        self._kt_track(value, _key_text(key))
+        super().__setitem__(key, value)
+
+    def update(self, *args, **kwargs):
+        items = dict(*args, **kwargs)
+        super().update({k: self._kt_track(v, _key_text(k)) for k, v in items.items()})
+
+    def pop(self, key, *default):
+        found = key in self
+        value = super().pop(key, *default)
+        if found:
+            self._kt_untrack(value)
+        return value
+
+    def popitem(self, *args):
+        key, value = super().popitem(*args)
+        self._kt_untrack(value)
+        return key, value
+
+    def clear(self):
+        for value in self.values():
+            self._kt_untrack(value)
+        super().clear()
 
 
-def _contents(value):
+class TrackedOrderedDict(TrackedDict, collections.OrderedDict):
+    """An `OrderedDict` set as a layer's attribute, tracked as `TrackedDict` (Keras' `TrackedOrderedDict`)."""
+
+
+def _key_text(key):
+    """A dict key as written in a weight's storage key (`d[a]`): torch's names may not hold '.'."""
+    return str(key).replace(".", "_")
+
+
+_CONTAINER_TYPES = (list, tuple, dict, TrackedList, TrackedDict, collections.OrderedDict, TrackedOrderedDict)
+
+
+def _track(owner, name, where, value):
+    """What Keras' `Tracker.track(value)` does for a layer `owner`, for a value at `where` (its place,
+    `ws[0]`) in a container of attribute `name`: returns the value to store (a nested list or dict
+    as a tracked one bound to `owner`)."""
+    cls = value.__class__
+    if cls is _variables.Variable:
+        if value._owner is value:       # a user's Variable not yet a weight of any layer
+            owner._track_container_variable(where, value)
+        return value
     if isinstance(value, torch.nn.Module):
-        return [value]
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
-    return [m for item in items for m in _contents(item)]
+        _register(owner, name, value)
+        return value
+    if isinstance(value, collections.OrderedDict):
+        return _bound(TrackedOrderedDict(), owner, name, where, value.items())
+    if isinstance(value, dict):
+        return _bound(TrackedDict(), owner, name, where, value.items())
+    if isinstance(value, list):
+        return _bound(TrackedList(), owner, name, where, enumerate(value))
+    if isinstance(value, tuple):
+        items = [_track(owner, name, f"{where}[{i}]", v) for i, v in enumerate(value)]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return cls(*items) if hasattr(value, "_fields") else cls(items)
+    return value
+
+
+def _bound(container, owner, name, where, items):
+    """`container` filled with the tracked `items` (key or index, value), then bound to `owner`."""
+    is_dict = isinstance(container, dict)
+    put = (collections.OrderedDict.__setitem__ if isinstance(container, collections.OrderedDict)
+           else dict.__setitem__)
+    for key, item in items:
+        tracked = _track(owner, name, f"{where}[{_key_text(key) if is_dict else key}]", item)
+        if is_dict:
+            put(container, key, tracked)
+        else:
+            list.append(container, tracked)
+    container._kt_owner, container._kt_name, container._kt_where = owner, name, where
+    return container
+
+
+def _holders(owner):
+    return [(key, m) for key, m in owner._modules.items() if key.startswith(_HOLDER)]
+
+
+def _register(owner, name, module):
+    """Holds `module` (a layer or torch module of attribute `name`'s containers) for torch, once per
+    layer, in the order tracked, as Keras' `_layers`: in the last holder when it is this attribute's,
+    else in a new one at the end of the owner's modules (`_kt_tracked_<name>~<n>`)."""
+    base = _HOLDER + name
+    if any(m is module for _, holder in _holders(owner) for m in holder._modules.values()):
+        return
+    last = next(reversed(owner._modules), None)
+    if last is not None and (last == base or last.startswith(base + "~")):
+        owner._modules[last].append(module)
+    elif base not in owner._modules:
+        owner._modules[base] = torch.nn.ModuleList([module])
+    else:
+        count = sum(1 for key in owner._modules if key.startswith(base + "~"))
+        owner._modules[f"{base}~{count + 1}"] = torch.nn.ModuleList([module])
+
+
+def _untrack(owner, value):
+    """Keras' `Tracker.untrack(value)`: a Variable weight of `owner`, or a layer its containers hold,
+    is no longer `owner`'s (anything else: nothing happens, as in Keras)."""
+    if value.__class__ is _variables.Variable:
+        if value._owner is owner:
+            owner._untrack_variable(value)
+    elif isinstance(value, torch.nn.Module):
+        for _, holder in _holders(owner):
+            for i, m in enumerate(list(holder)):
+                if m is value:
+                    del holder[i]
+                    return
 
 
 def _track_container(owner, name, value):
-    """A list, dict or tuple set on a layer by user code, its layers made visible to torch.
+    """A list, dict or tuple set as attribute `name` of a layer by user code, tracked as Keras does.
 
     A list becomes a `TrackedList`, a dict a `TrackedDict` (still a list and a dict: later
-    `append`s are tracked too); a tuple stays a tuple. Containers kerastorch sets itself
-    (a model's stack, the trainer's lists) are left alone.
+    `append`s are tracked too), nested ones too; a tuple stays a tuple. Their Variables become
+    the layer's weights, their layers its sublayers. Containers kerastorch sets itself (a
+    model's stack, the trainer's lists) are left alone.
     """
     import sys
 
     if sys._getframe(2).f_globals.get("__name__", "").startswith("kerastorch."):
         return value
-    if isinstance(value, list):
-        tracked = TrackedList(value)
-    elif isinstance(value, dict):
-        tracked = TrackedDict(value)
-    else:
-        if _contents(value):
-            _register(owner, name, value)
-        return value
-    owner.__dict__[name] = tracked         # so that the binding sees it as the attribute
-    tracked._kt_bind(owner, name)
+    if isinstance(value, (list, dict)) and _HOLDER + name not in owner._modules:
+        # The attribute is a container of layers for the weights file's walk (also while empty).
+        owner._modules[_HOLDER + name] = torch.nn.ModuleList()
+    tracked = _track(owner, name, name, value)
+    owner.__dict__[name] = tracked
     return tracked
 
 
