@@ -101,8 +101,11 @@ def _divide_no_nan(a, b):
     if not isinstance(b, torch.Tensor):  # a Python number: no device copy needed
         out = a / b if b != 0 else torch.zeros_like(a)
     else:
-        safe = torch.where(b == 0, torch.ones_like(b), b)
-        out = torch.where(b == 0, torch.zeros_like(a * safe), a / safe)
+        zero = b == 0
+        if a.requires_grad or b.requires_grad:   # a safe divisor: no 0/0 in the division's gradient
+            out = torch.where(zero, 0.0, a / torch.where(zero, torch.ones_like(b), b))
+        else:
+            out = torch.where(zero, 0.0, a / b)     # the division's inf/nan where b == 0 replaced
     if out.dtype == torch.float64:
         out = out.to(getattr(torch, config.floatx()))
     return out

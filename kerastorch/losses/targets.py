@@ -97,7 +97,9 @@ class _BinaryTargets:
                 f"value(s) per sample, or reshape y to {pred_shape}."
             )
         if y_true.numel():
-            lo, hi = float(y_true.min()), float(y_true.max())
+            # Both bounds in one pass (bool, which aminmax does not take, is within [0, 1]).
+            lo, hi = (0, 1) if y_true.dtype == torch.bool else torch.aminmax(y_true)
+            lo, hi = float(lo), float(hi)
             if lo < 0 or hi > 1:
                 hint = (
                     f" If y holds class ids 0..{int(hi)}, end the model with Dense({int(hi) + 1}, "

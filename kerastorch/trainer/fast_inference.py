@@ -17,6 +17,7 @@ import torch
 from torch.nn.modules import module as _torch_module
 
 from kerastorch import config
+from kerastorch.trainer import lean_evaluate
 
 
 class _Remembered:
@@ -113,7 +114,10 @@ def _remember(model, what, tensors, resident):
         if type(model).call is not Sequential.call or model._uses_masks:
             return
         stack = tuple(map(id, model._stack))
-        batch_forward = lambda xb: model._run_direct(model._stack, xb, False)    # noqa: E731
+        t = tensors[0]
+        calls = lean_evaluate.flat_stack(model._stack, t.dtype) if t.is_floating_point() else None
+        batch_forward = (lambda xb: model._run_direct(model._stack, xb, False)) if calls is None \
+            else lean_evaluate.chain(calls)                                     # noqa: E731
     elif isinstance(model, Functional):
         stack = None
         plan = model._plan
@@ -223,10 +227,12 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
 
     def loop():
         model._reset_metrics()
-        test_step = model.test_step
         with torch.no_grad():
-            for start in range(0, n, batch_size):
-                test_step((xt[start:start + batch_size], yt[start:start + batch_size]))
+            forward = lean_evaluate.logits_forward(model, xt)
+            if forward is None or not lean_evaluate.fused_loop(model, forward, xt, yt, batch_size):
+                test_step = model.test_step
+                for start in range(0, n, batch_size):
+                    test_step((xt[start:start + batch_size], yt[start:start + batch_size]))
         return model._read_logs()
     return _in_inference(model, kept, loop, nested=False)   # test_step calls the model itself
 

@@ -260,3 +260,76 @@ def test_lean_evaluate_calls_the_model_directly(monkeypatch, general_evaluations
     monkeypatch.setattr(base.Layer, "__call__", lambda self, *a, **k: called.append(self.name) or original(self, *a, **k))
     ours.evaluate(x, y, batch_size=8, verbose=0)
     assert len(general_evaluations) == 1 and called == []
+
+
+# --------------------------------------------------------------------------- evaluate's counted accuracies
+def _binary_at(threshold):
+    return lambda lib: lib.metrics.BinaryAccuracy(threshold=threshold)
+
+
+COUNTED = {   # builder, loss, metrics, targets, accuracies counted per call (the others updated per batch;
+              # None: the loss is not fused, the call runs test_step)
+    "binary 0/1": ("tiny", "binary_crossentropy", ["accuracy", "mae"], lambda rng, n: rng.integers(0, 2, (n, 1)), 1),
+    "binary threshold": ("tiny", "binary_crossentropy", [_binary_at(0.3), _binary_at(0.7)],
+                         lambda rng, n: rng.integers(0, 2, (n, 1)), 2),
+    "binary soft targets": ("tiny", "binary_crossentropy", ["accuracy"],
+                            lambda rng, n: rng.uniform(size=(n, 1)).round(1), 1),
+    "softmax with binary crossentropy (not fused: test_step)": (
+        "sequential", "binary_crossentropy", ["accuracy"], lambda rng, n: rng.integers(0, 2, (n, 3)), None),
+    "categorical": ("sequential", "categorical_crossentropy",
+                    ["accuracy", "categorical_accuracy", lambda lib: lib.metrics.TopKCategoricalAccuracy(k=2)],
+                    lambda rng, n: np.eye(3)[rng.integers(0, 3, n)], 2),
+    "functional categorical": ("functional", "categorical_crossentropy", ["categorical_accuracy"],
+                               lambda rng, n: np.eye(3)[rng.integers(0, 3, n)], 1),
+    "sparse ids column": ("sequential", "sparse_categorical_crossentropy", ["accuracy"],
+                          lambda rng, n: rng.integers(0, 3, (n, 1)), 1),
+    "sparse ids flat": ("functional", "sparse_categorical_crossentropy", ["sparse_categorical_accuracy"],
+                        lambda rng, n: rng.integers(0, 3, n), 1),
+    "sparse float ids": ("sequential", "sparse_categorical_crossentropy", ["sparse_categorical_accuracy"],
+                         lambda rng, n: rng.integers(0, 3, n).astype("float32"), 1),
+}
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """The number of accuracies each lean evaluate call counted (None: the call ran test_step)."""
+    from kerastorch.trainer import lean_evaluate
+
+    made, calls = [], []
+    original_counter, original_loop = lean_evaluate._counter, lean_evaluate.fused_loop
+
+    def counter(*args):
+        c = original_counter(*args)
+        made.append(c is not None)
+        return c
+
+    def loop(*args):
+        made.clear()
+        served = original_loop(*args)
+        calls.append(sum(made) if served else None)
+        return served
+    monkeypatch.setattr(lean_evaluate, "_counter", counter)
+    monkeypatch.setattr(lean_evaluate, "fused_loop", loop)
+    return calls
+
+
+@pytest.mark.parametrize("case", sorted(COUNTED))
+@pytest.mark.parametrize("batch_size", [5, 13, 64])
+def test_counted_accuracies_equal_keras(case, batch_size, counted, general_evaluations):
+    name, loss, metrics, targets, n_counted = COUNTED[case]
+    ours, theirs = _pair(name)
+    ours.compile(optimizer="sgd", loss=loss, metrics=[m(kerastorch) if callable(m) else m for m in metrics])
+    theirs.compile(optimizer="sgd", loss=loss, metrics=[m(keras) if callable(m) else m for m in metrics])
+    rng = np.random.default_rng(batch_size)
+    x = rng.normal(size=(41, 6)).astype("float32")
+    y = targets(rng, 41)
+    y = y.astype("float32") if y.dtype.kind == "f" else y
+    want = theirs.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+    got = [ours.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True) for _ in range(3)]
+    assert len(general_evaluations) == 1 and counted == [n_counted, n_counted], counted
+    for logs in got:
+        assert logs == pytest.approx(want, rel=1e-5, abs=1e-6)
+    # The metrics' states hold the counted matches after the call, as after Keras' evaluate.
+    as_floats = lambda results: {k: float(v) for k, v in results.items()}    # noqa: E731
+    assert as_floats(ours.get_metrics_result()) == pytest.approx(as_floats(theirs.get_metrics_result()),
+                                                                 rel=1e-5, abs=1e-6)

@@ -1,0 +1,241 @@
+"""The batches of `evaluate`'s lean path (see `fast_inference`): a hand loop's work per batch.
+
+For the common compile — a softmax/sigmoid crossentropy the trainer fuses with the last layer, and the
+built-in accuracies — a batch runs the logits forward, the fused loss (the loss tracker's one in-place
+add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches. What
+depends on the targets alone (the class ids of one-hot targets, the positives of binary ones) is computed
+once for the whole call, and the matches are counted once at the end, into the metrics' states. The
+values equal those of `test_step` batch by batch (the same loss on the same logits, the same matches).
+
+Any other metric is updated per batch as `test_step` updates it; any other loss runs `test_step` itself.
+"""
+
+import torch
+
+from kerastorch.metrics import accuracy_metrics as acc
+from kerastorch.metrics.reduction_metrics import MeanMetricWrapper
+from kerastorch.trainer.trackers import ShapeResolvedMetric, UnweightedMetric
+
+
+def _concrete(metric):
+    """The metric object a compiled metric's wrappers update."""
+    while True:
+        if isinstance(metric, UnweightedMetric):
+            metric = metric._kt_metric
+        elif isinstance(metric, ShapeResolvedMetric):
+            if metric.metric is None:
+                return None
+            metric = metric.metric
+        else:
+            return metric
+
+
+class _MatchCounter:
+    """An accuracy accumulated over one call: matches written per batch, counted once at the end."""
+
+    def __init__(self, metric, n, device, compare, targets):
+        self.metric, self.compare, self.targets = metric, compare, targets
+        self.matches = torch.empty(n, dtype=torch.bool, device=device)
+
+    def batch(self, probabilities, start, stop):
+        self.compare(probabilities, self.targets[start:stop], self.matches[start:stop])
+
+    def finish(self):
+        state = self.metric._state
+        state["total"] += self.matches.sum()
+        state["count"] += self.matches.shape[0]
+
+
+def _binary(metric, y, probabilities):
+    """`binary_accuracy`: `(p > threshold)` cast to the targets' dtype equals them (`torch.eq` promotes
+    the comparison's booleans to that dtype: the same cast)."""
+    threshold = metric._fn_kwargs.get("threshold", 0.5)
+    if (set(metric._fn_kwargs) - {"threshold"} or y.shape[1:] != probabilities.shape[1:]
+            or probabilities[0].numel() != 1 or y.dtype == torch.bool or y.is_complex()):
+        return None
+
+    def compare(p, target, out):
+        torch.eq(p.reshape(-1) > threshold, target, out=out)
+    return compare, y.reshape(-1)
+
+
+def _categorical(metric, y, probabilities):
+    """`categorical_accuracy`: the arg-max of the targets (once) equals that of the predictions."""
+    if metric._fn_kwargs or probabilities.dim() != 2 or y.shape != (y.shape[0], probabilities.shape[1]) \
+            or not acc._ids_exact_in(probabilities):
+        return None
+
+    def compare(p, target, out):
+        torch.eq(torch.argmax(p, dim=-1), target, out=out)
+    return compare, torch.argmax(y, dim=-1)
+
+
+def _sparse(metric, y, probabilities):
+    """`sparse_categorical_accuracy`: integer (or same-float) class ids equal the predictions' arg-max."""
+    if metric._fn_kwargs or probabilities.dim() != 2 or not acc._ids_exact_in(probabilities):
+        return None
+    if not (y.dim() == 1 or (y.dim() == 2 and y.shape[1] == 1)):
+        return None
+    if not (y.dtype == probabilities.dtype
+            or (not y.is_floating_point() and not y.is_complex() and y.dtype != torch.bool)):
+        return None
+
+    def compare(p, target, out):
+        torch.eq(torch.argmax(p, dim=-1), target, out=out)
+    return compare, y.reshape(-1)
+
+
+_COUNTERS = {acc.BinaryAccuracy: (acc.binary_accuracy, _binary),
+             acc.CategoricalAccuracy: (acc.categorical_accuracy, _categorical),
+             acc.SparseCategoricalAccuracy: (acc.sparse_categorical_accuracy, _sparse)}
+
+
+def _counter(metric, y, probabilities):
+    """A `_MatchCounter` for a built-in accuracy (of the exact class, its own function), else None."""
+    concrete = _concrete(metric)
+    entry = _COUNTERS.get(type(concrete))
+    if (entry is None or concrete._fn is not entry[0] or not isinstance(concrete, MeanMetricWrapper)
+            or concrete._state is None or "total" not in concrete._state):
+        return None
+    made = entry[1](concrete, y, probabilities)
+    if made is None:
+        return None
+    compare, targets = made
+    return _MatchCounter(concrete, y.shape[0], probabilities.device, compare, targets)
+
+
+def flat_stack(stack, dtype):
+    """The plain calls of a Sequential's `stack` in a row, when each is what `_run_direct` would make
+    on inputs of `dtype` (the same compute dtype: no casts between layers), else None."""
+    from kerastorch.layers.base import plain_call
+
+    calls = []
+    for layer in stack:
+        plain = plain_call(layer)
+        if plain is None or plain[1] is not dtype:
+            return None
+        call, _, takes_training = plain
+        calls.append((lambda x, call=call: call(x, training=False)) if takes_training else call)
+    return calls
+
+
+def chain(calls):
+    """One function calling `calls` in a row, each on the previous one's output."""
+    def run(x):
+        for call in calls:
+            x = call(x)
+        return x
+    return run
+
+
+def logits_forward(model, xt):
+    """The forward to the logits before the fused activation, for batches of `xt` in inference, or None.
+
+    A Sequential's layers are called as its forward calls them (`_run_direct` with training=False,
+    then the last layer without its activation), in a row when all are plain; a Functional model
+    runs its logits plan through its direct call.
+    """
+    from kerastorch.models.sequential import Sequential
+    from kerastorch.trainer.runtime import DirectCall
+
+    forward = model._predict_forward
+    if not (isinstance(getattr(forward, "__self__", None), DirectCall) and forward.__self__.model is model):
+        return None
+    if isinstance(model, Sequential):
+        if (type(model).call is not Sequential.call or model._uses_masks or not model._stack
+                or xt.dim() != model._input_rank):
+            return None
+        stack, last = model._stack[:-1], model._stack[-1]
+        calls = flat_stack(stack, xt.dtype) if xt.is_floating_point() else None
+        if calls is None:
+            return lambda xb: last._call_without_activation(model._run_direct(stack, xb, False))  # noqa: E731
+        return chain(calls + [last._call_without_activation])
+    direct = forward.__self__
+    return lambda xb: direct(xb, training=False, return_logits=True)                       # noqa: E731
+
+
+def _specialized_loss(fused, yt, logits, need, batches):
+    """`(targets, fn)`: `fn(targets[start:stop], logits)` gives the batch's `(loss, probabilities)` as
+    `fused.loss_and_probabilities` would, with what depends on the targets alone done once here."""
+    from kerastorch.losses import fused as fused_lib
+    from kerastorch.losses.probabilistic import BinaryCrossentropy, CategoricalCrossentropy
+
+    base = fused.base
+    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need))   # noqa: E731
+    if (fused.reduction != "sum_over_batch_size" or logits.dim() != 2 or type(logits) is not torch.Tensor
+            or getattr(logits, "_keras_mask", None) is not None or yt.shape[0] != 0 and yt.dim() != 2):
+        return general
+    if fused.activation == "sigmoid":
+        if type(base) is not BinaryCrossentropy or base.label_smoothing or yt.shape[1:] != logits.shape[1:]:
+            return general
+        z_lo, z_hi = fused_lib._logit_bounds()
+        bce = torch.binary_cross_entropy_with_logits
+
+        def sigmoid_bce(yb, z):      # F.binary_cross_entropy_with_logits(clamp(z), y), its mean
+            return bce(torch.clamp(z, z_lo, z_hi), yb, None, None, 1), (torch.sigmoid(z) if need else None)
+        return yt.to(logits.dtype), sigmoid_bce
+    if (fused.activation != "softmax" or type(base) is not CategoricalCrossentropy or base.label_smoothing
+            or yt.shape != (yt.shape[0], logits.shape[1]) or not acc._ids_exact_in(logits) or batches < 4):
+        return general
+    # One-hot targets (checked once, worth it over a few batches): the sum of y * log p over the
+    # classes is log p of the one class.
+    ones = yt == 1
+    if not bool(torch.logical_and((ones.sum(dim=1) == 1).all(), (ones | (yt == 0)).all())):   # one read
+        return general
+    log_lo, log_hi = fused_lib._log_bounds()[:2]
+    nll = torch._C._nn.nll_loss_nd
+
+    def softmax_cce(labels, z):
+        log_p = torch.log_softmax(z, dim=-1)
+        return nll(torch.clamp(log_p, log_lo, log_hi), labels, None, 1, -100), (log_p.exp() if need else None)
+    return torch.argmax(yt, dim=1), softmax_cce
+
+
+def fused_loop(model, forward, xt, yt, batch_size):
+    """Every batch of the call through the fused loss, the loss tracker and the metrics' counters.
+
+    Returns False (having run nothing) when the compiled loss is not the fused one the test step
+    would use, or it adds anything (loss weights, regularization, layers' losses).
+    """
+    fused = model._fused_loss
+    if (fused is None or model._test_loss.__func__ is not type(model)._fused_test_loss
+            or model._loss_weight is not None or model._has_penalties or model._added_losses_possible()):
+        return False
+    n = xt.shape[0]
+    tracker = model._loss_tracker
+    metrics = list(model._compile_metrics)
+    need = bool(metrics)
+    # The first batch's logits tell the loss and the counters their shapes (and check the targets
+    # when they could not be checked upfront, as test_step does).
+    stop = min(batch_size, n)
+    logits = forward(xt[:stop])
+    if not model._targets_checked:
+        model._check_targets_once(yt[:stop], model._fused_activation(logits))
+    targets, batch_loss = _specialized_loss(fused, yt, logits, need, -(-n // batch_size))
+    loss, probabilities = batch_loss(targets[:stop], logits)
+    tracker.update_state(loss, sample_weight=stop)
+    counters, others = [], []
+    for metric in metrics:
+        counter = _counter(metric, yt, probabilities) if type(probabilities) is torch.Tensor else None
+        if counter is None:
+            metric.update_state(yt[:stop], probabilities)
+            others.append(metric)
+        else:
+            counter.batch(probabilities, 0, stop)
+            counters.append(counter)
+    total = tracker.total
+    for start in range(stop, n, batch_size):
+        stop = min(start + batch_size, n)
+        loss, probabilities = batch_loss(targets[start:stop], forward(xt[start:stop]))
+        total.add_(loss, alpha=stop - start)        # LossTracker.update_state of a scalar loss
+        for counter in counters:
+            counter.batch(probabilities, start, stop)
+        if others:
+            yb = yt[start:stop]
+            for metric in others:
+                metric.update_state(yb, probabilities)
+    tracker.count += n - min(batch_size, n)
+    tracker.last = loss.detach()
+    for counter in counters:
+        counter.finish()
+    return True
