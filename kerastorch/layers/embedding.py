@@ -3,7 +3,6 @@
 import warnings
 
 import torch
-import torch.nn.functional as F
 
 from kerastorch import constraints, initializers, regularizers
 from kerastorch.layers.base import Layer
@@ -85,10 +84,17 @@ class Embedding(Layer):
         self.built = True
 
     def call(self, inputs):
-        if inputs.is_floating_point() or inputs.dtype == torch.bool:
+        if inputs.dtype is not torch.int64 and (inputs.is_floating_point() or inputs.dtype is torch.bool):
             inputs = inputs.to(torch.long)
+        # The weight from the module's own dicts (a Module attribute lookup costs more than the
+        # lookup of a small batch), and torch.embedding, the op F.embedding runs, without its wrapper.
+        weights = self.__dict__.get("embeddings")
+        if weights is None:
+            weights = self._parameters.get("embeddings")
+            if weights is None:
+                weights = self.embeddings
         try:
-            return F.embedding(inputs, self.embeddings)
+            return torch.embedding(weights, inputs)
         except IndexError:
             low, high = int(inputs.min()), int(inputs.max())
             raise ValueError(

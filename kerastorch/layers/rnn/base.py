@@ -15,6 +15,10 @@ sequence one of two ways, with the same results (within float rounding):
   `b_ih`, and `b_hh` a constant zero buffer; right-padded masks go through packed sequences;
 * a Python loop over time with Keras' cell equations, for everything else (other
   activations, GRU `reset_after=False`, recurrent dropout in training, masks with holes).
+
+The most common call (no mask, no initial state, not stateful, no dropout active) runs the fused
+kernel with its parameter list and zero initial states kept between calls (`fused_plan.py`):
+what `predict` repeats per batch is the kernel call and little else.
 """
 
 import torch
@@ -25,6 +29,7 @@ from kerastorch import activations, constraints, initializers, regularizers
 from kerastorch.layers.base import (Layer, _set_output_masks, _snake_case, convert_inputs, format_shape,
                                    get_activation, unique_name)
 from kerastorch.layers.base import resolve_training
+from kerastorch.layers.rnn import fused_plan
 
 
 def _check_rate(layer, arg, value):
@@ -170,6 +175,15 @@ class RNNCellBase(Layer):
                                      name="bias", layout=_bias_layout(self._gate_order))
                      if self.use_bias else None)
         self._register_zero_bias()
+
+    def __setattr__(self, name, value):
+        if name != "training":       # train()/eval() change nothing the fused plan holds
+            fused_plan.drop_plan(self)   # a configuration or weight set anew: the fused plan is remade
+        super().__setattr__(name, value)
+
+    def _apply(self, fn, *args, **kwargs):
+        fused_plan.drop_plan(self)       # to(), cuda(), double(), ...: the weights' dtype or device change
+        return super()._apply(fn, *args, **kwargs)
 
     def _register_zero_bias(self):
         """torch's `b_hh` for cells whose Keras bias is one vector: zeros, not a weight."""
@@ -411,6 +425,18 @@ class RNN(Layer):
 
     # ------------------------------------------------------------------ calling
     def forward(self, inputs, training=None, mask=None, initial_state=None):
+        if (mask is None and initial_state is None and type(inputs) is torch.Tensor and self.built
+                and not self.stateful and self._fast_path_enabled and self._autocast_torch_dtype is None
+                and self.activity_regularizer is None and type(self).call is RNN.call
+                and inputs.dtype is self._compute_torch_dtype and getattr(inputs, "_keras_mask", None) is None):
+            # The common call: one fused kernel with its arguments worked out once (fused_plan.py).
+            cell = self._modules.get("cell")
+            if isinstance(cell, RNNCellBase):
+                if training is None:
+                    training = resolve_training(self)
+                outputs = fused_plan.run(self, cell, inputs, training)
+                if outputs is not None:
+                    return outputs
         if not isinstance(inputs, torch.Tensor):   # numpy arrays and lists, as Layer.forward
             inputs = convert_inputs(self, inputs)
         if not self.built:
