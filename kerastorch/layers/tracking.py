@@ -74,18 +74,22 @@ class TrackedList(_Tracked, list):
     """
 
     def append(self, value):
+        """Appends `value`, tracking it (a Variable, a layer, or the ones in a container)."""
         self._kt_track(value, len(self))
         super().append(value)
 
     def insert(self, index, value):
+        """Inserts `value` before `index`, tracking it."""
         self._kt_track(value, index)
         super().insert(index, value)
 
     def extend(self, values):
+        """Appends each of `values`, tracking them."""
         start = len(self)
         super().extend([self._kt_track(v, start + i) for i, v in enumerate(values)])
 
     def remove(self, value):
+        """Removes `value` (the same object first, else the first equal one), untracking it."""
         self._kt_untrack(value)
         for i, item in enumerate(self):     # by identity first: `==` of Variables is elementwise
             if item is value:
@@ -93,10 +97,12 @@ class TrackedList(_Tracked, list):
         super().remove(value)
 
     def pop(self, index=-1):
+        """Removes and returns the item at `index` (default last), untracking it."""
         self._kt_untrack(self[index])
         return super().pop(index)
 
     def clear(self):
+        """Removes every item, untracking them."""
         for value in self:
             self._kt_untrack(value)
         super().clear()
@@ -129,10 +135,12 @@ class TrackedDict(_Tracked, dict):
         super().__setitem__(key, value)
 
     def update(self, *args, **kwargs):
+        """As `dict.update`, tracking the values added."""
         items = dict(*args, **kwargs)
         super().update({k: self._kt_track(v, _key_text(k)) for k, v in items.items()})
 
     def pop(self, key, *default):
+        """As `dict.pop`, untracking the value taken out."""
         found = key in self
         value = super().pop(key, *default)
         if found:
@@ -140,18 +148,32 @@ class TrackedDict(_Tracked, dict):
         return value
 
     def popitem(self, *args):
+        """As `dict.popitem`, untracking the value taken out."""
         key, value = super().popitem(*args)
         self._kt_untrack(value)
         return key, value
 
     def clear(self):
+        """Removes every item, untracking the values."""
         for value in self.values():
             self._kt_untrack(value)
         super().clear()
 
 
 class TrackedOrderedDict(TrackedDict, collections.OrderedDict):
-    """An `OrderedDict` set as a layer's attribute, tracked as `TrackedDict` (Keras' `TrackedOrderedDict`)."""
+    """An `OrderedDict` set as a layer's attribute, tracked as `TrackedDict` (Keras' `TrackedOrderedDict`).
+
+    Example:
+    >>> import collections
+    >>> import kerastorch
+    >>> class Heads(kerastorch.layers.Layer):
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.heads = collections.OrderedDict(b=kerastorch.layers.Dense(1), a=kerastorch.layers.Dense(2))
+    >>> heads = Heads()
+    >>> type(heads.heads).__name__, [layer.units for layer in heads._sublayers()]
+    ('TrackedOrderedDict', [1, 2])
+    """
 
 
 def _key_text(key):

@@ -10,6 +10,7 @@ files both ways; then torch's side (parameters, buffers, `state_dict`, `.to`), c
 weights after each of a table of container mutations (append, pop, del, reassignment, ...).
 """
 
+import collections
 import copy
 import pickle
 
@@ -58,6 +59,8 @@ def _classes(lib):
                 self.ws = (var(1, name="w0"), var(2, (1, 3), name="w1"))
             elif kind == "dict":
                 self.ws = {"b": var(1, name="b"), "a": var(2, name="a"), "c": var(3, (1, 3), name="c")}
+            elif kind == "ordered_dict":
+                self.ws = collections.OrderedDict([("z", var(1, name="z")), ("a", var(2, (1, 3), name="a"))])
             elif kind == "nested":
                 self.ws = {"x": [var(1, name="x0"), (var(2, name="x1"),)], "y": {"z": [var(3, (1, 3), name="z")]}}
             elif kind == "frozen":
@@ -141,7 +144,8 @@ def _classes(lib):
     return Holder, Blocks, Net
 
 
-HOLDER_KINDS = ("list", "tuple", "dict", "nested", "frozen", "appended", "with_attribute", "with_add_weight")
+HOLDER_KINDS = ("list", "tuple", "dict", "ordered_dict", "nested", "frozen", "appended", "with_attribute",
+                "with_add_weight")
 CASES = HOLDER_KINDS + ("layers", "model")
 
 
@@ -247,8 +251,12 @@ def test_three_sgd_steps_of_fit_as_keras(case):
 
 def _assert_same_optimizer_state(ours, theirs):
     """kerastorch's optimizer variables (in Keras' layout, as saved) equal Keras' ones."""
-    ours = optimizer_variables(ours) if isinstance(ours, kerastorch.Model) else [_numpy(v) for v in ours.optimizer.variables]
-    theirs = optimizer_variables(theirs) if isinstance(theirs, kerastorch.Model) else [_numpy(v) for v in theirs.optimizer.variables]
+    def state(model):
+        if isinstance(model, kerastorch.Model):
+            return optimizer_variables(model)
+        return [_numpy(v) for v in model.optimizer.variables]
+
+    ours, theirs = state(ours), state(theirs)
     assert [a.shape for a in ours] == [b.shape for b in theirs]
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, atol=1e-5)
@@ -342,12 +350,13 @@ class Picklable(kerastorch.layers.Layer):
         self.ws = [kerastorch.Variable(np.ones((2,), "float32"), name="w")]
         self.d = {"a": [kerastorch.Variable(np.full((2,), 3.0, "float32"), name="a", trainable=False)]}
         self.blocks = [kerastorch.layers.Dense(2)]
+        self.od = collections.OrderedDict(o=kerastorch.Variable(np.full((2,), 0.5, "float32"), name="o"))
 
     def build(self, input_shape):
         self.ws.append(kerastorch.Variable(np.full((2,), 2.0, "float32"), name="late"))
 
     def call(self, inputs):
-        return self.blocks[0](inputs) * self.ws[0] * self.ws[1] + self.d["a"][0]
+        return self.blocks[0](inputs) * self.ws[0] * self.ws[1] + self.d["a"][0] * self.od["o"]
 
 
 @pytest.mark.parametrize("case", ["list", "nested", "appended", "model", "picklable"])
@@ -368,7 +377,8 @@ def test_copies_keep_their_own_tracked_variables(case):
         if case == "picklable":       # the copy's containers are tracked by the copy
             layer = clone.layers[0]
             layer.ws.append(kerastorch.Variable(np.ones((2,), "float32"), name="after_copy"))
-            assert [w.name for w in layer.weights][:4] == ["w", "late", "after_copy", "a"]
+            assert [w.name for w in layer.weights][:5] == ["w", "o", "late", "after_copy", "a"]
+            assert type(layer.od).__name__ == "TrackedOrderedDict" and layer.od["o"]._owner is layer
             assert len(m.weights) + 1 == len(clone.weights)
             layer.d["a"].pop()
             assert len(m.weights) == len(clone.weights) and m.layers[0].d["a"][0]._owner is m.layers[0]
@@ -440,7 +450,8 @@ def test_container_changes_track_and_untrack_as_keras():
         m_change(m)
         assert _described(m.weights) == _described(k.weights), label
         # torch holds exactly the tracked tensors, and untracked Variables still hold their values.
-        assert sorted(id(t) for t in m.state_dict(keep_vars=True).values()) == sorted(id(v._stored()) for v in m.weights)
+        held = sorted(id(t) for t in m.state_dict(keep_vars=True).values())
+        assert held == sorted(id(v._stored()) for v in m.weights), label
     assert m.ws3[0][0].numpy().tolist() == [1.0]
 
 
