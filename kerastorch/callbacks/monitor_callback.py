@@ -24,6 +24,20 @@ def _name_goes_up(name):
                for up in _UP_NAMES)
 
 
+def _named_metrics(model):
+    """`(log name, metric)` of each of `model.metrics`; the compiled metrics' container (Keras'
+    CompileMetrics) by each of its metrics, under the name it logs (`mae_1`, `<output>_auc`)."""
+    from kerastorch.trainer.trackers import CompileMetrics
+
+    out = []
+    for metric in getattr(model, "metrics", None) or []:
+        if isinstance(metric, CompileMetrics):
+            out.extend(metric.named_metrics())
+        else:
+            out.append((getattr(metric, "name", None), metric))
+    return out
+
+
 def _name_goes_down(name):
     down = ("loss", "error", "crossentropy", "hinge", "divergence", "mse", "mae", "mape", "msle",
             "poisson", "logcosh", "log_cosh", "huber")
@@ -80,8 +94,8 @@ class MonitorCallback(Callback):
             if name == "loss":
                 direction = "down"
             else:
-                for metric in getattr(self.model, "metrics", None) or []:
-                    if getattr(metric, "name", None) == name:
+                for logged, metric in _named_metrics(self.model):
+                    if logged == name:
                         direction = getattr(metric, "_direction", None)
                         if direction is None:
                             direction = "up" if _name_goes_up(_snake(type(metric).__name__)) else None

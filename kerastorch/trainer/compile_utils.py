@@ -87,6 +87,71 @@ def claim_result_name(base, counters, weighted, prefix=""):
     return f"{name}_{index}"
 
 
+def flat_results(metrics):
+    """`{name: result}` of `metrics` (`model.metrics`), a dict result (a `CompileMetrics`) merged in
+    under its own names, as Keras' `get_metrics_result` (nested dicts flattened, as its logs are).
+
+    Example:
+    >>> import torch
+    >>> from kerastorch import metrics
+    >>> m = metrics.Mean(name="loss")
+    >>> m.update_state(torch.tensor(2.0))
+    >>> {k: float(v) for k, v in flat_results([m]).items()}
+    {'loss': 2.0}
+    """
+    out = {}
+
+    def merge(results):
+        for key, value in results.items():
+            if isinstance(value, dict):
+                merge(value)
+            else:
+                out[key] = value
+
+    for metric in metrics:
+        result = metric.result()
+        if isinstance(result, dict):
+            merge(result)
+        else:
+            out[metric.name] = result
+    return out
+
+
+def pythonify_logs(logs):
+    """Logs as Keras hands them to callbacks and History (its `pythonify_logs`): keys sorted, a
+    nested dict (a `train_step` returning `{m.name: m.result() for m in self.metrics}` holds the
+    `"compile_metrics"` dict) flattened into its own sorted keys, scalar tensors as floats; a value
+    that is no number is kept as it is (a tensor as a numpy array).
+
+    Args:
+        logs: A dict of logs (or `None`, which is `{}`).
+
+    Example:
+    >>> import torch
+    >>> pythonify_logs({"loss": torch.tensor(0.5), "compile_metrics": {"mae": torch.tensor(0.25)}})
+    {'mae': 0.25, 'loss': 0.5}
+    """
+    import torch
+
+    out = {}
+    for key, value in sorted((logs or {}).items(), key=lambda item: item[0]):
+        if isinstance(value, dict):
+            out.update(pythonify_logs(value))
+            continue
+        if isinstance(value, torch.Tensor):
+            if value.numel() == 1:
+                value = value.item()
+            else:
+                value = value.detach().cpu()
+                value = (value.float() if value.dtype == torch.bfloat16 else value).numpy()
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            pass
+        out[key] = value
+    return out
+
+
 def check_validation_freq(validation_freq):
     """Refuses a `fit(validation_freq=...)` Keras would not read: an int >= 1 or a list of epochs."""
     if isinstance(validation_freq, bool) or not isinstance(validation_freq, (int, list)):

@@ -145,8 +145,7 @@ class LoopsMixin:
     def _logs_from_step(self, step_logs):
         if step_logs is None:
             return self._read_logs()
-        values = {k: (v.item() if isinstance(v, torch.Tensor) else float(v)) for k, v in step_logs.items()}
-        return dict(sorted(values.items()))
+        return compile_utils.pythonify_logs(step_logs)     # a nested dict flattened, as Keras' logs
 
     def _evaluate_loop(self, batches, cbs):
         was_training = _inference_mode_on(self)

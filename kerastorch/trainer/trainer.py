@@ -14,14 +14,13 @@ import numpy as np
 import torch
 
 from kerastorch.callbacks.callback import CallbackList
-from kerastorch.ops import _tree as tree
 from kerastorch.trainer import compile_utils, data_adapters, fast_inference
 from kerastorch.trainer.runtime import (active_distribution, as_keras_batch, capped_epochs, check_batch_size,
                                         chief_verbose, unpack_x_y_sample_weight)
 from kerastorch.trainer.loops import LoopsMixin
 from kerastorch.trainer.setup import RunSetupMixin
 from kerastorch.trainer.step import StepMixin
-from kerastorch.trainer.trackers import ACCURACY_ALIASES, LossTracker, ShapeResolvedMetric, UnweightedMetric
+from kerastorch.trainer.trackers import ACCURACY_ALIASES, CompileMetrics, LossTracker, ShapeResolvedMetric
 
 __all__ = ["Trainer", "unpack_x_y_sample_weight"]
 
@@ -37,6 +36,7 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         self.history = None
         self._compile_metric_specs = []
         self._compile_metrics = None
+        self._compile_metrics_container = None   # Keras' CompileMetrics, as `metrics` lists it
         self._loss_tracker = LossTracker()
         self._targets_checked = False
         self._loss_scaled = False
@@ -116,11 +116,16 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         # the outputs' structure and shapes are known (trainer/compile_outputs.py), as in Keras.
         self._output_slots = None
         self._outputs_pending = True
+        # As Keras: one container of the compiled metrics when `metrics` or `weighted_metrics` is given
+        # (an empty list too), listed by `self.metrics` as "compile_metrics".
+        metrics_given = metrics is not None
+        self._compile_metrics_container = (CompileMetrics(self) if metrics_given or weighted_metrics is not None
+                                           else None)
         if metrics is None:
             metrics = []
         if several:
             self._loss_fn = compile_utils.PendingOutputs(self) if loss is not None else None
-            self._compile_metrics, self._weighted_from, self._metrics_view = [], 0, []
+            self._compile_metrics, self._weighted_from = [], 0
         else:
             single_loss = compile_utils.single_loss(loss, getattr(self, "output_names", None))
             self._loss_fn = losses.resolve_loss(single_loss)  # a Loss object, also for names of functions
@@ -134,12 +139,8 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
             self._compile_metric_specs = list(metrics) + list(weighted)
             self._weighted_from = len(metrics)
             self._compile_metrics = [self._make_metric(spec) for spec in self._compile_metric_specs]
-            # As listed by `self.metrics`: a custom train_step's `metric.update_state(y, y_pred,
-            # sample_weight=sw)` weights only `weighted_metrics`, as through Keras' CompileMetrics.
-            self._metrics_view = [m if i >= self._weighted_from else UnweightedMetric(m)
-                                  for i, m in enumerate(self._compile_metrics)]
         self._compile_config = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights,
-                                    metrics=metrics, weighted_metrics=weighted_metrics,
+                                    metrics=metrics if metrics_given else None, weighted_metrics=weighted_metrics,
                                     run_eagerly=run_eagerly, steps_per_execution=steps_per_execution,
                                     jit_compile=jit_compile)
         # "auto" means eager: torch.compile's start-up cost rarely pays off for the models Keras
@@ -242,37 +243,37 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
 
     @property
     def metrics(self):
-        """The loss tracker and the compiled metrics (`"accuracy"` picks its kind at the first batch)."""
+        """The model's metrics, as Keras lists them: `[]` before `compile()`; then the loss tracker (a
+        mean named `"loss"`), the compiled metrics' container (`"compile_metrics"`, a `CompileMetrics`
+        whose `.metrics` are the individual metrics) when `compile()` got `metrics` or
+        `weighted_metrics`, then each output's loss tracker (`"<output>_loss"`) once a model with
+        several outputs has run.
+
+        Example:
+        >>> import kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(2,)), layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        >>> [m.name for m in model.metrics]
+        ['loss', 'compile_metrics']
+        """
+        if not self.compiled:
+            return []
+        container = getattr(self, "_compile_metrics_container", None)
         trackers = getattr(self._loss_fn, "trackers", None) or []
-        return [self._loss_tracker] + list(getattr(self, "_metrics_view", None) or []) + list(trackers)
+        return [self._loss_tracker] + ([container] if container is not None else []) + list(trackers)
 
     @property
     def metrics_names(self):
-        """Keras' names of the model's metrics: `"loss"`, then `"compile_metrics"` (Keras keeps the
-        compiled metrics in one container of that name) when any were compiled, then each output's
-        `"<output>_loss"` once a model with several outputs has run; `[]` before `compile()`. A model
-        overriding `metrics` gets its metrics' names. `evaluate(..., return_dict=True)` names each value.
+        """The names of `self.metrics`, as Keras: `"loss"`, `"compile_metrics"` when metrics were
+        compiled, then each output's `"<output>_loss"` once a model with several outputs has run;
+        `[]` before `compile()`. `evaluate(..., return_dict=True)` names each value.
         """
-        if type(self).metrics is not Trainer.metrics:
-            return [m.name for m in self.metrics]
-        if not self.compiled:
-            return []
-        config = self._compile_config
-        compiled_any = any(leaf is not None for key in ("metrics", "weighted_metrics")
-                           for leaf in tree.flatten(config.get(key)))
-        trackers = getattr(self._loss_fn, "trackers", None) or []
-        return ["loss"] + (["compile_metrics"] if compiled_any else []) + [t.name for t in trackers]
+        return [m.name for m in self.metrics]
 
     def _metric_names(self):
-        """The log name of each of `self.metrics`: compiled metrics named as Keras' CompileMetrics
-        names them (`mse`, `mse_1`; `weighted_mae` for a weighted twin of `mae`)."""
-        metrics = self.metrics
-        compiled = self._compile_metrics or []
-        if self._output_slots is not None or len(compiled) < 2:   # several outputs: named when built
-            return [m.name for m in metrics]
-        unique = compile_utils.metric_result_names([m.name for m in compiled], self._weighted_from)
-        renamed = {id(m): name for m, name in zip(compiled, unique)}
-        return [renamed.get(id(getattr(m, "_kt_metric", m)), m.name) for m in metrics]
+        """The name of each of `self.metrics` (a container's results carry their own names)."""
+        return [m.name for m in self.metrics]
 
     def _require_compiled(self, what):
         if not self.compiled:
@@ -286,8 +287,9 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
 
     # ------------------------------------------------------------------ logs
     def _read_logs(self):
-        """Reads the metric values (one device sync), sorted by name as Keras' History is."""
-        results = {name: m.result() for name, m in zip(self._metric_names(), self.metrics)}
+        """Reads the metric values (one device sync), sorted by name as Keras' History is: the
+        results of `self.metrics`, a container's dict of results merged in (`get_metrics_result`)."""
+        results = compile_utils.flat_results(self.metrics)
         if len(results) > 1:
             # float32 unless a value is float64 (floatx "float64"), so no digit is lost either way.
             wide = any(getattr(v, "dtype", None) == torch.float64 for v in results.values())
@@ -303,6 +305,9 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         return total.device if total is not None else torch.device("cpu")
 
     def _reset_metrics(self):
+        container = getattr(self, "_compile_metrics_container", None)
+        if container is not None:
+            container._mark_built()     # a run starts: Keras builds its CompileMetrics then
         self.reset_metrics()   # overridable, as Keras' fit/evaluate call it
 
     def reset_metrics(self):
@@ -508,11 +513,14 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         return adapter
 
     def _ordered_results(self, logs):
-        """`evaluate`'s list: the values in `self.metrics` order (Keras' `_flatten_metrics_in_order`)."""
-        if self._output_slots is None:
-            values = [logs[name] for name in self._metric_names() if name in logs]
-        else:
-            # As Keras: the loss and per-output losses in order, then the other results by name.
-            names = [m.name for m in [self._loss_tracker] + list(getattr(self._loss_fn, "trackers", None) or [])]
-            values = [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
+        """`evaluate`'s list: Keras' `_flatten_metrics_in_order`. The values named by `self.metrics`
+        (a container by its metrics' own names) in that order, then the other logs by name."""
+        names = []
+        for metric in self.metrics:
+            if isinstance(metric, CompileMetrics):
+                names.extend(m.name for m in metric.metrics)
+            else:
+                names.append(metric.name)
+        values = [logs[name] for name in names if name in logs]
+        values += [logs[key] for key in sorted(logs) if key not in names]
         return values[0] if len(values) == 1 else values
