@@ -21,8 +21,8 @@ from kerastorch.trainer import lean_evaluate
 
 
 class _Remembered:
-    __slots__ = ("what", "shapes", "dtypes", "device", "config_device", "forward", "modules", "stack", "param",
-                 "policy", "jit", "switch_mode", "compiled_with")
+    __slots__ = ("what", "shapes", "dtypes", "device", "config_device", "forward", "into", "modules", "stack",
+                 "param", "policy", "jit", "switch_mode", "compiled_with")
 
     def __reduce__(self):
         return _forgotten, ()     # a pickled or deep-copied model starts on the general path
@@ -118,8 +118,9 @@ def _remember(model, what, tensors, resident):
         calls = lean_evaluate.flat_stack(model._stack, t.dtype) if t.is_floating_point() else None
         batch_forward = (lambda xb: model._run_direct(model._stack, xb, False)) if calls is None \
             else lean_evaluate.chain(calls)                                     # noqa: E731
+        into = _activation_into(model, calls)
     elif isinstance(model, Functional):
-        stack = None
+        stack, into = None, None
         plan = model._plan
         if model._single_input and model._single_output:
             batch_forward = lambda xb: plan.run([xb], False)[0]                   # noqa: E731
@@ -140,7 +141,8 @@ def _remember(model, what, tensors, resident):
     kept.shapes = [t.shape[1:] for t in tensors]
     kept.dtypes = [t.dtype for t in tensors]
     kept.device, kept.config_device = tensors[0].device, config.get_device()
-    kept.forward, kept.modules, kept.stack, kept.param = batch_forward, modules, stack, params[0]
+    kept.forward, kept.into = batch_forward, into
+    kept.modules, kept.stack, kept.param = modules, stack, params[0]
     kept.policy = mixed_precision.global_policy().name
     kept.jit = getattr(model, "_jit_compile", None)
     kept.compiled_with = _compiled_with(model) if what == "evaluate" else None
@@ -149,6 +151,29 @@ def _remember(model, what, tensors, resident):
     kept.switch_mode = any(base.plain_call(m) is None or next(m.children(), None) is not None
                            for m in modules[1:]) or not isinstance(modules[0], base.Layer)
     model.__dict__[f"_kt_fast_{what}"] = kept
+
+
+def _activation_into(model, calls):
+    """`(logits, activation)` for a Sequential of plain layers ending in a Dense layer whose softmax or
+    sigmoid can write into predict's output (`activation(z, out=...)`, as a hand loop writes it), or None.
+
+    The same kernels as the layer's own activation: `ops.sigmoid` is `torch.sigmoid`, `ops.softmax`
+    over the last axis of float32/float64 logits with more than one class is `torch.softmax`.
+    """
+    from kerastorch import activations
+    from kerastorch.layers.core import Dense
+
+    last = model._stack[-1] if model._stack else None
+    if calls is None or type(last) is not Dense or last.dtype not in ("float32", "float64"):
+        return None
+    if last.activation is activations.sigmoid:
+        act = torch.sigmoid
+    elif last.activation is activations.softmax and last.units > 1:
+        def act(z, out):
+            return torch.softmax(z, -1, out=out)
+    else:
+        return None
+    return lean_evaluate.chain(calls[:-1] + [last._call_without_activation]), act
 
 
 def _in_inference(model, kept, run, nested):
@@ -186,6 +211,18 @@ def run(model, x, batch_size, verbose, steps, callbacks):
     forward, t = kept.forward, tensors[0]
     n = t.shape[0]
 
+    def predict_into():
+        logits, act = kept.into
+        with torch.inference_mode():
+            first = logits(t[:batch_size])
+            if type(first) is not torch.Tensor or first.shape[0] != min(batch_size, n):
+                return None
+            out = torch.empty((n, *first.shape[1:]), dtype=first.dtype)
+            act(first, out=out[:first.shape[0]])
+            for start in range(batch_size, n, batch_size):
+                act(logits(t[start:start + batch_size]), out=out[start:start + batch_size])
+        return out.numpy()
+
     def predict():
         with torch.inference_mode():
             first = forward(t[:batch_size])
@@ -196,7 +233,7 @@ def run(model, x, batch_size, verbose, steps, callbacks):
             for start in range(batch_size, n, batch_size):
                 out[start:start + batch_size].copy_(forward(t[start:start + batch_size]))
         return out.numpy()
-    return _in_inference(model, kept, predict, nested=True)
+    return _in_inference(model, kept, predict if kept.into is None else predict_into, nested=True)
 
 
 def remember(model, x, batch_size, verbose, steps, callbacks, batches, result):

@@ -333,3 +333,18 @@ def test_counted_accuracies_equal_keras(case, batch_size, counted, general_evalu
     as_floats = lambda results: {k: float(v) for k, v in results.items()}    # noqa: E731
     assert as_floats(ours.get_metrics_result()) == pytest.approx(as_floats(theirs.get_metrics_result()),
                                                                  rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("name, writes_into", [("tiny", True), ("sequential", True), ("text", False),
+                                               ("functional", False)])
+def test_a_final_softmax_or_sigmoid_writes_into_the_output(name, writes_into, general_calls):
+    """A Sequential of plain layers ending in Dense(softmax/sigmoid): the activation of each batch is
+    written into predict's output (no copy), and the result is Keras' predict."""
+    ours, theirs = _pair(name)
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 20, (23, 5)) if name == "text" else rng.normal(size=(23, 6)).astype("float32")
+    ours.predict(x, batch_size=5, verbose=0)
+    got = ours.predict(x, batch_size=5, verbose=0)
+    assert len(general_calls) == 1
+    assert (ours.__dict__["_kt_fast_predict"].into is not None) == writes_into
+    np.testing.assert_allclose(got, theirs.predict(x, batch_size=5, verbose=0), rtol=1e-5, atol=1e-6)
