@@ -320,7 +320,8 @@ def test_torch_module_wrapper_and_wrapped_modules_list_variables():
 # ---------------------------------------------------------------- optimizer variables
 @pytest.mark.keras
 def test_learning_rate_is_a_variable_like_keras(keras):
-    theirs, ours = keras.optimizers.Adam(0.01), kerastorch.optimizers.Adam(0.01)
+    # Named: an unnamed optimizer's name counts the ones made before it in the process (any test order).
+    theirs, ours = keras.optimizers.Adam(0.01, name="lr_opt"), kerastorch.optimizers.Adam(0.01, name="lr_opt")
     for o, t in ((ours.learning_rate, theirs.learning_rate),):
         assert (o.path, o.name, o.shape, o.dtype, o.trainable) == (t.path, t.name, t.shape, t.dtype, t.trainable)
         assert o.numpy() == t.numpy() and float(o) == float(t)

@@ -70,12 +70,14 @@ class _ClippedSoftmaxCrossentropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, y, log_lo, log_hi):
         log_p = torch.log_softmax(logits, dim=-1)
-        y = y.to(log_p.dtype)
+        if y.dtype is not log_p.dtype:
+            y = y.to(log_p.dtype)
         clipped = torch.clamp(log_p, log_lo, log_hi)
         loss = torch.dot(clipped.reshape(-1), y.reshape(-1)).div_(-logits.shape[0])
         # d loss / d log_p: -y / batch where the clip let log_p through (clamp's gradient), else 0.
-        ctx.save_for_backward(log_p, torch.where(clipped == log_p, y, 0.0))
+        ctx.save_for_backward(log_p, torch.mul(y, clipped == log_p))
         ctx.mark_non_differentiable(log_p)
+        ctx.set_materialize_grads(False)   # log_p gets no gradient: no tensor of zeros made for it
         return loss, log_p
 
     @staticmethod

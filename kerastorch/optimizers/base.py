@@ -226,11 +226,15 @@ class Optimizer:
         """The learning rate of the next update, rounded to float32 like Keras' variable."""
         lr = self._learning_rate
         if isinstance(lr, torch.Tensor):
-            return float(lr)
+            # Read again only after a write to it (its version counter: fill_, assign, a load).
+            kept = self.__dict__.get("_lr_read")
+            if kept is None or kept[0] is not lr or kept[1] != lr._version:
+                kept = self.__dict__["_lr_read"] = (lr, lr._version, float(lr))
+            return kept[2]
         if isinstance(lr, _schedules.LearningRateSchedule):
             # Keras evaluates schedules at the raw call count (`_iterations`), not at
             # `iterations`, which gradient accumulation divides.
-            value = lr(int(self._iterations))
+            value = lr(self._calls())
         else:
             value = lr()
         if self._lr_dtype == torch.float32:
@@ -284,10 +288,27 @@ class Optimizer:
         With `gradient_accumulation_steps=n`, this is the number of `step()` calls divided
         by `n` (rounded down), as in Keras.
         """
-        calls = int(self._iterations)
+        calls = self._calls()
         if self.gradient_accumulation_steps:
             return calls // self.gradient_accumulation_steps
         return calls
+
+    def _calls(self):
+        """`int(self._iterations)`, read from the tensor only when it changed since the last read
+        (its version counter moves with every in-place write: the step's `+= 1`, a load, `assign`)."""
+        it = self._iterations
+        kept = self.__dict__.get("_calls_read")
+        if kept is not None and kept[0] is it and kept[1] == it._version:
+            return kept[2]
+        calls = int(it)
+        self.__dict__["_calls_read"] = (it, it._version, calls)
+        return calls
+
+    def _count_call(self, calls):
+        """`self._iterations += 1` after a step that read `calls`, keeping the read current."""
+        it = self._iterations
+        it += 1
+        self.__dict__["_calls_read"] = (it, it._version, calls + 1)
 
     # ------------------------------------------------------------------ building
 
@@ -559,9 +580,9 @@ class Optimizer:
     @torch.no_grad()
     def _step_on(self, indices, params, grads):
         """One update of `params` (at `indices` in the built list) with `grads` in their layout."""
-        calls = int(self._iterations)
+        calls = self._calls()
         n = self.gradient_accumulation_steps
-        update = self.iterations  # the update count Keras' rules see (calls // n)
+        update = calls // n if n else calls  # the update count Keras' rules see (`iterations`)
 
         if self.loss_scale_factor is not None:
             grads = torch._foreach_div(grads, self.loss_scale_factor)
@@ -580,7 +601,7 @@ class Optimizer:
 
         if self.use_ema:
             self._update_ema(update)
-        self._iterations += 1
+        self._count_call(calls)
 
     def _apply_update(self, grads, params, indices, update):
         lr = self._current_learning_rate()
