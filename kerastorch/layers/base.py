@@ -25,8 +25,8 @@ from kerastorch.layers.calling import (  # noqa: F401
     trace_output_shape)
 from kerastorch.layers.layer_weights import LayerWeights, stored_weight  # noqa: F401
 from kerastorch.layers.tracking import (  # noqa: F401
-    _CONTAINER_TYPES, _HOLDER, TrackedDict, TrackedList, TrackedOrderedDict, _flatten_sublayers, _register,
-    _track_container, _Tracked)
+    _CONTAINER_TYPES, _HOLDER, MetricTracking, TrackedDict, TrackedList, TrackedOrderedDict, _flatten_sublayers,
+    _register, _track_container, _track_metric, _Tracked)
 
 _NAME_COUNTS = collections.defaultdict(int)
 
@@ -119,7 +119,7 @@ def _wrap_build(build):
     return wrapper
 
 
-class Layer(LayerWeights, torch.nn.Module):
+class Layer(LayerWeights, MetricTracking, torch.nn.Module):
     """Base class of all kerastorch layers: a `torch.nn.Module` with Keras' layer API.
 
     Subclass it as in Keras: record the configuration in `__init__`, create weights in
@@ -223,6 +223,8 @@ class Layer(LayerWeights, torch.nn.Module):
             # A user's Variable set as an attribute (`self.v = keras.Variable(...)`): a weight, as in Keras.
             self._track_variable_attribute(name, value)
             return
+        else:
+            _track_metric(self, value)   # a Metric attribute is one of the layer's `metrics` (tracking.py)
         shown = self.__dict__.get(name)
         if shown is not None and shown.__class__ is _variables.Variable:
             # The attribute set to something else: the Variable stays a weight (as in Keras), its

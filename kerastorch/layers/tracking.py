@@ -12,16 +12,23 @@ Keras' rules, kept here:
 - `append`, `insert`, `extend`, `dict[key] = `, `update` track what they add; `pop`, `remove`,
   `clear`, `del lst[i]`, `dict.pop`, `popitem` untrack what they take away;
 - as in Keras, `lst[i] = value`, `setdefault` and `del d[key]` neither track nor untrack, and
-  what was tracked stays tracked when the attribute is set to something else or deleted.
+  what was tracked stays tracked when the attribute is set to something else or deleted;
+- a `Metric` set as an attribute, or held in them, is one of the layer's metrics (Keras' `_metrics`):
+  `layer.metrics` lists it, then its sublayers' metrics; a model's `metrics` lists it after the
+  compiled ones, so `reset_metrics()`, `fit` and `evaluate` reset it and the logs show it. Its
+  state is no weight of the layer and is not saved, as in Keras.
 """
 
 import collections
+import sys
 
 import torch
 
 from kerastorch import variables as _variables
 
 _HOLDER = "_kt_tracked_"     # prefix of the modules holding the layers of a tracked attribute
+_METRICS = "_kt_metrics"     # a layer's tracked Metric objects (in its __dict__), in tracking order
+_TRACKED_METRICS = [0]       # how many metrics any layer ever tracked: none, and `metrics` walks no layers
 
 
 class _Tracked:
@@ -196,6 +203,9 @@ def _track(owner, name, where, value):
     if isinstance(value, torch.nn.Module):
         _register(owner, name, value)
         return value
+    if _is_metric(value):
+        _add_metric(owner, value)
+        return value
     if isinstance(value, collections.OrderedDict):
         return _bound(TrackedOrderedDict(), owner, name, where, value.items())
     if isinstance(value, dict):
@@ -258,6 +268,12 @@ def _untrack(owner, value):
                 if m is value:
                     del holder[i]
                     return
+    elif _is_metric(value):
+        tracked = owner.__dict__.get(_METRICS)
+        for i, m in enumerate(tracked or ()):
+            if m is value:
+                del tracked[i]
+                return
 
 
 def _track_container(owner, name, value):
@@ -268,8 +284,6 @@ def _track_container(owner, name, value):
     the layer's weights, their layers its sublayers. Containers kerastorch sets itself (a
     model's stack, the trainer's lists) are left alone.
     """
-    import sys
-
     if sys._getframe(2).f_globals.get("__name__", "").startswith("kerastorch."):
         return value
     if isinstance(value, (list, dict)) and _HOLDER + name not in owner._modules:
@@ -293,3 +307,76 @@ def _flatten_sublayers(layer):
         out.append(sub)
         queue.extendleft(sub._sublayers())
     return out
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _is_metric(value):
+    """Whether `value` is a `kerastorch.metrics.Metric` (none exists before that module is imported)."""
+    module = sys.modules.get("kerastorch.metrics.base")
+    return module is not None and isinstance(value, module.Metric)
+
+
+def _add_metric(owner, metric):
+    """Keras' tracker "metrics" store: `metric` is one of `owner`'s metrics, once, in tracking order."""
+    tracked = owner.__dict__.get(_METRICS)
+    if tracked is None:
+        tracked = owner.__dict__[_METRICS] = []
+    if not any(m is metric for m in tracked):
+        tracked.append(metric)
+        _TRACKED_METRICS[0] += 1
+
+
+def _track_metric(owner, value):
+    """A value set as an attribute of layer `owner` (not a container, not a Variable): tracked when it is
+    a `Metric` set by user code, as Keras' `Layer.__setattr__` tracks it. Metrics kerastorch sets itself
+    (the compiled metrics' container) are left alone, as Keras' `compile` does not track them.
+
+    Args:
+        owner: The layer whose attribute is set.
+        value: The attribute's new value.
+    """
+    if _is_metric(value) and not sys._getframe(2).f_globals.get("__name__", "").startswith("kerastorch."):
+        _add_metric(owner, value)
+
+
+def own_metrics(layer):
+    """The metrics tracked on `layer` itself (its attributes and the containers on it), in tracking order."""
+    return list(layer.__dict__.get(_METRICS, ()))
+
+
+def metrics_tracked():
+    """Whether any layer ever tracked a metric (else no layer's `metrics` needs its sublayers walked)."""
+    return _TRACKED_METRICS[0] > 0
+
+
+class MetricTracking:
+    """Mixed into `Layer`: the metrics set as its attributes, as Keras' `Layer.metrics`."""
+
+    @property
+    def metrics(self):
+        """The layer's metrics, as Keras lists them: each `Metric` set as an attribute of the layer (or
+        held in a list, tuple or dict on it), in the order they were tracked, then each sublayer's
+        `metrics` in turn. A metric's state is no weight of the layer.
+
+        Example:
+        >>> import kerastorch
+        >>> class Scaled(kerastorch.layers.Layer):
+        ...     def __init__(self, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.dense = kerastorch.layers.Dense(2)
+        ...         self.mean_out = kerastorch.metrics.Mean(name="mean_out")
+        ...     def call(self, x):
+        ...         y = self.dense(x)
+        ...         self.mean_out.update_state(y)
+        ...         return y
+        >>> layer = Scaled()
+        >>> [m.name for m in layer.metrics]
+        ['mean_out']
+        """
+        out = own_metrics(self)
+        if _TRACKED_METRICS[0]:
+            for layer in self._sublayers():
+                out.extend(layer.metrics)
+        return out

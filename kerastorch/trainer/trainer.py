@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from kerastorch.callbacks.callback import CallbackList
+from kerastorch.layers import tracking
 from kerastorch.trainer import compile_utils, data_adapters, fast_inference
 from kerastorch.trainer.runtime import (active_distribution, as_keras_batch, capped_epochs, check_batch_size,
                                         chief_verbose, unpack_x_y_sample_weight)
@@ -243,31 +244,64 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
 
     @property
     def metrics(self):
-        """The model's metrics, as Keras lists them: `[]` before `compile()`; then the loss tracker (a
-        mean named `"loss"`), the compiled metrics' container (`"compile_metrics"`, a `CompileMetrics`
-        whose `.metrics` are the individual metrics) when `compile()` got `metrics` or
-        `weighted_metrics`, then each output's loss tracker (`"<output>_loss"`) once a model with
-        several outputs has run.
+        """The model's metrics, as Keras lists them. Once compiled: the loss tracker (a mean named
+        `"loss"`), the compiled metrics' container (`"compile_metrics"`, a `CompileMetrics` whose
+        `.metrics` are the individual metrics) when `compile()` got `metrics` or `weighted_metrics`,
+        then each output's loss tracker (`"<output>_loss"`) once a model with several outputs has run.
+        Then, compiled or not, each `Metric` set as an attribute of the model (or held in a list,
+        tuple or dict on it), in the order they were set, then the `metrics` of each sublayer in
+        Keras' `_flatten_layers` order (a nested model's own metrics are left out, its layers' are
+        not; a metric of a layer two levels down comes once per level, as in Keras).
+
+        `reset_metrics()` (at the start of each epoch of `fit`, and of `evaluate`) resets them all,
+        and the logs show each one's result, so a custom `train_step` may return
+        `{m.name: m.result() for m in self.metrics}`.
+
+        Example:
+        >>> import kerastorch
+        >>> from kerastorch import layers
+        >>> class Regressor(kerastorch.Model):
+        ...     def __init__(self, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.dense = layers.Dense(1)
+        ...         self.mae_metric = kerastorch.metrics.MeanAbsoluteError(name="mae")
+        ...     def call(self, x):
+        ...         return self.dense(x)
+        >>> model = Regressor()
+        >>> [m.name for m in model.metrics]
+        ['mae']
+        >>> model.compile(optimizer="sgd", loss="mse", metrics=["mse"])
+        >>> [m.name for m in model.metrics]
+        ['loss', 'compile_metrics', 'mae']
+        """
+        out = []
+        if self.compiled:
+            container = getattr(self, "_compile_metrics_container", None)
+            out.append(self._loss_tracker)
+            if container is not None:
+                out.append(container)
+            out.extend(getattr(self._loss_fn, "trackers", None) or [])
+        out.extend(tracking.own_metrics(self))
+        if tracking.metrics_tracked():
+            for layer in tracking._flatten_sublayers(self):
+                if not isinstance(layer, Trainer):   # as Keras: a nested model's trainer metrics are its own
+                    out.extend(layer.metrics)
+        return out
+
+    @property
+    def metrics_names(self):
+        """The names of `self.metrics`, as Keras: `"loss"`, `"compile_metrics"` when metrics were
+        compiled, each output's `"<output>_loss"` once a model with several outputs has run, then
+        the names of the metrics set as attributes of the model and its layers (see `metrics`).
+        `evaluate(..., return_dict=True)` names each value.
 
         Example:
         >>> import kerastorch
         >>> from kerastorch import layers
         >>> model = kerastorch.Sequential([layers.Input(shape=(2,)), layers.Dense(1)])
         >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
-        >>> [m.name for m in model.metrics]
+        >>> model.metrics_names
         ['loss', 'compile_metrics']
-        """
-        if not self.compiled:
-            return []
-        container = getattr(self, "_compile_metrics_container", None)
-        trackers = getattr(self._loss_fn, "trackers", None) or []
-        return [self._loss_tracker] + ([container] if container is not None else []) + list(trackers)
-
-    @property
-    def metrics_names(self):
-        """The names of `self.metrics`, as Keras: `"loss"`, `"compile_metrics"` when metrics were
-        compiled, then each output's `"<output>_loss"` once a model with several outputs has run;
-        `[]` before `compile()`. `evaluate(..., return_dict=True)` names each value.
         """
         return [m.name for m in self.metrics]
 
@@ -311,7 +345,20 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         self.reset_metrics()   # overridable, as Keras' fit/evaluate call it
 
     def reset_metrics(self):
-        """Resets the state of every metric in `self.metrics` (the loss tracker and the compiled metrics)."""
+        """Resets the state of every metric in `self.metrics`: the loss tracker, the compiled metrics, and
+        the metrics set as attributes of the model and its layers. `fit` calls it at the start of each
+        epoch, `evaluate` at its start, as in Keras; override it (with `metrics`) to reset others.
+
+        Example:
+        >>> import numpy as np, kerastorch
+        >>> from kerastorch import layers
+        >>> model = kerastorch.Sequential([layers.Input(shape=(2,)), layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> _ = model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+        >>> model.reset_metrics()
+        >>> float(model.metrics[0].result())
+        0.0
+        """
         for m in self.metrics:
             m.reset_state()
 
