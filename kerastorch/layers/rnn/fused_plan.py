@@ -52,7 +52,16 @@ class FusedPlan:
         return _forgotten, ()     # a pickled or deep-copied cell makes its plan anew
 
     def is_current(self, cell):
-        """Whether every weight is still the tensor, on the storage, the plan was made from."""
+        """Whether every weight is still the tensor, on the storage, the plan was made from.
+
+        Args:
+            cell: The `RNNCellBase` the plan was made for.
+
+        Returns:
+            `False` after a weight was replaced (`setattr`, `register_parameter`,
+            `load_state_dict(assign=True)`) or its `.data` assigned; `True` otherwise (in-place
+            writes reach the kernel through the same tensors).
+        """
         stored = cell._parameters
         for name, tensor, ptr in self.weights:
             if stored.get(name) is not tensor or tensor.data_ptr() != ptr:
@@ -60,7 +69,14 @@ class FusedPlan:
         return True
 
     def zero_state(self, batch):
-        """A `(1, batch, units)` zero tensor (a normal tensor, also when made in inference mode)."""
+        """A `(1, batch, units)` zero tensor, kept for the next calls of this batch size.
+
+        A normal tensor also when made under `torch.inference_mode()` (training may run through it
+        later); on the weights' device, in their dtype.
+
+        Args:
+            batch: The batch size.
+        """
         zero = self.zeros.get(batch)
         if zero is None:
             reference = self.params[1]          # the recurrent kernel: (blocks * units, units)
@@ -77,7 +93,23 @@ def _forgotten():
 
 
 def make_plan(cell):
-    """The cell's `FusedPlan`, kept on it, or `None` when its configuration has no fused kernel."""
+    """The cell's `FusedPlan`, kept on it (made anew when a weight changed), or `None`.
+
+    Args:
+        cell: An `RNNCellBase` (`LSTMCell`, `GRUCell`, `SimpleRNNCell`), built.
+
+    Returns:
+        The plan, or `None` when the cell's configuration has no fused kernel (other activations,
+        GRU `reset_after=False`) or a weight is not a registered Parameter.
+
+    Example:
+    >>> import torch
+    >>> from kerastorch import layers
+    >>> cell = layers.GRUCell(2)
+    >>> _ = cell(torch.zeros(1, 3))
+    >>> make_plan(cell).fn is torch.gru, make_plan(layers.GRUCell(2, reset_after=False)) is None
+    (True, True)
+    """
     plan = cell.__dict__.get("_kt_fused_plan")
     if plan is False:
         return None             # no fused kernel for this configuration (kept until an attribute is set)
@@ -117,14 +149,27 @@ def make_plan(cell):
 
 
 def drop_plan(cell):
-    """Forgets the cell's plan (its configuration or weights changed)."""
+    """Forgets the cell's plan (its configuration or weights changed): the next call makes it anew.
+
+    Args:
+        cell: An `RNNCellBase`.
+    """
     cell.__dict__.pop("_kt_fused_plan", None)
 
 
 def run(layer, cell, sequences, training):
     """The layer's output for `sequences` by the plan, or `None` when this call needs the general path.
 
-    The caller has checked: no mask, no initial state, not stateful, the fused path enabled.
+    Args:
+        layer: The `RNN` layer; the caller (`RNN.forward`) has checked that this call has no mask,
+            no initial state, is not stateful, has the fused path enabled, no autocast, no activity
+            regularizer, and inputs in the layer's compute dtype.
+        cell: The layer's `RNNCellBase` cell.
+        sequences: `(batch, timesteps, features)` tensor.
+        training: Whether the call is in training (dropout then takes the general path).
+
+    Returns:
+        What `RNN.call` returns (`output`, or `[output, *states]` with `return_state`), or `None`.
     """
     if sequences.dim() != 3 or torch.compiler.is_compiling() or torch._C._get_tracing_state():
         return None
