@@ -83,7 +83,12 @@ class _ClippedSoftmaxCrossentropy(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_loss, grad_log_p):
         log_p, passed = ctx.saved_tensors
-        weights = passed * (grad_loss / -log_p.shape[0])
+        if grad_loss is None:
+            return None, None, None, None
+        # On the CPU the incoming scalar is read (no device to wait for): one kernel fewer.
+        scale = float(grad_loss) / -log_p.shape[0] if grad_loss.device.type == "cpu" \
+            else grad_loss / -log_p.shape[0]
+        weights = passed * scale
         return torch._log_softmax_backward_data(weights, log_p, -1, log_p.dtype), None, None, None
 
 
