@@ -200,6 +200,23 @@ def test_predict_follows_device_moves(keras, cls_name):
     assert not _plan(ours).params[0].is_cuda
 
 
+@pytest.mark.parametrize("cls_name", CELLS)
+def test_deep_copied_model_makes_its_own_plan(keras, cls_name):
+    import copy
+
+    ours, theirs = _pair(keras, cls_name)
+    x = _ids()
+    _check_predict(ours, theirs, x)
+    twin = copy.deepcopy(ours)
+    assert _plan(twin) is None          # not the original's plan (which holds the original's weights)
+    new = _random_weights(ours, 15)
+    twin.set_weights(new)
+    other = keras.Sequential(_spec(keras, cls_name))
+    other.set_weights(new)
+    _check_predict(twin, other, x)
+    _check_predict(ours, theirs, x)     # the original is unchanged
+
+
 # ---------------------------------------------------------------------------- configuration changes
 CONFIG_CHANGES = [   # (layer, attribute set on the cell after the lean call ran, Keras' layer argument)
     ("SimpleRNN", "activation", "relu"),           # another fused kernel: rnn_relu for rnn_tanh
