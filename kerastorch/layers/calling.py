@@ -9,6 +9,7 @@ import torch
 
 from kerastorch import variables as _variables
 from kerastorch.layers.call_context import no_loss_collection
+from kerastorch.layers.tracking import metric_states_kept
 
 
 def _to_torch_dtype(dtype):
@@ -126,7 +127,7 @@ def _trace_once(layer, input_shape, fill):
     was_training = layer.training
     layer.eval()
     try:
-        with torch.no_grad(), no_loss_collection():
+        with torch.no_grad(), no_loss_collection(), metric_states_kept():   # no trace in its metrics, as Keras
             out = layer(torch.zeros(shape, dtype=dtype, device=device))
     finally:
         layer.train(was_training)

@@ -38,6 +38,7 @@ class KerasHistory(collections.namedtuple("KerasHistory", ["operation", "node_in
 
 
 from kerastorch.layers.keras_tensor import KerasTensor, torch_misuse_message  # noqa: E402,F401
+from kerastorch.layers.tracking import metric_states_kept  # noqa: E402
 
 
 # --------------------------------------------------------------------------- structures
@@ -197,7 +198,8 @@ def trace(fn, args, kwargs, device=None):
         inputs = map_structure(lambda x: _materialize(x, device, fill, ramp), (args, kwargs))
         return fn(*inputs[0], **inputs[1])
 
-    with torch.no_grad():
+    # As Keras' stateless tracing: a layer's metric updated in its call keeps no stand-in values.
+    with torch.no_grad(), metric_states_kept():
         runs = [run(_FILL_1)]
         if any(isinstance(x, KerasTensor) and None in x.shape for x in _flatten((args, kwargs))):
             runs.append(run(_FILL_2))

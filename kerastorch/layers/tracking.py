@@ -20,7 +20,9 @@ Keras' rules, kept here:
 """
 
 import collections
+import contextlib
 import sys
+import weakref
 
 import torch
 
@@ -29,6 +31,7 @@ from kerastorch import variables as _variables
 _HOLDER = "_kt_tracked_"     # prefix of the modules holding the layers of a tracked attribute
 _METRICS = "_kt_metrics"     # a layer's tracked Metric objects (in its __dict__), in tracking order
 _TRACKED_METRICS = [0]       # how many metrics any layer ever tracked: none, and `metrics` walks no layers
+_LIVE_METRICS = weakref.WeakSet()   # the metrics layers track, for `metric_states_kept`
 
 
 class _Tracked:
@@ -326,6 +329,10 @@ def _add_metric(owner, metric):
     if not any(m is metric for m in tracked):
         tracked.append(metric)
         _TRACKED_METRICS[0] += 1
+        try:
+            _LIVE_METRICS.add(metric)
+        except TypeError:            # a metric class with __slots__ and no __weakref__: not kept
+            pass
 
 
 def _track_metric(owner, value):
@@ -349,6 +356,70 @@ def own_metrics(layer):
 def metrics_tracked():
     """Whether any layer ever tracked a metric (else no layer's `metrics` needs its sublayers walked)."""
     return _TRACKED_METRICS[0] > 0
+
+
+def _metric_state(metric):
+    """What `metric_states_kept` restores: the state dict and its tensors (with copies of their values),
+    the state's device, and the values of the `add_variable` Variables, of `metric` and of the metrics
+    it holds as attributes."""
+    saved, seen, todo = [], set(), [metric]
+    while todo:
+        m = todo.pop()
+        if id(m) in seen or not _is_metric(m):
+            continue
+        seen.add(id(m))
+        state = m.__dict__.get("_state")
+        items = None if state is None else [(k, v, v.clone()) for k, v in state.items()]
+        variables = [(v, v.value.clone()) for v in m.__dict__.get("_variables", ())]
+        saved.append((m, state, items, m.__dict__.get("_device"), variables))
+        todo.extend(v for v in m.__dict__.values() if _is_metric(v))
+    return saved
+
+
+def _restore_metric_state(saved):
+    """Puts back what `_metric_state` saved: the same dict and tensors, holding the same values."""
+    for m, state, items, device, variables in saved:
+        if state is not None:
+            for _, tensor, value in items:
+                tensor.copy_(value)
+            state.clear()
+            state.update((k, tensor) for k, tensor, _ in items)
+            m._state, m._device = state, device
+        for variable, value in variables:
+            variable.assign(value)
+
+
+@contextlib.contextmanager
+def metric_states_kept():
+    """Runs its block, then puts back the state of every metric a layer tracks: for the stand-in runs
+    that find output shapes (symbolic tracing), which Keras runs in a stateless scope, so a layer's
+    `call` updating its metric leaves no trace of them.
+
+    Example:
+    >>> import torch, kerastorch
+    >>> class Probe(kerastorch.layers.Layer):
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.seen = kerastorch.metrics.Mean(name="seen")
+    ...     def call(self, x):
+    ...         self.seen.update_state(x)
+    ...         return x
+    >>> probe = Probe()
+    >>> _ = probe(torch.ones(2, 3))
+    >>> with metric_states_kept():
+    ...     _ = probe(torch.full((4, 3), 9.0))
+    >>> float(probe.seen.result())
+    1.0
+    """
+    if not _TRACKED_METRICS[0]:
+        yield
+        return
+    saved = [entry for metric in list(_LIVE_METRICS) for entry in _metric_state(metric)]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            _restore_metric_state(saved)
 
 
 class MetricTracking:

@@ -10,7 +10,7 @@ after fit, `metrics_names`, the History (keys and values within 1e-5), every met
 layers, and the tracking of metrics added to and taken out of lists.
 """
 
-import os
+import copy
 
 import h5py
 import numpy as np
@@ -240,7 +240,38 @@ def _guide(override):
     return build
 
 
+def _guide_functional(lib):
+    """The guide's model exactly as written: a `Model` subclass built from inputs and outputs, its loss
+    tracker and MAE set after `super().__init__`, no `metrics` override."""
+
+    class CustomModel(lib.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.loss_tracker = lib.metrics.Mean(name="loss")
+            self.mae_metric = lib.metrics.MeanAbsoluteError(name="mae")
+            self.loss_fn = lib.losses.MeanSquaredError()
+
+        def train_step(self, data):
+            x, y = data
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = self.loss_fn(y, y_pred)
+            loss.backward()
+            trainable_weights = [v for v in self.trainable_weights]
+            gradients = [v.value.grad for v in trainable_weights]
+            with torch.no_grad():
+                self.optimizer.apply(gradients, trainable_weights)
+            self.loss_tracker.update_state(loss)
+            self.mae_metric.update_state(y, y_pred)
+            return {"loss": self.loss_tracker.result(), "mae": self.mae_metric.result()}
+
+    inputs = lib.Input(shape=(3,))
+    outputs = lib.layers.Dense(1)(lib.layers.Dense(4, activation="relu")(inputs))
+    return CustomModel(inputs, outputs)
+
+
 MODELS = {
+    "guide_functional": _guide_functional,
     "on_model": _on_model,
     "on_sublayer": _on_sublayer,
     "in_containers": _in_containers,
@@ -267,6 +298,7 @@ CASES = [(model, compile_kind) for model in ("on_model", "on_sublayer", "in_cont
          for compile_kind in ("loss", "metrics", "weighted")]
 CASES += [(model, compile_kind) for model in ("guide", "guide_overridden")
           for compile_kind in ("optimizer_only", "loss", "metrics")]
+CASES += [("guide_functional", "loss"), ("guide_functional", "metrics")]   # its evaluate needs a loss
 
 
 # --------------------------------------------------------------------------- running both
@@ -404,3 +436,171 @@ def test_sum_attribute_history_without_validation(keras):
         histories.append(model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history)
     assert sorted(histories[1]) == sorted(histories[0]) == ["loss", "total"]
     _close(histories[1], histories[0], "history")
+
+
+# --------------------------------------------------------------------------- Layer.metrics, tracking
+def _plain_layers(lib):
+    """`name: layer` of plain layers holding metrics in each place Keras tracks them."""
+    Probe, Outer = _probe_class(lib), _outer_class(lib)
+    Total = _total_class(lib)
+
+    class Listed(lib.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.first = lib.metrics.Mean(name="first")
+            self.stats = [lib.metrics.Mean(name="s0"), [lib.metrics.Sum(name="s1")]]
+            self.by_key = {"z": lib.metrics.Mean(name="z"), "y": Total(name="y_total")}
+            self.probe = Probe(2, "listed_probe")
+            self.last = lib.metrics.MeanSquaredError(name="last")
+
+        def call(self, x):
+            return self.probe(x)
+
+    class HoldsModel(lib.layers.Layer):
+        """A plain layer holding a model: the model's `metrics` (its Trainer view) come in full."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.model = lib.Sequential([lib.Input((3,)), Probe(2, "in_model")])
+            self.model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+            self.own = lib.metrics.Mean(name="own")
+
+        def call(self, x):
+            return self.model(x)
+
+    return {"dense": lib.layers.Dense(2), "probe": Probe(3, "probe_activity"), "outer": Outer(),
+            "listed": Listed(), "holds_model": HoldsModel()}
+
+
+def _tracking_steps(lib):
+    """Metrics added to and taken out of a model's containers (before it is built, as Keras allows)."""
+    M = lib.metrics
+
+    class Net(lib.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.group = [M.Mean(name="g0"), M.Mean(name="g1")]
+            self.table = {"a": M.Mean(name="ta")}
+            self.head = lib.layers.Dense(1)
+
+        def call(self, x):
+            return self.head(x)
+
+    net = Net()
+    steps = [("init", [m.name for m in net.metrics])]
+
+    def step(what, fn):
+        fn()
+        steps.append((what, [m.name for m in net.metrics]))
+
+    step("append", lambda: net.group.append(M.Mean(name="g2")))
+    step("insert", lambda: net.group.insert(0, M.Mean(name="g_first")))
+    step("extend", lambda: net.group.extend([M.Mean(name="g3"), M.Mean(name="g4")]))
+    step("pop", lambda: net.group.pop(1))
+    step("remove", lambda: net.group.remove(net.group[-1]))
+    step("del item", lambda: net.group.__delitem__(0))
+    step("dict set", lambda: net.table.__setitem__("b", M.Mean(name="tb")))
+    step("dict update", lambda: net.table.update({"c": M.Mean(name="tc")}))
+    step("dict pop", lambda: net.table.pop("a"))
+    step("attribute", lambda: setattr(net, "extra", M.Mean(name="extra")))
+    step("reassigned", lambda: setattr(net, "extra", M.Mean(name="extra_new")))
+    step("same again", lambda: setattr(net, "alias", net.group[0]))
+    step("deleted", lambda: delattr(net, "alias"))
+    step("list replaced", lambda: setattr(net, "group", [M.Mean(name="fresh")]))
+    step("clear", lambda: net.group.clear())
+    step("tuple", lambda: setattr(net, "pair", (M.Mean(name="p0"), M.Mean(name="p1"))))
+    step("compiled", lambda: net.compile(optimizer="sgd", loss="mse", metrics=["mae"]))
+    return steps
+
+
+def test_layer_metrics_of_plain_layers(keras):
+    for lib in (keras, kerastorch):
+        lib.backend.clear_session() if lib is keras else kerastorch.utils.clear_session(False)
+    theirs, ours = _plain_layers(keras), _plain_layers(kerastorch)
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    for name in theirs:
+        assert [m.name for m in ours[name].metrics] == [m.name for m in theirs[name].metrics], name
+        theirs[name](x)
+        ours[name](x)
+        assert [m.name for m in ours[name].metrics] == [m.name for m in theirs[name].metrics], name
+        # Metric state is no weight of the layer.
+        assert len(ours[name].weights) == len(theirs[name].weights), name
+        assert len(ours[name].non_trainable_variables) == len(theirs[name].non_trainable_variables), name
+    assert [m.name for m in ours["listed"].metrics] == ["first", "s0", "s1", "z", "y_total", "last",
+                                                         "listed_probe"]
+
+
+def test_metrics_added_to_and_taken_from_containers(keras):
+    theirs, ours = _tracking_steps(keras), _tracking_steps(kerastorch)
+    assert [what for what, _ in ours] == [what for what, _ in theirs]
+    for (what, names), (_, expected) in zip(ours, theirs):
+        assert names == expected, what
+
+
+def test_metric_attributes_are_not_torch_state():
+    """Metric state stays out of torch's view too: no parameters, buffers or state_dict entries."""
+    model = _on_sublayer(kerastorch)
+    model(np.zeros((2, 3), "float32"))
+    keys = list(model.state_dict())
+    assert keys == [name for name, _ in model.named_parameters()] + [name for name, _ in model.named_buffers()]
+    assert not any("activity" in key or "abs" in key for key in keys)
+    assert [m.name for m in model.metrics] == ["first_activity", "outer_abs", "inner_activity", "inner_activity"]
+
+
+def test_deep_copies_track_their_own_metrics():
+    """A deep-copied model lists its own copies of the metrics, and tracks what is added to it alone."""
+    model = _in_containers(kerastorch)
+    model(np.zeros((2, 3), "float32"))
+    copied = copy.deepcopy(model)
+    assert [m.name for m in copied.metrics] == [m.name for m in model.metrics]
+    assert not any(a is b for a, b in zip(copied.metrics, model.metrics))
+    assert copied.metrics[0] is copied.by_unit[0] and copied.metrics[3] is copied.named["b"]
+    copied.by_unit.append(kerastorch.metrics.Mean(name="added"))
+    assert [m.name for m in copied.metrics][-1] == "added"
+    assert "added" not in [m.name for m in model.metrics]
+
+
+def test_metric_states_kept_undoes_stand_in_runs(keras):
+    """Keras traces in a stateless scope: building a Sequential or Functional model on a layer whose
+    call updates its metric leaves the metric as it was. kerastorch's stand-in runs (`symbolic.trace`)
+    run in `tracking.metric_states_kept()`, which puts back the state tensors, in place, and the
+    `add_variable` Variables."""
+    from kerastorch.layers import tracking
+
+    x = np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
+    results = {}
+    for lib in (keras, kerastorch):
+        Probe, Total = _probe_class(lib), _total_class(lib)
+
+        class Watched(Probe):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.total = Total(name="watched_total")
+
+            def call(self, x):
+                y = super().call(x)
+                self.total.update_state(y)
+                return y
+
+        probes = [Watched(3, "seq_probe"), Watched(3, "fn_probe")]
+        for i, probe in enumerate(probes):
+            probe(x)                                  # builds it
+            if lib is kerastorch:
+                probe.set_weights(weights[i])
+            for metric in probe.metrics:
+                metric.reset_state()
+            probe(x)                                  # real state, on the real device, the same in both
+        weights = [probe.get_weights() for probe in probes]
+        state = probes[0].activity.variables[0] if lib is kerastorch else None
+        fresh = Watched(3, "fresh_probe")                           # its state made while tracing
+        lib.Sequential([lib.Input((3,)), probes[0]])
+        inputs = lib.Input((3,))
+        lib.Model(inputs, probes[1](inputs))
+        lib.Sequential([lib.Input((None, 3)), fresh])
+        results[lib] = [(m.name, _value(m.result())) for p in probes + [fresh] for m in p.metrics]
+        if lib is kerastorch:
+            assert probes[0].activity.variables[0] is state      # put back in place
+            with tracking.metric_states_kept():                 # the hook itself, on a real call
+                probes[0](x * 3.0)
+            _close([(m.name, _value(m.result())) for m in probes[0].metrics], results[lib][:2], "kept")
+    _close(results[kerastorch], results[keras], "after building models")
