@@ -349,12 +349,33 @@ def _track_metric(owner, value):
 
 
 def own_metrics(layer):
-    """The metrics tracked on `layer` itself (its attributes and the containers on it), in tracking order."""
+    """The metrics tracked on `layer` itself (Keras' `layer._metrics`), without its sublayers' metrics.
+
+    Args:
+        layer: A kerastorch layer or model.
+
+    Returns:
+        A new list of the `Metric`s set as its attributes or held in its lists, tuples and dicts, in
+        the order they were tracked.
+
+    Example:
+    >>> import kerastorch
+    >>> class Counted(kerastorch.layers.Layer):
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.calls = [kerastorch.metrics.Sum(name="calls")]
+    >>> [m.name for m in own_metrics(Counted())]
+    ['calls']
+    """
     return list(layer.__dict__.get(_METRICS, ()))
 
 
 def metrics_tracked():
-    """Whether any layer ever tracked a metric (else no layer's `metrics` needs its sublayers walked)."""
+    """Whether any layer ever tracked a metric (else no layer's `metrics` needs its sublayers walked).
+
+    Returns:
+        A bool, `True` once any layer in this process tracked a `Metric`.
+    """
     return _TRACKED_METRICS[0] > 0
 
 
