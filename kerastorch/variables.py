@@ -547,47 +547,82 @@ def module_variables(holder, module, trainable_only=False):
     return out
 
 
-# ---------------------------------------------------------------------- build scopes (paths)
+# ---------------------------------------------------------------------- name scopes (paths)
+# Keras' name-scope stack: one `(layer, path)` entry per open scope, `path` being the scope's full
+# path ("sequential/blocks"). A Variable made now gets the top path, then its name.
 _SCOPE = []
 
 
 class name_scope_of:
-    """While a layer builds (and during its first call), weights created inside get its name in their path."""
+    """The name scope of `layer`, as Keras' `Layer._open_name_scope`: weights made inside get its path.
 
-    __slots__ = ("layer",)
+    Keras opens a layer's scope around its build and its calls. The scope's path is the layer's
+    parent path, then its name; the parent path is the path open when the layer's scope first
+    opened (kept as `_kt_parent_path`), so a layer keeps the path it was first built or called
+    with, also when a second parent calls it later. A scope of the layer already on top is not
+    opened again (Keras' deduplication: a first call, then the build inside it).
+
+    Args:
+        layer: The layer (or model) whose scope to open.
+
+    Example:
+    >>> from kerastorch import layers, variables
+    >>> outer, inner = layers.Layer(name="outer"), layers.Dense(2, name="inner")
+    >>> with variables.name_scope_of(outer):
+    ...     inner.build((None, 3))
+    >>> [w.path for w in inner.weights]
+    ['outer/inner/kernel', 'outer/inner/bias']
+    """
+
+    __slots__ = ("layer", "pushed")
 
     def __init__(self, layer):
         self.layer = layer
+        self.pushed = False
 
     def __enter__(self):
-        _SCOPE.append(self.layer)
+        layer, stack = self.layer, _SCOPE
+        if stack and stack[-1][0] is layer:
+            return self
+        stack.append((layer, scope_path(layer)))
+        self.pushed = True
         return self
 
     def __exit__(self, *exc):
-        _SCOPE.pop()
+        if self.pushed:
+            self.pushed = False
+            _SCOPE.pop()
         return False
 
 
+def scope_path(layer):
+    """The path of `layer`'s name scope: its parent path (fixed when its scope first opens), then its name."""
+    d = layer.__dict__
+    parent = d.get("_kt_parent_path")
+    if parent is None:
+        parent = d["_kt_parent_path"] = _SCOPE[-1][1] if _SCOPE else ""
+    return f"{parent}/{layer.name}" if parent else layer.name
+
+
+def current_path():
+    """The path of the innermost open name scope (`""` when none is open), as Keras' `current_path()`."""
+    return _SCOPE[-1][1] if _SCOPE else ""
+
+
 def _scoped_path(name):
-    """Keras' path of a Variable made now: the names of the layers building (a build's scope), then `name`."""
-    parts, last = [], None
-    for outer in _SCOPE:
-        if outer is not last:   # a layer enters twice: first call, then build
-            parts.append(outer.name)
-        last = outer
-    parts.append(name)
-    return "/".join(parts)
+    """Keras' path of a Variable made now: the open scope's path, then `name`."""
+    return f"{_SCOPE[-1][1]}/{name}" if _SCOPE else name
 
 
 def weight_path(layer, name):
-    """Keras' path of weight `name` created now by `layer`: the enclosing layers' names, then its own."""
-    parts, last = [], None
-    for outer in _SCOPE:
-        if outer is not layer and outer is not last:   # a layer enters twice: first call, then build
-            parts.append(outer.name)
-        last = outer
-    parts.extend((layer.name, name))
-    return "/".join(parts)
+    """Keras' path of weight `name` made now by `layer` (`add_weight` opens the layer's scope)."""
+    if _SCOPE and _SCOPE[-1][0] is layer:
+        return f"{_SCOPE[-1][1]}/{name}"
+    d = layer.__dict__
+    parent = d.get("_kt_parent_path")       # add_weight's scope does not fix the parent path
+    if parent is None:
+        parent = _SCOPE[-1][1] if _SCOPE else ""
+    return f"{parent}/{layer.name}/{name}" if parent else f"{layer.name}/{name}"
 
 
 def parameter_and_gradient(variable, grad):

@@ -95,9 +95,53 @@ def plain_call(layer):
             and not (layer.supports_masking and cls.compute_mask is not Layer.compute_mask)
             # A user's layer holding sublayers may call them without `training`: they read it
             # from the call context its __call__ sets. (kerastorch's own pass it explicitly.)
-            and not (layer._modules and not cls.__module__.startswith("kerastorch."))):
+            and not (layer._modules and not cls.__module__.startswith("kerastorch."))
+            # A sublayer still to build is built in the layer's call, in its name scope (forward).
+            and not (layer._kt_call_scope and _unbuilt_sublayers(layer))):
         return None
     return layer.call, layer._compute_torch_dtype, "training" in _call_arguments(cls)
+
+
+def _unbuilt_sublayers(layer, among=None):
+    """The layers below `layer` (at any depth; only those of `among` when given) not built yet."""
+    if among is None:
+        among = [m for m in layer.modules() if m is not layer and isinstance(m, Layer)]
+    return [m for m in among if not m.built]
+
+
+# True while an eager first call builds its layer (see `_scoped_forward`).
+_EAGER_BUILD = [False]
+
+
+def _traces_to_build(layer):
+    """Keras' `_maybe_build` rule: a layer without its own `build` whose sublayers are unbuilt is
+    built by tracing its `call` (in its name scope). Needed here only where no trace of the call
+    follows the build: a layer giving its own `compute_output_shape` or `compute_output_spec`."""
+    cls = type(layer)
+    return (cls.build is Layer.build and layer._modules
+            and (cls.compute_output_shape is not Layer.compute_output_shape
+                 or callable(getattr(layer, "compute_output_spec", None)))
+            and any(not sub.built for sub in layer._sublayers()))
+
+
+def _build_by_tracing(layer, input_shape):
+    """Runs `layer` on stand-in tensors of `input_shape` (a shape, or a list of shapes), building
+    the sublayers its call uses; as in Keras, a call that cannot be traced is left to the first
+    real call to build them."""
+    def is_shape(s):
+        return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+
+    if is_shape(input_shape):
+        args = (KerasTensor(tuple(input_shape)),)
+    elif isinstance(input_shape, (tuple, list)) and input_shape and all(is_shape(s) for s in input_shape):
+        args = ([KerasTensor(tuple(s)) for s in input_shape],)
+    else:
+        return
+    try:
+        with no_loss_collection():
+            _symbolic.trace(lambda *a: layer(*a), args, {}, device=_symbolic._layer_device(layer))
+    except Exception:  # noqa: BLE001 - Keras' rule: the eager call builds what the trace could not
+        pass
 
 
 def _wrap_build(build):
@@ -154,6 +198,9 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
     _kt_mode_set = False
     # An `InputSpec` (or a list of them) checked on every call when set, as Keras checks it.
     input_spec = None
+    # True while calls run in the layer's name scope (unbuilt), then the list of unbuilt sublayers
+    # (at any depth) while there are some, then False: see `_scoped_forward`.
+    _kt_call_scope = True
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, batch_size=None, **kwargs):
@@ -266,6 +313,9 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
         Args:
             input_shape: Tuple with `None` for the batch axis.
         """
+        # As Keras' build wrapper: the layer's scope opens, fixing its path (sublayers its first
+        # call builds get `<that path>/<layer name>/...`, also when a parent calls it later).
+        _variables.scope_path(self)
         self.built = True
 
     def _build_at_init(self):
@@ -278,7 +328,9 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
         if not self.built:
             with _variables.name_scope_of(self):
                 self.build(tuple(input_shape))
-            self.built = True
+                self.built = True
+                if not _EAGER_BUILD[0] and _traces_to_build(self):
+                    _build_by_tracing(self, input_shape)
             if not self._trainable:
                 for p in self.parameters():
                     p.requires_grad_(False)
@@ -371,6 +423,9 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
         return self
 
     def forward(self, inputs, *args, training=None, mask=None, **kwargs):
+        if self._kt_call_scope:
+            # Unbuilt, or holding unbuilt sublayers: the call runs in the layer's name scope.
+            return self._scoped_forward(inputs, args, kwargs, training, mask)
         if args or kwargs:      # a call(...) taking more than one tensor or its own arguments
             return self._forward_with_arguments(inputs, args, kwargs, training, mask)
         if not isinstance(inputs, torch.Tensor):
@@ -379,12 +434,6 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
             from kerastorch.layers.input_spec import check_input_spec
 
             check_input_spec(self, inputs)
-        if not self.built:
-            # Weights created while the layer builds or first runs (sublayers built in `call`)
-            # get its name in their path, as Keras' name scopes give them.
-            with _variables.name_scope_of(self):
-                self._build_wrapper(_build_shape(inputs))
-                return Layer.forward(self, inputs, training=training, mask=mask)
         if training is None:
             training = resolve_training(self)
         accepted = _call_arguments(type(self))
@@ -415,6 +464,38 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
             _set_output_masks(self, first, outputs, mask)
         return outputs
 
+    def _scoped_forward(self, inputs, args, kwargs, training, mask):
+        """`forward` while the layer or one of its sublayers is unbuilt, in the layer's name scope.
+
+        Keras opens a layer's name scope around every call, so sublayers built during the call
+        get paths under the layer (`blocks/dense/kernel`). Weights can only be made while
+        something is unbuilt, so kerastorch opens it only then: once the layer and all its
+        sublayers are built (`_kt_call_scope` false), a call costs nothing more.
+        """
+        d = self.__dict__
+        before = d.get("_kt_call_scope", True)
+        with _variables.name_scope_of(self):
+            if not self.built:
+                if not isinstance(inputs, torch.Tensor):
+                    inputs = convert_inputs(self, inputs)
+                if self.input_spec is not None and not (args or kwargs):
+                    from kerastorch.layers.input_spec import check_input_spec
+
+                    check_input_spec(self, inputs)
+                _EAGER_BUILD[0] = True       # the call below builds the sublayers: no trace to do that
+                try:
+                    self._build_wrapper(_build_shape(inputs))
+                finally:
+                    _EAGER_BUILD[0] = False
+            d["_kt_call_scope"] = False      # the call itself takes forward's usual path
+            try:
+                outputs = Layer.forward(self, inputs, *args, training=training, mask=mask, **kwargs)
+            except BaseException:
+                d["_kt_call_scope"] = before
+                raise
+        d["_kt_call_scope"] = _unbuilt_sublayers(self, before if type(before) is list else None) or False
+        return outputs
+
     def _forward_with_arguments(self, inputs, args, kwargs, training, mask):
         """A call with further positional or keyword arguments, passed on to `call` as Keras does
         (`call(self, targets, logits, sample_weights=None)`); `training` and `mask` are filled
@@ -423,8 +504,7 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
             inputs = convert_inputs(self, inputs)
         args = tuple(convert_inputs(self, a) if isinstance(a, np.ndarray) else a for a in args)
         if not self.built:
-            with _variables.name_scope_of(self):
-                self._build_wrapper(_build_shape(inputs))     # from the first argument, as Keras' build(input_shape)
+            self._build_wrapper(_build_shape(inputs))     # from the first argument, as Keras' build(input_shape)
         signature = inspect.signature(self.call)
         try:
             bound = signature.bind_partial(inputs, *args, **kwargs)

@@ -23,6 +23,19 @@ def stored_weight(layer, name):
     return value
 
 
+def _unique(items, key=id):
+    """`items` without repeats (the first of each kept), as Keras deduplicates a layer's weights:
+    a layer held by two parents lists its weights once."""
+    seen = set()
+    out = []
+    for item in items:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out
+
+
 class LayerWeights:
     """The weights part of `Layer` (mixed into it): `add_weight`, `weights` and their trainable /
     non-trainable views, `get_weights`/`set_weights`, `count_params`, `trainable`, and the
@@ -235,7 +248,7 @@ class LayerWeights:
         out = [_variables.layer_variable(self, n) for n in self._keras_weights]
         for child in self._sublayers():
             out.extend(child.weights)
-        return out
+        return _unique(out)
 
     @property
     def trainable_weights(self):
@@ -249,7 +262,7 @@ class LayerWeights:
                 out.append(_variables.layer_variable(self, n))
         for child in self._sublayers():
             out.extend(child.trainable_weights)
-        return out
+        return _unique(out)
 
     @property
     def non_trainable_weights(self):
@@ -263,7 +276,7 @@ class LayerWeights:
                 out.append(_variables.layer_variable(self, n))
         for child in self._sublayers():
             out.extend(child.non_trainable_weights)
-        return out
+        return _unique(out)
 
     @property
     def variables(self):
@@ -285,7 +298,7 @@ class LayerWeights:
         slots = [(self, n) for n in self._keras_weights]
         for child in self._sublayers():
             slots.extend(child._weight_slots())
-        return slots
+        return _unique(slots, key=lambda slot: (id(slot[0]), slot[1]))
 
     def get_weights(self):
         """Returns the weights as a list of numpy arrays, in Keras' layout and order.
