@@ -146,11 +146,21 @@ def _remember(model, what, tensors, resident):
     kept.policy = mixed_precision.global_policy().name
     kept.jit = getattr(model, "_jit_compile", None)
     kept.compiled_with = _compiled_with(model) if what == "evaluate" else None
-    # Every layer a plain leaf, called with training=False by the forward: the modules' train/eval mode
-    # changes nothing, so it is not switched (Layer.forward reads the mode only when not told).
-    kept.switch_mode = any(base.plain_call(m) is None or next(m.children(), None) is not None
-                           for m in modules[1:]) or not isinstance(modules[0], base.Layer)
+    # Every module one of kerastorch's own layers, called with training=False by the forward (and
+    # passing it on to its sublayers): the modules' train/eval mode changes nothing, so it is not
+    # switched (Layer.forward reads the mode only when not told).
+    kept.switch_mode = any(_may_read_mode(m) for m in modules)
     model.__dict__[f"_kt_fast_{what}"] = kept
+
+
+def _may_read_mode(module):
+    """Whether `module` may read its torch train/eval mode in a call told training=False: a torch
+    module (one a TorchModuleWrapper holds, say), or a layer class written outside kerastorch."""
+    from kerastorch.layers import base
+
+    cls = type(module)
+    return (not isinstance(module, base.Layer) or isinstance(module, base.TorchModuleWrapper)
+            or not cls.__module__.startswith("kerastorch."))
 
 
 def _activation_into(model, calls):

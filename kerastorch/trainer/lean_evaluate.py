@@ -194,12 +194,15 @@ def _specialized_loss(fused, yt, logits, need, batches):
 def fused_loop(model, forward, xt, yt, batch_size):
     """Every batch of the call through the fused loss, the loss tracker and the metrics' counters.
 
-    Returns False (having run nothing) when the compiled loss is not the fused one the test step
-    would use, or it adds anything (loss weights, regularization, layers' losses).
+    Returns False when the compiled loss is not the fused one the test step would use, or it adds
+    anything: loss weights, regularization (having run nothing), or losses the layers add in their
+    calls (`add_loss`; seen after the batches: the metrics are then reset for test_step to run).
     """
+    from kerastorch.layers.call_context import _LOSS_HOLDERS
+
     fused = model._fused_loss
     if (fused is None or model._test_loss.__func__ is not type(model)._fused_test_loss
-            or model._loss_weight is not None or model._has_penalties or model._added_losses_possible()):
+            or model._loss_weight is not None or model._has_penalties):
         return False
     n = xt.shape[0]
     tracker = model._loss_tracker
@@ -236,6 +239,9 @@ def fused_loop(model, forward, xt, yt, batch_size):
                 metric.update_state(yb, probabilities)
     tracker.count += n - min(batch_size, n)
     tracker.last = loss.detach()
+    if _LOSS_HOLDERS and any(id(m) in _LOSS_HOLDERS for m in model.modules()):
+        model._reset_metrics()        # a layer added a loss: the test step's loss includes it
+        return False
     for counter in counters:
         counter.finish()
     return True

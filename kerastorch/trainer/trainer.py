@@ -324,7 +324,10 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         """Reads the metric values (one device sync), sorted by name as Keras' History is: the
         results of `self.metrics`, a container's dict of results merged in (`get_metrics_result`)."""
         results = compile_utils.flat_results(self.metrics)
-        if len(results) > 1:
+        if len(results) > 1 and all(type(v) is torch.Tensor and v.device.type == "cpu"
+                                    and v.dtype in (torch.float32, torch.float64) for v in results.values()):
+            stacked = [float(v) for v in results.values()]   # CPU values: read as they are, no copies
+        elif len(results) > 1:
             # float32 unless a value is float64 (floatx "float64"), so no digit is lost either way.
             wide = any(getattr(v, "dtype", None) == torch.float64 for v in results.values())
             dtype = torch.float64 if wide else torch.float32

@@ -348,3 +348,49 @@ def test_a_final_softmax_or_sigmoid_writes_into_the_output(name, writes_into, ge
     assert len(general_calls) == 1
     assert (ours.__dict__["_kt_fast_predict"].into is not None) == writes_into
     np.testing.assert_allclose(got, theirs.predict(x, batch_size=5, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def _adds_loss(lib):
+    class AddsLoss(lib.layers.Layer):
+        def call(self, x):
+            self.add_loss(0.5 * lib.ops.mean(lib.ops.abs(x)))
+            return x
+    return AddsLoss()
+
+
+def test_lean_evaluate_after_a_layer_added_losses_elsewhere(counted, general_evaluations):
+    """A layer of another model using add_loss (once in the process) does not stop the lean path;
+    a model whose own layer adds losses gets them in its loss, as Keras' evaluate."""
+    other = kerastorch.Sequential([kerastorch.layers.Input((6,)), _adds_loss(kerastorch), kerastorch.layers.Dense(1)])
+    other(np.zeros((2, 6), "float32"))
+    ours, theirs, x, y = _compiled_pair("tiny binary")
+    want = theirs.evaluate(x, y, batch_size=7, verbose=0)
+    got = [ours.evaluate(x, y, batch_size=7, verbose=0) for _ in range(2)]
+    assert counted == [1] and len(general_evaluations) == 1
+    np.testing.assert_allclose(got, [want, want], rtol=1e-5, atol=1e-6)
+    models = []
+    for lib in (kerastorch, keras):
+        L = lib.layers
+        models.append(lib.Sequential([L.Input((6,)), L.Dense(4, activation="relu"), _adds_loss(lib),
+                                      L.Dense(1, activation="sigmoid")]))
+        models[-1].compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    models[0].set_weights(models[1].get_weights())
+    want = models[1].evaluate(x, y, batch_size=7, verbose=0)
+    for _ in range(3):
+        np.testing.assert_allclose(models[0].evaluate(x, y, batch_size=7, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_wrapped_torch_module_predicts_in_eval_mode_on_the_lean_path(general_calls):
+    """torch modules read their train/eval mode: the lean path switches it (oracle: plain torch in eval)."""
+    torch.manual_seed(0)
+    dense = torch.nn.Linear(6, 3)
+    model = kerastorch.Sequential([kerastorch.layers.Input((6,)), kerastorch.layers.TorchModuleWrapper(dense),
+                                   kerastorch.layers.TorchModuleWrapper(torch.nn.Dropout(0.9))])
+    x = np.random.default_rng(0).normal(size=(20, 6)).astype("float32")
+    model.train()
+    with torch.no_grad():
+        want = dense(torch.from_numpy(x)).numpy()
+    for _ in range(3):
+        np.testing.assert_allclose(model.predict(x, batch_size=4, verbose=0), want, rtol=1e-6, atol=1e-6)
+    assert len(general_calls) == 1 and model.__dict__["_kt_fast_predict"].switch_mode
+    assert model.training and all(m.training for m in model.modules())
