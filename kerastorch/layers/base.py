@@ -489,7 +489,7 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
                     _EAGER_BUILD[0] = False
             d["_kt_call_scope"] = False      # the call itself takes forward's usual path
             try:
-                outputs = Layer.forward(self, inputs, *args, training=training, mask=mask, **kwargs)
+                outputs = _LAYER_FORWARD(self, inputs, *args, training=training, mask=mask, **kwargs)
             except BaseException:
                 d["_kt_call_scope"] = before
                 raise
@@ -712,6 +712,9 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
     def extra_repr(self):
         return f"name={self.name!r}"
 
+
+# Layer's own forward, which `_scoped_forward` runs inside the scope (one call of `forward` per call).
+_LAYER_FORWARD = Layer.forward
 
 # TorchModuleWrapper subclasses Layer: imported once Layer exists.
 from kerastorch.layers.torch_module_wrapper import TorchModuleWrapper, _SlotProxy  # noqa: E402,F401
