@@ -3,9 +3,9 @@
 For the common compile — a softmax/sigmoid crossentropy the trainer fuses with the last layer, and the
 built-in accuracies — a batch runs the logits forward, the fused loss (the loss tracker's one in-place
 add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches. What
-depends on the targets alone (the class ids of one-hot targets, the positives of binary ones) is computed
-once for the whole call, and the matches are counted once at the end, into the metrics' states. The
-values equal those of `test_step` batch by batch (the same loss on the same logits, the same matches).
+depends on the targets alone (the class ids of one-hot targets) is computed once for the whole call, and
+the matches are counted once at the end, into the metrics' states. The values are those of `test_step`
+batch by batch (the same logits and matches; the loss of one-hot targets summed over their one class).
 
 Any other metric is updated per batch as `test_step` updates it; any other loss runs `test_step` itself.
 """
@@ -14,20 +14,14 @@ import torch
 
 from kerastorch.metrics import accuracy_metrics as acc
 from kerastorch.metrics.reduction_metrics import MeanMetricWrapper
-from kerastorch.trainer.trackers import ShapeResolvedMetric, UnweightedMetric
+from kerastorch.trainer.trackers import ShapeResolvedMetric
 
 
 def _concrete(metric):
-    """The metric object a compiled metric's wrappers update."""
-    while True:
-        if isinstance(metric, UnweightedMetric):
-            metric = metric._kt_metric
-        elif isinstance(metric, ShapeResolvedMetric):
-            if metric.metric is None:
-                return None
-            metric = metric.metric
-        else:
-            return metric
+    """The metric object a compiled metric updates (an `"accuracy"` once its kind is resolved)."""
+    if isinstance(metric, ShapeResolvedMetric):
+        return metric.metric
+    return metric
 
 
 class _MatchCounter:

@@ -42,25 +42,6 @@ class LossTracker:
         self.count = 0
 
 
-class UnweightedMetric:
-    """A compiled (unweighted) metric as `model.metrics` lists it: `sample_weight` is not applied."""
-
-    def __init__(self, metric):
-        self._kt_metric = metric
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        return self._kt_metric.update_state(y_true, y_pred)
-
-    def __getattr__(self, name):
-        metric = self.__dict__.get("_kt_metric")
-        if metric is None:          # while unpickling, before the attributes are back
-            raise AttributeError(name)
-        return getattr(metric, name)
-
-    def __repr__(self):
-        return repr(self._kt_metric)
-
-
 class ShapeResolvedMetric:
     """`"accuracy"` (or `"acc"`, `"crossentropy"`): binary, sparse or categorical, chosen from the
     shapes of the first targets and predictions it sees, as Keras does."""
