@@ -164,8 +164,9 @@ def _may_read_mode(module):
 
 
 def _activation_into(model, calls):
-    """`(logits, activation)` for a Sequential of plain layers ending in a Dense layer whose softmax or
-    sigmoid can write into predict's output (`activation(z, out=...)`, as a hand loop writes it), or None.
+    """`(logits, activation, last layer, its activation)` for a Sequential of plain layers ending in a
+    Dense layer whose softmax or sigmoid can write into predict's output (`activation(z, out=...)`, as
+    a hand loop writes it), or None.
 
     The same kernels as the layer's own activation: `ops.sigmoid` is `torch.sigmoid`, `ops.softmax`
     over the last axis of float32/float64 logits with more than one class is `torch.softmax`.
@@ -183,7 +184,7 @@ def _activation_into(model, calls):
             return torch.softmax(z, -1, out=out)
     else:
         return None
-    return lean_evaluate.chain(calls[:-1] + [last._call_without_activation]), act
+    return lean_evaluate.chain(calls[:-1] + [last._call_without_activation]), act, last, last.activation
 
 
 def _in_inference(model, kept, run, nested):
@@ -222,7 +223,9 @@ def run(model, x, batch_size, verbose, steps, callbacks):
     n = t.shape[0]
 
     def predict_into():
-        logits, act = kept.into
+        logits, act, last, activation = kept.into
+        if last.activation is not activation:
+            return None          # the activation was changed since: the general path sees it
         with torch.inference_mode():
             first = logits(t[:batch_size])
             if type(first) is not torch.Tensor or first.shape[0] != min(batch_size, n):

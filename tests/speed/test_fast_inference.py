@@ -394,3 +394,13 @@ def test_a_wrapped_torch_module_predicts_in_eval_mode_on_the_lean_path(general_c
         np.testing.assert_allclose(model.predict(x, batch_size=4, verbose=0), want, rtol=1e-6, atol=1e-6)
     assert len(general_calls) == 1 and model.__dict__["_kt_fast_predict"].switch_mode
     assert model.training and all(m.training for m in model.modules())
+
+
+def test_a_changed_final_activation_is_seen_by_the_next_predict():
+    ours, theirs = _pair("tiny")
+    x = np.random.default_rng(5).normal(size=(9, 6)).astype("float32")
+    ours.predict(x, verbose=0)
+    ours.predict(x, verbose=0)
+    ours.layers[-1].activation = kerastorch.activations.tanh
+    theirs.layers[-1].activation = keras.activations.tanh
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
