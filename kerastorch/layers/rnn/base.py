@@ -580,7 +580,20 @@ class RNN(Layer):
         return torch.stack(outputs, dim=1), list(states)
 
     def _run_fused(self, spec, x, states, lengths):
-        """One fused torch kernel over the sequence; right-padded masks via packed sequences."""
+        """One fused torch kernel over the sequence; right-padded masks via packed sequences.
+
+        Under CPU autocast (a mixed policy) the kernel runs in the weights' float32 and its outputs
+        are cast to the autocast dtype: oneDNN has no bfloat16 LSTM primitive on CPUs without
+        bfloat16 instructions ("could not create a primitive descriptor").
+        """
+        if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            dtype = torch.get_autocast_dtype("cpu")
+            with torch.autocast("cpu", enabled=False):
+                out, finals = self._run_fused_kernel(spec, x, [s.float() for s in states], lengths)
+            return out.to(dtype), [f.to(dtype) for f in finals]
+        return self._run_fused_kernel(spec, x, states, lengths)
+
+    def _run_fused_kernel(self, spec, x, states, lengths):
         name, params, has_biases = spec
         fn = getattr(torch, name)
         if x.dtype != params[0].dtype:
