@@ -59,6 +59,21 @@ def _logit_bounds():
     return _LOGIT_BOUNDS[eps]
 
 
+def clipped_sigmoid_bce(logits, y):
+    """Keras' binary crossentropy of `sigmoid(logits)` against `y` (same shape, the logits' dtype), its
+    clip kept (as a clamp of the logits), averaged over every element (`F.binary_cross_entropy_with_logits`'s
+    kernel)."""
+    z_lo, z_hi = _logit_bounds()
+    return torch.binary_cross_entropy_with_logits(torch.clamp(logits, z_lo, z_hi), y, None, None, 1)
+
+
+def clipped_softmax_nll(log_p, labels):
+    """Keras' crossentropy of `softmax` at the int64 class ids `labels`, from the log-probabilities
+    `log_p` (`log_softmax` of the logits), its clip kept, averaged over the samples (`F.nll_loss`'s kernel)."""
+    log_lo, log_hi = _log_bounds()[:2]
+    return torch._C._nn.nll_loss_nd(torch.clamp(log_p, log_lo, log_hi), labels, None, 1, -100)
+
+
 class _ClippedSoftmaxCrossentropy(torch.autograd.Function):
     """`-sum(y * clip(log_softmax(z), log_lo, log_hi)) / batch` and `log_softmax(z)`, one autograd node.
 
@@ -150,7 +165,7 @@ class _FusedLogitsLoss(Loss):
         if (type(base) is SparseCategoricalCrossentropy and base.ignore_class is None
                 and not y_true.is_floating_point() and y_true.numel() == logits.shape[0]):
             log_p = F.log_softmax(logits, dim=-1)
-            return F.nll_loss(torch.clamp(log_p, log_lo, log_hi), y_true.reshape(-1).long()), log_p
+            return clipped_softmax_nll(log_p, y_true.reshape(-1).long()), log_p
         return None
 
     def loss_and_probabilities(self, y_true, logits, sample_weight=None, need_probabilities=True):
@@ -183,9 +198,7 @@ class _FusedLogitsLoss(Loss):
                 and not base.label_smoothing and y_true.shape == y_pred.shape):
             # The training hot path: the mean over every element is the mean of the per-sample
             # means (all rows have the same length), in one fused kernel.
-            z_lo, z_hi = _logit_bounds()
-            return F.binary_cross_entropy_with_logits(torch.clamp(y_pred, z_lo, z_hi),
-                                                      y_true.to(y_pred.dtype))
+            return clipped_sigmoid_bce(y_pred, y_true.to(y_pred.dtype))
         return super().__call__(y_true, y_pred, sample_weight=sample_weight)
 
     def check_targets(self, y_true, y_pred):

@@ -162,11 +162,8 @@ def _specialized_loss(fused, yt, logits, need, batches):
     if fused.activation == "sigmoid":
         if type(base) is not BinaryCrossentropy or base.label_smoothing or yt.shape[1:] != logits.shape[1:]:
             return general
-        z_lo, z_hi = fused_lib._logit_bounds()
-        bce = torch.binary_cross_entropy_with_logits
-
-        def sigmoid_bce(yb, z):      # F.binary_cross_entropy_with_logits(clamp(z), y), its mean
-            return bce(torch.clamp(z, z_lo, z_hi), yb, None, None, 1), (torch.sigmoid(z) if need else None)
+        def sigmoid_bce(yb, z):
+            return fused_lib.clipped_sigmoid_bce(z, yb), (torch.sigmoid(z) if need else None)
         return yt.to(logits.dtype), sigmoid_bce
     if (fused.activation != "softmax" or type(base) is not CategoricalCrossentropy or base.label_smoothing
             or yt.shape != (yt.shape[0], logits.shape[1]) or not acc._ids_exact_in(logits) or batches < 4):
@@ -176,12 +173,9 @@ def _specialized_loss(fused, yt, logits, need, batches):
     ones = yt == 1
     if not bool(torch.logical_and((ones.sum(dim=1) == 1).all(), (ones | (yt == 0)).all())):   # one read
         return general
-    log_lo, log_hi = fused_lib._log_bounds()[:2]
-    nll = torch._C._nn.nll_loss_nd
-
     def softmax_cce(labels, z):
         log_p = torch.log_softmax(z, dim=-1)
-        return nll(torch.clamp(log_p, log_lo, log_hi), labels, None, 1, -100), (log_p.exp() if need else None)
+        return fused_lib.clipped_softmax_nll(log_p, labels), (log_p.exp() if need else None)
     return torch.argmax(yt, dim=1), softmax_cce
 
 

@@ -15,7 +15,7 @@ and step" runs is chosen once, when training starts (`_setup_step_functions`):
 import torch
 
 from kerastorch.ops import _tree as tree
-from kerastorch.trainer import compile_outputs
+from kerastorch.trainer import compile_outputs, compile_utils
 from kerastorch.trainer.runtime import (CompiledOrEager, DirectCall, active_distribution, batch_size_of,
                                         direct_model_call, scales_loss_itself, unpack_x_y_sample_weight)
 
@@ -147,14 +147,7 @@ class StepMixin:
 
     def get_metrics_result(self):
         """Returns `{name: result}` for every metric in `self.metrics` (dict results are merged in)."""
-        out = {}
-        for name, metric in zip(self._metric_names(), self.metrics):
-            result = metric.result()
-            if isinstance(result, dict):
-                out.update(result)
-            else:
-                out[name] = result
-        return out
+        return compile_utils.flat_results(self.metrics)
 
     # ------------------------------------------------------------------ steps
     def train_step(self, data):

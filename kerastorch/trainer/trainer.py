@@ -305,10 +305,6 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         """
         return [m.name for m in self.metrics]
 
-    def _metric_names(self):
-        """The name of each of `self.metrics` (a container's results carry their own names)."""
-        return [m.name for m in self.metrics]
-
     def _require_compiled(self, what):
         if not self.compiled:
             raise ValueError(
