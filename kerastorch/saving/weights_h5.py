@@ -11,13 +11,16 @@ Reading validates every group, count and shape first and assigns only when all m
 bad file leaves the model unchanged.
 """
 
+import contextlib
 import re
+import threading
 
 import numpy as np
 import torch
 
 from kerastorch.variables import stored_tensor
 
+_HOLDER = "_kt_tracked_"     # layers.tracking's holders of the layers in a list or dict attribute
 _RECURRENT = ("LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 
 
@@ -47,14 +50,72 @@ def container_keys(layers):
     return keys
 
 
+class _WalkState:
+    def __init__(self):
+        self.visited = set()      # id of each layer reached
+        self.owners = {}          # id(a layer's own `vars` slots list) -> (layer, slots)
+
+
+_WALK = threading.local()
+
+
+@contextlib.contextmanager
+def _walk():
+    """One saving walk over a model: a layer reached twice is written (and read) once, where it is
+    first reached, as Keras' `visited_saveables`. Nested calls join the walk already open."""
+    state = getattr(_WALK, "state", None)
+    if state is not None:
+        yield state
+        return
+    _WALK.state = state = _WalkState()
+    try:
+        yield state
+    finally:
+        _WALK.state = None
+
+
+def weights_tree(model):
+    """The HDF5 groups of `model`'s weights and, by the id of each `vars` slot list, its layer.
+
+    Returns:
+        `(tree, owners)`: `tree` as `layer_tree` gives it (each layer once, where Keras' saving
+        walk first reaches it); `owners` maps `id(slots)` of a layer's own `vars` entry to the layer.
+
+    Example:
+    >>> from kerastorch import layers, Sequential
+    >>> shared = layers.Dense(2)
+    >>> model = Sequential([layers.Input((2,)), shared])
+    >>> [path for path, _ in weights_tree(model)[0]]
+    ['vars', 'layers/dense/vars']
+    """
+    with _walk() as walk:
+        tree = layer_tree(model)
+        return tree, {key: layer for key, (layer, _) in walk.owners.items()}
+
+
 def layer_tree(layer):
     """The Keras HDF5 sub-paths of a layer's weights: a list of `(path, [(owner, weight_name), ...])`.
 
     A layer may define `_keras_h5_tree()` returning the same structure to override the rule:
-    own weights under `vars`; each sublayer under the attribute name it is registered with;
-    a nested Sequential's layers under `layers/<key>`; recurrent layers that keep their
-    weights themselves (no `cell` sublayer) under `cell/vars`, where Keras keeps them.
+    own weights under `vars`; each sublayer under the attribute name it is registered with, in
+    Keras' order (attribute names sorted, private ones last; layers in lists and dicts under
+    `<attribute>/<snake_class>[_<n>]`); a nested Sequential's layers under `layers/<key>`;
+    recurrent layers that keep their weights themselves (no `cell` sublayer) under `cell/vars`,
+    where Keras keeps them. Within one walk (`weights_tree`) a layer already reached gives no group.
     """
+    with _walk() as walk:
+        if id(layer) in walk.visited:
+            return []
+        walk.visited.add(id(layer))
+        tree = _layer_tree(layer)
+        for path, slots in tree:
+            if path == "vars":
+                walk.owners.setdefault(id(slots), (layer, slots))
+                break
+        return tree
+
+
+def _layer_tree(layer):
     custom = getattr(layer, "_keras_h5_tree", None)
     if custom is not None:
         return custom()
@@ -67,26 +128,29 @@ def layer_tree(layer):
             isinstance(getattr(layer, "module"), torch.nn.Module):
         # TorchModuleWrapper (or Model(module)): its tensors, in its own layout.
         return [("vars", list(layer._weight_slots()))]
-    children = [(key, m) for key, m in layer._modules.items() if isinstance(m, Layer)]
-    if type(layer).__name__ in _RECURRENT and own and "cell" not in dict(children):
+    children = {key for key, m in layer._modules.items() if isinstance(m, Layer) and not key.startswith(_HOLDER)}
+    if type(layer).__name__ in _RECURRENT and own and "cell" not in children:
         tree = [("vars", []), ("cell/vars", own)]
     else:
         tree = [("vars", own)]
-    for key, child in children:
-        tree.extend((f"{key}/{path}", slots) for path, slots in layer_tree(child))
-    if any(key.startswith("_kt_tracked_") for key in layer._modules):
-        from kerastorch.models._subclassed import container_trees
+    from kerastorch.models._subclassed import _name_key, _Walk
 
-        tree.extend(container_trees(layer))     # layers in lists/dicts: <attribute>/<class key>/...
-    return tree
+    names = children | {k for k in layer.__dict__ if f"{_HOLDER}{k}" in layer._modules}
+    sub = _Walk()       # Keras' order: attributes sorted, private ones last; containers by class keys
+    for name in sorted(names, key=_name_key):
+        sub.attribute(name, layer._modules[name] if name in children else layer.__dict__[name])
+    return tree + sub.tree
 
 
 def model_tree(model):
     """The HDF5 paths of a Sequential's weights, `layers/<key>/...` plus the model's own `vars`."""
-    tree = [("vars", [])]
-    for key, layer in zip(container_keys(model.layers), model.layers):
-        tree.extend((f"layers/{key}/{path}", slots) for path, slots in layer_tree(layer))
-    return tree
+    with _walk() as walk:
+        walk.visited.add(id(model))
+        tree = [("vars", [])]
+        walk.owners.setdefault(id(tree[0][1]), (model, tree[0][1]))
+        for key, layer in zip(container_keys(model.layers), model.layers):
+            tree.extend((f"layers/{key}/{path}", slots) for path, slots in layer_tree(layer))
+        return tree
 
 
 def _slot_value(owner, name):
@@ -99,12 +163,12 @@ def _slot_label(owner, name):
 
 def write_model(h5, model, include_optimizer=True):
     """Writes `model`'s weights (and its optimizer's variables) into the open h5py file `h5`."""
-    tree = layer_tree(model) if not hasattr(model, "_stack") else model_tree(model)
+    tree, owners = weights_tree(model)
     names = _owner_names(model)
     for path, slots in tree:
         group = h5.require_group(path)
-        owner_name = names.get(path.rsplit("/vars", 1)[0], model.name)
-        group.attrs["name"] = owner_name
+        owner = owners.get(id(slots))
+        group.attrs["name"] = owner.name if owner is not None else names.get(path.rsplit("/vars", 1)[0], model.name)
         for i, (owner, n) in enumerate(slots):
             group.create_dataset(str(i), data=_slot_value(owner, n).detach().cpu().numpy())
     if include_optimizer:
@@ -174,7 +238,7 @@ def _read_model(h5, model, filename, skip_mismatch=False, include_optimizer=True
     """
     import warnings
 
-    tree = model_tree(model) if hasattr(model, "_stack") else layer_tree(model)
+    tree, owners = weights_tree(model)
     needed = sorted({p.split("/")[0] for p, slots in tree if slots} - set(h5.keys()))
     if needed:
         raise ValueError(
@@ -198,9 +262,12 @@ def _read_model(h5, model, filename, skip_mismatch=False, include_optimizer=True
         )
     plan, problems = [], []
     for path, slots in tree:
-        if not slots:
-            continue
         where = f"{filename}, group '{path}'"
+        if not slots:
+            message = _unexpected_weights(h5, path, owners.get(id(slots)), where)
+            if message:
+                problems.append((path, message))
+            continue
         if path not in h5:
             problems.append((path, f"{where}: missing; expected {len(slots)} weight(s) "
                                    f"{[_slot_label(o, n) for o, n in slots]}."))
@@ -241,6 +308,29 @@ def _read_model(h5, model, filename, skip_mismatch=False, include_optimizer=True
         assign(layer_plan)
     if opt_plan is not None:
         opt_plan()
+
+
+def _unexpected_weights(h5, path, layer, where):
+    """The message when the file holds weights at `path` where the model has none, else `None`.
+
+    Keras refuses such a file (`Layer._check_load_own_variables`): most often the layer was never
+    built, because its parent's `build()` does not build it. A layer loading its own state
+    (`load_own_variables`, the lookup layers) is read by `layer_state` instead.
+    """
+    group = h5.get(path)
+    if group is None or layer is not None and hasattr(layer, "load_own_variables"):
+        return None
+    count = sum(1 for key in group.keys() if key.isdigit())
+    if not count:
+        return None
+    label = f"Layer '{layer.name}' ({type(layer).__name__})" if layer is not None else "The layer"
+    if layer is not None and not layer.built:
+        return (f"{where}: {label} was never built and thus it doesn't have any variables. However the "
+                f"weights file lists {count} variables for this layer. Most often its parent layer "
+                "implements build() without building this child (a build() must create ALL the state "
+                "of the layer, its children's included), or the layer needs build_from_config() (and "
+                "get_build_config()) to be rebuilt when loaded.")
+    return f"{where}: {label} expected 0 variables, but the weights file lists {count} for it."
 
 
 def assign(plan):

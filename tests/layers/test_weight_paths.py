@@ -162,9 +162,11 @@ def _called(model, shape):
     return model
 
 
-# name -> (builder(lib, classes, layers) -> model, sample shape, .keras files compared: True, False, or
-# "kerastorch" where Keras cannot load even its own file: a layer giving its own output shape leaves
-# the sublayers its call builds unbuilt when Keras loads it ("Layer 'dense' was never built").
+# name -> (builder(lib, classes, layers) -> model, sample shape, .keras files compared: True, False,
+# "kerastorch" where Keras cannot load even its own file: a layer with no build and its own output
+# shape leaves the sublayers its call builds unbuilt when Keras loads it ("Layer 'dense' was never
+# built"; kerastorch builds them by tracing the call), or "neither" where both refuse the file: a
+# layer's own build leaves a sublayer its call builds unbuilt, whose weights the file holds.
 def _seq(*stack, shape=(3,), name="s"):
     return lambda lib, C, L: lib.Sequential([L.Input(shape), *stack_of(stack, lib, C, L)], name=name)
 
@@ -290,7 +292,7 @@ CASES = {
     "layer_in_two_sequentials": (_two_sequentials, (3,), True),
     "no_build_own_output_shape": (_seq(_named("BlocksShape", "b")), (3,), "kerastorch"),
     "no_build_own_output_shape_functional": (_functional_of(_named("BlocksShape", "b")), (3,), "kerastorch"),
-    "own_build_own_output_shape": (_seq(_named("OwnWeightShape", "b")), (3,), "kerastorch"),
+    "own_build_own_output_shape": (_seq(_named("OwnWeightShape", "b")), (3,), "neither"),
     "attention_in_custom_layer": (_seq(_named("WithMHA", "wm"), shape=(4, 4)), (4, 4), True),
     "unbuilt_sequential_in_custom_layer": (
         _in_holder(lambda L: kerastorch_or_keras_seq(L), (3,)), (3,), False),
@@ -387,7 +389,7 @@ def test_subclassed_build_method_paths(keras):
 # ---------------------------------------------------------------------- files both ways
 
 
-@pytest.mark.parametrize("name", sorted(n for n in CASES if "shared" not in n))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_weights_file_both_ways(keras, tmp_path, name):
     x = _data(CASES[name][1])
     kmodel, _ = _build(keras, name)
@@ -404,21 +406,40 @@ def test_weights_file_both_ways(keras, tmp_path, name):
     np.testing.assert_allclose(_outputs(kfresh, x), _outputs(tmodel, x), atol=1e-5)
 
 
+def _datasets(path):
+    """Each dataset of an HDF5 file: its path -> its shape."""
+    import h5py
+
+    found = {}
+
+    def note(name, obj):        # returns None: visititems goes on
+        if isinstance(obj, h5py.Dataset):
+            found[name] = obj.shape
+
+    with h5py.File(path, "r") as h5:
+        h5.visititems(note)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_weights_file_layout_is_keras(keras, tmp_path, name):
+    """kerastorch's `.weights.h5` holds the datasets Keras' holds, at the same paths (a shared layer once)."""
+    x = _data(CASES[name][1])
+    for lib in (keras, kerastorch):
+        model, _ = _build(lib, name)
+        _outputs(model, x)
+        model.save_weights(tmp_path / f"{lib.__name__}.weights.h5")
+    found = _datasets(tmp_path / "kerastorch.weights.h5")
+    assert found == _datasets(tmp_path / "keras.weights.h5")
+    assert len(found) == len(model.weights)
+
+
 def _load(lib, path):
     lib.utils.clear_session()       # the loaded layers' auto names count from the start in both
     return lib.models.load_model(path, custom_objects=_classes(lib))
 
 
-# Loading a `.keras` file into this structure drops the weights of the sublayer built by the first
-# call: the loaded layer gets its own build's weight only, its unbuilt sublayer's weights in the file
-# are skipped without an error (Keras raises "Layer 'dense' was never built"). saving/* to fix.
-_LOADER_DROPS_UNBUILT = {"own_build_own_output_shape"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="the loader skips an unbuilt sublayer's weights"))
-    if n in _LOADER_DROPS_UNBUILT else n
-    for n in sorted(n for n, (_, _, archive) in CASES.items() if archive)])
+@pytest.mark.parametrize("name", sorted(n for n, (_, _, archive) in CASES.items() if archive and archive != "neither"))
 def test_keras_file_both_ways(keras, tmp_path, name):
     """Each library's `.keras` file loads into both with the saved outputs."""
     x = _data(CASES[name][1])
@@ -430,6 +451,39 @@ def test_keras_file_both_ways(keras, tmp_path, name):
         np.testing.assert_allclose(_outputs(_load(kerastorch, tmp_path / file), x), expected, atol=1e-5)
         if CASES[name][2] is True:
             np.testing.assert_allclose(_outputs(_load(keras, tmp_path / file), x), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, _, archive) in CASES.items() if archive == "neither"))
+def test_keras_file_of_unbuilt_sublayer_refused_as_keras(keras, tmp_path, name):
+    """A sublayer the loaded model leaves unbuilt, with weights in the file: both libraries refuse
+    each file ("Layer 'dense' was never built"), none loads it without those weights."""
+    x = _data(CASES[name][1])
+    for lib in (keras, kerastorch):
+        model, _ = _build(lib, name)
+        _outputs(model, x)
+        model.save(tmp_path / f"{lib.__name__}.keras")
+    for file in ("keras.keras", "kerastorch.keras"):
+        for lib in (keras, kerastorch):
+            with pytest.raises(ValueError, match="Layer 'dense'.* was never built"):
+                _load(lib, tmp_path / file)
+
+
+def test_weights_file_of_unbuilt_sublayer_refused_as_keras(keras, tmp_path):
+    """`load_weights` into a model whose sublayer is unbuilt, from a file holding its weights: Keras
+    and kerastorch raise (kerastorch changes no weight)."""
+    name = "own_build_own_output_shape"
+    for lib in (keras, kerastorch):
+        model, _ = _build(lib, name)
+        _outputs(model, _data((3,)))
+        model.save_weights(tmp_path / f"{lib.__name__}.weights.h5")
+    for file in ("keras.weights.h5", "kerastorch.weights.h5"):
+        for lib in (keras, kerastorch):
+            fresh, _ = _build(lib, name)       # its own build made `w`; its Dense is not built yet
+            before = [np.array(w.numpy()) for w in fresh.weights]
+            with pytest.raises(ValueError, match="Layer 'dense'.* was never built"):
+                fresh.load_weights(tmp_path / file)
+            if lib is kerastorch:
+                assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, fresh.weights))
 
 
 # ---------------------------------------------------------------------- the scope's cost
