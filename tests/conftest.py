@@ -1,4 +1,6 @@
+import gc
 import os
+import sys
 
 # Real Keras, where installed, must run on its torch backend; this has to be set before it loads.
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -8,6 +10,19 @@ import pytest
 import torch
 
 import kerastorch
+
+
+def _freeze_what_is_loaded():
+    """Moves every object alive now (the imported modules: torch, kerastorch, Keras, the tests) out of
+    the garbage collector's reach: a full collection (`clear_session()`'s, pytest's) then walks only
+    what the tests made since, a few milliseconds instead of ~0.4 s. Objects made later are collected
+    as usual."""
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_collection_finish(session):
+    _freeze_what_is_loaded()
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +38,10 @@ def _seed_and_cpu():
 @pytest.fixture
 def keras():
     """Real Keras 3 on its torch backend; tests that use it skip where it is absent."""
+    first_import = "keras" not in sys.modules
     keras = pytest.importorskip("keras", reason="real Keras 3 is not installed (pip install -e '.[dev]')")
+    if first_import:
+        _freeze_what_is_loaded()     # Keras' modules too
     if keras.backend.backend() != "torch":
         pytest.skip(f"Keras runs on the {keras.backend.backend()!r} backend, not torch")
     return keras

@@ -22,7 +22,7 @@ from kerastorch.trainer import lean_evaluate
 
 class _Remembered:
     __slots__ = ("what", "shapes", "dtypes", "device", "config_device", "forward", "into", "modules", "stack",
-                 "param", "policy", "jit", "switch_mode", "compiled_with")
+                 "param", "policy", "jit", "switch_mode", "compiled_with", "logits")
 
     def __reduce__(self):
         return _forgotten, ()     # a pickled or deep-copied model starts on the general path
@@ -146,6 +146,7 @@ def _remember(model, what, tensors, resident):
     kept.policy = mixed_precision.global_policy().name
     kept.jit = getattr(model, "_jit_compile", None)
     kept.compiled_with = _compiled_with(model) if what == "evaluate" else None
+    kept.logits = None       # evaluate's logits forward, made at its first lean call
     # Every module one of kerastorch's own layers, called with training=False by the forward (and
     # passing it on to its sublayers): the modules' train/eval mode changes nothing, so it is not
     # switched (Layer.forward reads the mode only when not told).
@@ -278,7 +279,9 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     def loop():
         model._reset_metrics()
         with torch.no_grad():
-            forward = lean_evaluate.logits_forward(model, xt)
+            if kept.logits is None or kept.logits[0] is not xt.dtype or kept.logits[1] != xt.dim():
+                kept.logits = (xt.dtype, xt.dim(), lean_evaluate.logits_forward(model, xt))
+            forward = kept.logits[2]
             if forward is None or not lean_evaluate.fused_loop(model, forward, xt, yt, batch_size):
                 test_step = model.test_step
                 for start in range(0, n, batch_size):

@@ -2,9 +2,10 @@
 
 For the common compile — a softmax/sigmoid crossentropy the trainer fuses with the last layer, and the
 built-in accuracies — a batch runs the logits forward, the fused loss (the loss tracker's one in-place
-add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches. What
-depends on the targets alone (the class ids of one-hot targets) is computed once for the whole call, and
-the matches are counted once at the end, into the metrics' states. The values are those of `test_step`
+add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches — or, when
+the compiled metrics are these accuracies alone, the comparison of the whole call's predictions once at
+its end. What depends on the targets alone (the class ids of one-hot targets) is computed once for the
+whole call, and the matches are counted once at the end, into the metrics' states. The values are those of `test_step`
 batch by batch (the same logits and matches; the loss of one-hot targets summed over their one class).
 
 Any other metric is updated per batch as `test_step` updates it; any other loss runs `test_step` itself.
@@ -148,14 +149,21 @@ def logits_forward(model, xt):
     return lambda xb: direct(xb, training=False, return_logits=True)                       # noqa: E731
 
 
+def _identity(x):
+    return x
+
+
 def _specialized_loss(fused, yt, logits, need, batches):
-    """`(targets, fn)`: `fn(targets[start:stop], logits)` gives the batch's `(loss, probabilities)` as
-    `fused.loss_and_probabilities` would, with what depends on the targets alone done once here."""
+    """`(targets, fn, probabilities_of)`: `fn(targets[start:stop], logits)` gives the batch's loss and
+    what its probabilities come from (`source`), `probabilities_of(source)` the probabilities, as
+    `fused.loss_and_probabilities` gives them; what depends on the targets alone is done once here.
+    The probabilities are an elementwise function of the source, so that of several batches' sources
+    put together is theirs put together."""
     from kerastorch.losses import fused as fused_lib
     from kerastorch.losses.probabilistic import BinaryCrossentropy, CategoricalCrossentropy
 
     base = fused.base
-    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need))   # noqa: E731
+    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need), _identity)   # noqa: E731
     if (fused.reduction != "sum_over_batch_size" or logits.dim() != 2 or type(logits) is not torch.Tensor
             or getattr(logits, "_keras_mask", None) is not None or yt.shape[0] != 0 and yt.dim() != 2):
         return general
@@ -163,8 +171,8 @@ def _specialized_loss(fused, yt, logits, need, batches):
         if type(base) is not BinaryCrossentropy or base.label_smoothing or yt.shape[1:] != logits.shape[1:]:
             return general
         def sigmoid_bce(yb, z):
-            return fused_lib.clipped_sigmoid_bce(z, yb), (torch.sigmoid(z) if need else None)
-        return yt.to(logits.dtype), sigmoid_bce
+            return fused_lib.clipped_sigmoid_bce(z, yb), z
+        return yt.to(logits.dtype), sigmoid_bce, torch.sigmoid
     if (fused.activation != "softmax" or type(base) is not CategoricalCrossentropy or base.label_smoothing
             or yt.shape != (yt.shape[0], logits.shape[1]) or not acc._ids_exact_in(logits) or batches < 4):
         return general
@@ -175,8 +183,13 @@ def _specialized_loss(fused, yt, logits, need, batches):
         return general
     def softmax_cce(labels, z):
         log_p = torch.log_softmax(z, dim=-1)
-        return fused_lib.clipped_softmax_nll(log_p, labels), (log_p.exp() if need else None)
-    return torch.argmax(yt, dim=1), softmax_cce
+        return fused_lib.clipped_softmax_nll(log_p, labels), log_p
+    return torch.argmax(yt, dim=1), softmax_cce, torch.exp
+
+
+# The most elements of predictions kept over a call to count the accuracies once at its end (16 MiB
+# of float32); a call with more counts them batch by batch.
+_DEFERRED_ELEMENTS = 1 << 22
 
 
 def fused_loop(model, forward, xt, yt, batch_size):
@@ -202,8 +215,9 @@ def fused_loop(model, forward, xt, yt, batch_size):
     logits = forward(xt[:stop])
     if not model._targets_checked:
         model._check_targets_once(yt[:stop], model._fused_activation(logits))
-    targets, batch_loss = _specialized_loss(fused, yt, logits, need, -(-n // batch_size))
-    loss, probabilities = batch_loss(targets[:stop], logits)
+    targets, batch_loss, probabilities_of = _specialized_loss(fused, yt, logits, need, -(-n // batch_size))
+    loss, source = batch_loss(targets[:stop], logits)
+    probabilities = probabilities_of(source) if need else None
     tracker.update_state(loss, sample_weight=stop)
     counters, others = [], []
     for metric in metrics:
@@ -212,13 +226,23 @@ def fused_loop(model, forward, xt, yt, batch_size):
             metric.update_state(yt[:stop], probabilities)
             others.append(metric)
         else:
-            counter.batch(probabilities, 0, stop)
             counters.append(counter)
+    # Accuracies alone: the batches' probability sources are kept, the accuracies counted once at the
+    # end, on the probabilities of them all (three kernels a call, not three a batch).
+    deferred = bool(counters) and not others and n * probabilities[0].numel() <= _DEFERRED_ELEMENTS
+    sources = [source] if deferred else None
+    for counter in () if deferred else counters:
+        counter.batch(probabilities, 0, stop)
     total = tracker.total
     for start in range(stop, n, batch_size):
         stop = min(start + batch_size, n)
-        loss, probabilities = batch_loss(targets[start:stop], forward(xt[start:stop]))
+        loss, source = batch_loss(targets[start:stop], forward(xt[start:stop]))
         total.add_(loss, alpha=stop - start)        # LossTracker.update_state of a scalar loss
+        if deferred:
+            sources.append(source)
+            continue
+        if need:
+            probabilities = probabilities_of(source)
         for counter in counters:
             counter.batch(probabilities, start, stop)
         if others:
@@ -230,6 +254,10 @@ def fused_loop(model, forward, xt, yt, batch_size):
     if _LOSS_HOLDERS and any(id(m) in _LOSS_HOLDERS for m in model.modules()):
         model._reset_metrics()        # a layer added a loss: the test step's loss includes it
         return False
+    if deferred:
+        probabilities = probabilities_of(sources[0] if len(sources) == 1 else torch.cat(sources))
+        for counter in counters:
+            counter.batch(probabilities, 0, n)
     for counter in counters:
         counter.finish()
     return True

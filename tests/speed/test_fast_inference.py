@@ -335,6 +335,29 @@ def test_counted_accuracies_equal_keras(case, batch_size, counted, general_evalu
                                                                  rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.parametrize("metrics, per_call", [(["accuracy"], True), (["accuracy", "mae"], False)])
+def test_accuracies_alone_are_compared_once_per_call(monkeypatch, metrics, per_call, general_evaluations):
+    """With only counted accuracies compiled, the call's predictions are compared once at its end;
+    with another metric (updated per batch) each batch is compared as it comes. Keras' values either way."""
+    from kerastorch.trainer import lean_evaluate
+
+    ours, theirs = _pair("tiny")
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=metrics)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(53, 6)).astype("float32")
+    y = rng.integers(0, 2, (53, 1)).astype("float32")
+    ours.evaluate(x, y, batch_size=8, verbose=0)
+    compared = []
+    original = lean_evaluate._MatchCounter.batch
+    monkeypatch.setattr(lean_evaluate._MatchCounter, "batch",
+                        lambda self, p, start, stop: compared.append((start, stop)) or original(self, p, start, stop))
+    got = ours.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    assert len(general_evaluations) == 1
+    assert compared == ([(0, 53)] if per_call else [(s, min(s + 8, 53)) for s in range(0, 53, 8)])
+    assert got == pytest.approx(theirs.evaluate(x, y, batch_size=8, verbose=0, return_dict=True), rel=1e-5, abs=1e-6)
+
+
 @pytest.mark.parametrize("name, writes_into", [("tiny", True), ("sequential", True), ("text", False),
                                                ("functional", False)])
 def test_a_final_softmax_or_sigmoid_writes_into_the_output(name, writes_into, general_calls):
