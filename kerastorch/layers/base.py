@@ -25,8 +25,8 @@ from kerastorch.layers.calling import (  # noqa: F401
     trace_output_shape)
 from kerastorch.layers.layer_weights import LayerWeights, stored_weight  # noqa: F401
 from kerastorch.layers.tracking import (  # noqa: F401
-    _CONTAINER_TYPES, _HOLDER, MetricTracking, TrackedDict, TrackedList, TrackedOrderedDict, _flatten_sublayers,
-    _register, _track_container, _track_metric, _Tracked)
+    _CONTAINER_TYPES, _HOLDER, LOCK_MESSAGE, MetricTracking, TrackedDict, TrackedList, TrackedOrderedDict,
+    _flatten_sublayers, _register, _track_container, _track_metric, _Tracked, adds_state, state_unlocked)
 
 _NAME_COUNTS = collections.defaultdict(int)
 
@@ -102,6 +102,11 @@ def plain_call(layer):
     return layer.call, layer._compute_torch_dtype, "training" in _call_arguments(cls)
 
 
+def _internal_caller(frame):
+    """Whether `frame` runs kerastorch's own code."""
+    return frame.f_globals.get("__name__", "").startswith("kerastorch.")
+
+
 def _unbuilt_sublayers(layer, among=None):
     """The layers below `layer` (at any depth; only those of `among` when given) not built yet."""
     if among is None:
@@ -144,9 +149,11 @@ def _build_by_tracing(layer, input_shape):
         pass
 
 
-def _wrap_build(build):
-    """A user layer's (or model's) `build` as Keras wraps it: in the layer's name scope, then
-    `_after_build` (built; a model also keeps the shape)."""
+def _wrap_build(build, own=False):
+    """A layer's (or model's) `build` as Keras wraps it: a user's runs in the layer's name scope, then
+    `_after_build` (built; a model also keeps the shape); kerastorch's own (`own`) marks itself built.
+    Then, once the outermost build of the instance returns (not a `super().build()` inside it),
+    the layer's state is locked (`_lock_state`), as Keras' build wrapper locks it."""
     import functools
 
     if getattr(build, "_kt_build_wrapper", False):
@@ -154,13 +161,34 @@ def _wrap_build(build):
 
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
-        with _variables.name_scope_of(self):
-            result = build(self, *args, **kwargs)
-        self._after_build(args, kwargs)
+        d = self.__dict__
+        depth = d.get("_kt_build_depth", 0)
+        d["_kt_build_depth"] = depth + 1
+        try:
+            if own:
+                result = build(self, *args, **kwargs)
+            else:
+                with _variables.name_scope_of(self):
+                    result = build(self, *args, **kwargs)
+                self._after_build(args, kwargs)
+        finally:
+            d["_kt_build_depth"] = depth
+        if not depth and self.built:
+            self._lock_state()
         return result
 
     wrapper._kt_build_wrapper = True
     return wrapper
+
+
+def _stays_open(layer):
+    """Keras' Sequential and Functional models keep their state open after build (their `_lock_state`
+    does nothing), to attach layers to a built model."""
+    for module, name in (("kerastorch.models.sequential", "Sequential"), ("kerastorch.models.functional", "Functional")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(layer, getattr(loaded, name)):
+            return True
+    return False
 
 
 class Layer(LayerWeights, MetricTracking, torch.nn.Module):
@@ -259,7 +287,10 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
         # Keras tracks layers held in lists and dicts set on a layer; torch registers only
         # direct modules. One type check for any other value.
         cls = value.__class__
-        if cls in _CONTAINER_TYPES and "_modules" in self.__dict__:
+        d = self.__dict__
+        if d.get("_kt_locked") and adds_state(self, value, _internal_caller(sys._getframe(1))):
+            raise ValueError(LOCK_MESSAGE)   # built: Keras' `_lock_state` (see the class docstring)
+        if cls in _CONTAINER_TYPES and "_modules" in d:
             value = _track_container(self, name, value)
         elif cls is _variables.Variable and value._owner is self and value._attr == name:
             # `self.w = self.add_weight(name="w")`: the Parameter (or buffer) stays registered
@@ -272,7 +303,14 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
             return
         else:
             _track_metric(self, value)   # a Metric attribute is one of the layer's `metrics` (tracking.py)
-        shown = self.__dict__.get(name)
+            if name == "built" and value is True and not d.get("_kt_build_depth") \
+                    and _internal_caller(sys._getframe(1)):
+                # kerastorch marking the layer built outside a build (a subclassed model after its
+                # first call, a layer built at init): Keras' build wrapper would lock it now.
+                torch.nn.Module.__setattr__(self, name, value)
+                self._lock_state()
+                return
+        shown = d.get(name)
         if shown is not None and shown.__class__ is _variables.Variable:
             # The attribute set to something else: the Variable stays a weight (as in Keras), its
             # tensor under another key when it was stored under this name.
@@ -297,8 +335,9 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
         # A user's own build(), also when called directly (`self.inner.build(shape)` in an outer
         # layer's build, `model.build(shape)`), runs in the layer's name scope and marks it built,
         # as Keras' build wrapper does.
-        if "build" in cls.__dict__ and not cls.__module__.startswith("kerastorch."):
-            cls.build = _wrap_build(cls.__dict__["build"])
+        # kerastorch's own builds are wrapped too, to lock the layer's state once built.
+        if "build" in cls.__dict__:
+            cls.build = _wrap_build(cls.__dict__["build"], own=cls.__module__.startswith("kerastorch."))
 
     def _after_build(self, args, kwargs):
         """What follows a user's `build(*args, **kwargs)` (see `_wrap_build`): the layer is built."""
@@ -316,21 +355,51 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
         # As Keras' build wrapper: the layer's scope opens, fixing its path (sublayers its first
         # call builds get `<that path>/<layer name>/...`, also when a parent calls it later).
         _variables.scope_path(self)
-        self.built = True
+        torch.nn.Module.__setattr__(self, "built", True)
+        if not self.__dict__.get("_kt_build_depth"):
+            self._lock_state()     # called directly (`layer.build(shape)`), not by a build: locked
 
     def _build_at_init(self):
         """Keras' `_build_at_init`: a layer without state whose `build` is not overridden is built
-        at construction (Dropout, poolings, activations), so `summary()` shows it built before a call."""
+        at construction (Dropout, poolings, activations), so `summary()` shows it built before a call;
+        its state is locked then, as in Keras."""
         if type(self).build is Layer.build:
-            self.built = True
+            torch.nn.Module.__setattr__(self, "built", True)
+            self._lock_state()
+
+    def _lock_state(self):
+        """Keras' `_lock_state`: no new Variable, sublayer, metric or seed generator may be added from
+        now on (see the class docstring). Called once the layer is built. Sequential and Functional
+        models stay open, as in Keras; a subclass may override this to keep its state open."""
+        if not _stays_open(self):
+            self.__dict__["_kt_locked"] = True
+
+    def _unlock_state(self):
+        """Opens the layer's state again (Keras' `_tracker.unlock()`); `tracking.state_unlocked` is the
+        context manager that opens it for a block only."""
+        self.__dict__["_kt_locked"] = False
 
     def _build_wrapper(self, input_shape):
         if not self.built:
-            with _variables.name_scope_of(self):
-                self.build(tuple(input_shape))
-                self.built = True
-                if not _EAGER_BUILD[0] and _traces_to_build(self):
-                    _build_by_tracing(self, input_shape)
+            d = self.__dict__
+            # Keras' `_maybe_build`: a layer without its own build whose sublayers are unbuilt runs its
+            # call to build them before locking; kerastorch's first call (or trace) does that: the lock
+            # waits for its end (`_scoped_forward`). Otherwise the layer is locked once built.
+            pending = type(self).build is Layer.build and any(not sub.built for sub in self._sublayers())
+            d["_kt_build_depth"] = d.get("_kt_build_depth", 0) + 1
+            try:
+                with _variables.name_scope_of(self):
+                    self.build(tuple(input_shape))
+                    torch.nn.Module.__setattr__(self, "built", True)
+                    if not _EAGER_BUILD[0] and _traces_to_build(self):
+                        _build_by_tracing(self, input_shape)
+                        pending = False
+            finally:
+                d["_kt_build_depth"] -= 1
+            if pending:
+                d["_kt_lock_pending"] = True
+            elif not d["_kt_build_depth"]:
+                self._lock_state()
             if not self._trainable:
                 for p in self.parameters():
                     p.requires_grad_(False)
@@ -493,6 +562,9 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
             except BaseException:
                 d["_kt_call_scope"] = before
                 raise
+            if d.get("_kt_lock_pending"):    # the call that built the sublayers is done (`_build_wrapper`)
+                del d["_kt_lock_pending"]
+                self._lock_state()
         d["_kt_call_scope"] = _unbuilt_sublayers(self, before if type(before) is list else None) or False
         return outputs
 

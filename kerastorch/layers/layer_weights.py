@@ -66,9 +66,17 @@ class LayerWeights:
             The weight's `kerastorch.Variable` (the one `layer.weights` lists), as Keras'
             `add_weight` returns it: `self.w = self.add_weight(...)` then `self.w.assign(...)`,
             `ops.matmul(x, self.w)`. (kerastorch's own layers get the stored tensor.)
+
+        Raises:
+            ValueError: once the layer is built (its state is locked, as in Keras): create weights
+                in `__init__` or `build`.
         """
         from kerastorch import initializers, regularizers, constraints
 
+        if self.__dict__.get("_kt_locked"):      # built: Keras' `_lock_state` (see `Layer`)
+            from kerastorch.layers.tracking import LOCK_MESSAGE
+
+            raise ValueError(LOCK_MESSAGE)
         shape = tuple(int(d) for d in (shape or ()))
         keras_name = name
         if name is None:

@@ -39,7 +39,10 @@ class _NoiseLayer(Layer):
         # Keras makes the generator only for a layer that draws (rate or stddev above 0), so an
         # inactive one leaves Python's `random` untouched, as there.
         if active:
-            self.seed_generator = random.SeedGenerator(self.seed)
+            from kerastorch.layers.tracking import state_unlocked
+
+            with state_unlocked(self):    # built at init (`_build_at_init`) before the subclass makes it
+                self.seed_generator = random.SeedGenerator(self.seed)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

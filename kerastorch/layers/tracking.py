@@ -17,6 +17,9 @@ Keras' rules, kept here:
   `layer.metrics` lists it, then its sublayers' metrics; a model's `metrics` lists it after the
   compiled ones, so `reset_metrics()`, `fit` and `evaluate` reset it and the logs show it. Its
   state is no weight of the layer and is not saved, as in Keras.
+- once built, a layer's state is locked, as Keras' `Layer._lock_state` locks its `Tracker`: a new
+  Variable, sublayer, metric or `SeedGenerator` (set as an attribute, put in a tracked container,
+  or made by `add_weight`) raises `LOCK_MESSAGE`; see `state_unlocked` and `Layer`'s docstring.
 """
 
 import collections
@@ -32,6 +35,80 @@ _HOLDER = "_kt_tracked_"     # prefix of the modules holding the layers of a tra
 _METRICS = "_kt_metrics"     # a layer's tracked Metric objects (in its __dict__), in tracking order
 _TRACKED_METRICS = [0]       # how many metrics any layer ever tracked: none, and `metrics` walks no layers
 _LIVE_METRICS = weakref.WeakSet()   # the metrics layers track, for `metric_states_kept`
+_LOCKED = "_kt_locked"       # in a layer's __dict__: True once its state is locked (built)
+
+# Keras' own words (`Layer._lock_state`), raised as a ValueError.
+LOCK_MESSAGE = ("You cannot add new elements of state (variables or sub-layers) to a layer that is already "
+                "built. All state must be created in the `__init__()` method or in the `build()` method.")
+
+
+def is_locked(layer):
+    """Whether `layer`'s state is locked: it was built, so no new Variable or sublayer may be added.
+
+    Args:
+        layer: A kerastorch layer.
+
+    Returns:
+        A bool.
+    """
+    return bool(layer.__dict__.get(_LOCKED))
+
+
+@contextlib.contextmanager
+def state_unlocked(layer):
+    """Lets its block add state to a built `layer`, as Keras' `layer._tracker.unlock()` ... `lock()`:
+    for kerastorch's own code that adds state after a build (not for user code: Keras refuses it).
+    The lock is back as it was after the block.
+
+    Example:
+    >>> import kerastorch
+    >>> dense = kerastorch.layers.Dense(2)
+    >>> dense.build((None, 3))
+    >>> with state_unlocked(dense):
+    ...     extra = dense.add_weight(shape=(2,), initializer="zeros", name="extra")
+    >>> is_locked(dense), len(dense.weights)
+    (True, 3)
+    """
+    d = layer.__dict__
+    was = d.get(_LOCKED, False)
+    d[_LOCKED] = False
+    try:
+        yield layer
+    finally:
+        if was:
+            d[_LOCKED] = True
+
+
+def check_unlocked(layer):
+    """Raises Keras' lock error when `layer`'s state is locked (see `is_locked`)."""
+    if layer.__dict__.get(_LOCKED):
+        raise ValueError(LOCK_MESSAGE)
+
+
+def _holds_module(owner, module):
+    """Whether `module` is already one of `owner`'s modules (an attribute's, or a tracked container's)."""
+    for key, held in owner._modules.items():
+        if held is module or (key.startswith(_HOLDER) and any(m is module for m in held._modules.values())):
+            return True
+    return False
+
+
+def adds_state(owner, value, internal=False):
+    """Whether setting `value` on the locked layer `owner` (by kerastorch's own code when `internal`) would add a new element of
+    state, as Keras' `Tracker` would add it to a store: a Variable not already `owner`'s weight, a module
+    (layer) `owner` does not hold yet, a user's `Metric` not yet among its metrics, a `SeedGenerator` not
+    already one of its attributes. Containers are checked item by item as they are tracked (`_track`)."""
+    cls = value.__class__
+    if cls is _variables.Variable:
+        return value._owner is not owner
+    if isinstance(value, torch.nn.Module):
+        return not _holds_module(owner, value)
+    if _is_metric(value):
+        return (not internal   # kerastorch's own metrics (compile's) are not tracked, as in Keras
+                and not any(m is value for m in owner.__dict__.get(_METRICS, ())))
+    if cls.__name__ == "SeedGenerator" and cls.__module__ == "kerastorch.random.seed_generator":
+        return not any(v is value for v in owner.__dict__.values())
+    return False
 
 
 class _Tracked:
@@ -199,6 +276,8 @@ def _track(owner, name, where, value):
     `ws[0]`) in a container of attribute `name`: returns the value to store (a nested list or dict
     as a tracked one bound to `owner`)."""
     cls = value.__class__
+    if owner.__dict__.get(_LOCKED) and adds_state(owner, value):
+        raise ValueError(LOCK_MESSAGE)
     if cls is _variables.Variable:
         if value._owner is value:       # a user's Variable not yet a weight of any layer
             owner._track_container_variable(where, value)

@@ -20,6 +20,7 @@ import pytest
 import torch
 
 import kerastorch
+from kerastorch.layers.tracking import state_unlocked
 from kerastorch.saving.weights_h5 import optimizer_variables
 
 keras = pytest.importorskip("keras", reason="real Keras 3 is not installed (pip install -e '.[dev]')")
@@ -376,7 +377,9 @@ def test_copies_keep_their_own_tracked_variables(case):
         np.testing.assert_allclose(_outputs(clone), _outputs(m), rtol=1e-6)
         if case == "picklable":       # the copy's containers are tracked by the copy
             layer = clone.layers[0]
-            layer.ws.append(kerastorch.Variable(np.ones((2,), "float32"), name="after_copy"))
+            # (The layer is built, so its state is locked as in Keras: opened for this check only.)
+            with state_unlocked(layer):
+                layer.ws.append(kerastorch.Variable(np.ones((2,), "float32"), name="after_copy"))
             assert [w.name for w in layer.weights][:5] == ["w", "o", "late", "after_copy", "a"]
             assert type(layer.od).__name__ == "TrackedOrderedDict" and layer.od["o"]._owner is layer
             assert len(m.weights) + 1 == len(clone.weights)
