@@ -1,7 +1,11 @@
 """Layer wrappers: `Bidirectional` (an RNN run both ways) and `TimeDistributed` (a layer per time step)."""
 
+import contextlib
+
 import torch
 
+from kerastorch import variables as _variables
+from kerastorch.layers import base as _base
 from kerastorch.layers.base import Layer, format_shape
 from kerastorch.layers.rnn.base import RNN
 
@@ -10,6 +14,33 @@ _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+@contextlib.contextmanager
+def _in_wrapper_scope(wrapper, layer):
+    """Runs `layer` as Keras' TimeDistributed runs it, through its `call`: the layer's own name scope
+    does not open, so the sublayers its call builds get the wrapper's path
+    (`time_distributed/dense/kernel`, not `time_distributed/blocks/dense/kernel`).
+
+    Only while `layer` still holds unbuilt sublayers (it would open its scope then); a built one
+    is called as any layer is. The layer's bookkeeping (`_kt_call_scope`, the state lock after the
+    call that built its sublayers) is kept as its own scoped call keeps it.
+    """
+    d = layer.__dict__
+    if not (layer.built and d.get("_kt_call_scope", True)):
+        yield
+        return
+    before = d.get("_kt_call_scope", True)
+    d["_kt_call_scope"] = False
+    try:
+        with _variables.name_scope_of(wrapper):
+            yield
+    except BaseException:
+        d["_kt_call_scope"] = before
+        raise
+    if d.pop("_kt_lock_pending", False):
+        layer._lock_state()
+    d["_kt_call_scope"] = _base._unbuilt_sublayers(layer) or False
 
 
 class Bidirectional(Layer):
@@ -217,19 +248,27 @@ class TimeDistributed(Layer):
 
     def build(self, input_shape):
         self._check(input_shape)
-        self.layer._build_wrapper((None, *tuple(input_shape)[2:]))
+        # Keras builds the layer with its `build` alone (no trace of its call): what its call
+        # builds is built by the first call, in this wrapper's scope.
+        eager, _base._EAGER_BUILD[0] = _base._EAGER_BUILD[0], True
+        try:
+            self.layer._build_wrapper((None, *tuple(input_shape)[2:]))
+        finally:
+            _base._EAGER_BUILD[0] = eager
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
         self._check(tuple(inputs.shape))
         batch, steps = inputs.shape[0], inputs.shape[1]
         folded = inputs.reshape(batch * steps, *inputs.shape[2:])
-        outputs = self.layer(folded, training=training)
+        with _in_wrapper_scope(self, self.layer):
+            outputs = self.layer(folded, training=training)
         return outputs.reshape(batch, steps, *outputs.shape[1:])
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
-        inner = self.layer.compute_output_shape((None, *tuple(input_shape)[2:]))
+        with _in_wrapper_scope(self, self.layer):
+            inner = self.layer.compute_output_shape((None, *tuple(input_shape)[2:]))
         return (input_shape[0], input_shape[1], *tuple(inner)[1:])
 
     def get_config(self):

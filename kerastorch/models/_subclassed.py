@@ -5,6 +5,7 @@ base tracks as Keras does) and computes in `call`. It is built by its first call
 `fit`/`evaluate`/`predict` from the first batch's shape, before any optimizer is made.
 """
 
+import contextlib
 import copy
 import inspect
 
@@ -217,20 +218,22 @@ def _stand_in_inputs(model, shape, device):
     )
 
 
-def build_completely(model, input_shape):
+def build_completely(model, input_shape, in_scope=True):
     """Builds a subclass as Keras' `fit` and loading do: its own `build` (if any), then `call` once on zeros.
 
     A subclass whose `build` creates only some of its layers' weights (the others built by
-    `call`) gets them all, so that an optimizer or a weights file sees every one.
+    `call`) gets them all, so that an optimizer or a weights file sees every one. `in_scope=False`
+    runs `call` outside the model's name scope, as Keras' `build_from_config` does (the layers it
+    builds get paths from themselves: `dense/kernel`, not `model/dense/kernel`).
     """
     if not _own_build(model):
-        build_by_run(model, input_shape)
+        build_by_run(model, input_shape, in_scope)
         return
     model.build(tuple(input_shape) if _is_shape(input_shape) else input_shape)
-    build_by_run(model, input_shape)
+    build_by_run(model, input_shape, in_scope)
 
 
-def build_by_run(model, input_shape):
+def build_by_run(model, input_shape, in_scope=True):
     """Builds a subclass by running its `call` once on zeros of `input_shape`, as Keras' `build_from_config`
     runs it on symbolic inputs: in inference mode, without gradients, adding no losses.
 
@@ -251,7 +254,8 @@ def build_by_run(model, input_shape):
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        with torch.inference_mode(False), torch.no_grad(), no_loss_collection(), _variables.name_scope_of(model):
+        scope = _variables.name_scope_of(model) if in_scope else contextlib.nullcontext()
+        with torch.inference_mode(False), torch.no_grad(), no_loss_collection(), scope:
             model.call(inputs, **kwargs)
     except Exception as e:  # noqa: BLE001 - any failure of the user's call, reported with the shape
         raise ValueError(

@@ -166,7 +166,7 @@ class Model(Trainer, Layer):
             return
         shape = config["input_shape"]
         if self._is_subclassed():
-            _subclassed.build_completely(self, shape)
+            _subclassed.build_completely(self, shape, in_scope=False)     # Keras: outside the model's scope
         else:
             self.build(shape if isinstance(shape, dict) else tuple(shape))
 

@@ -391,7 +391,44 @@ def deserialize_layer(config, custom_objects=None, safe_mode=True, where="config
         except TypeError as e:
             raise TypeError(f"{where}: cannot create layer {inner.get('name', '?')!r} "
                             f"({config['class_name']}) from its config: {e}") from e
+    build_from_config(layer, config.get("build_config"))
     return layer
+
+
+def build_from_config(layer, build_config):
+    """Builds a just-deserialized layer from its `build_config`, as Keras' deserialization does.
+
+    Keras builds each layer whose config carries a `build_config` as soon as it is created,
+    outside any parent's scope, so its weights' paths start at the layer itself
+    (`blocks/dense/kernel`, not `sequential/blocks/dense/kernel`). A layer's own
+    `build_from_config` is used when it has one; otherwise `input_shape` builds it (with its
+    sublayers, as a first call would) and `shapes_dict` calls `build(**shapes)`. A layer already
+    built, or a config without shapes, is left as it is (the model builds it later).
+
+    Args:
+        layer: The layer `from_config` made.
+        build_config: The `build_config` dict of its serialization, or `None`.
+
+    Example:
+    >>> from kerastorch import layers
+    >>> dense = layers.Dense(2)
+    >>> build_from_config(dense, {"input_shape": [None, 3]})
+    >>> [tuple(w.shape) for w in dense.weights]
+    [(3, 2), (2,)]
+    """
+    if not build_config or getattr(layer, "built", True):
+        return
+    import torch
+
+    own = getattr(layer, "build_from_config", None)
+    with torch.inference_mode(False):
+        if own is not None:
+            own(build_config)
+        elif build_config.get("input_shape") is not None:
+            layer._build_wrapper(build_config["input_shape"])
+        elif build_config.get("shapes_dict"):
+            layer.build(**build_config["shapes_dict"])
+            layer.built = True
 
 
 def sequential_from_config(config, custom_objects=None, safe_mode=True, where="config", cls=None):
