@@ -199,6 +199,14 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
     The layer builds itself on its first call; `compute_output_shape` lets `Sequential`
     infer shapes without data (by default it traces a small zero batch).
 
+    Once built, the layer's state is locked, as Keras' `_lock_state` locks it: `add_weight`, or a
+    new Variable, sublayer, metric or `SeedGenerator` set as an attribute (or put in a tracked list
+    or dict), raises `ValueError` ("You cannot add new elements of state ..."). The lock comes when
+    the outermost `build` returns (also one you call, `layer.build(shape)`); a layer without its own
+    `build` whose sublayers are unbuilt is locked after the call that builds them; a layer built at
+    construction (Dropout) then. Sublayers built later keep their own state; Sequential and
+    Functional models stay open. `metrics_variables` lists the variables of `metrics`.
+
     Args:
         name: String name, unique within a model. Defaults to the snake-case class
             name with a counter (`dense`, `dense_1`, ...).
@@ -216,8 +224,13 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
     ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
     ...     def call(self, inputs):
     ...         return inputs * self.w
-    >>> Scale()(torch.ones(2, 3)).shape
+    >>> layer = Scale()
+    >>> layer(torch.ones(2, 3)).shape
     torch.Size([2, 3])
+    >>> layer.add_weight(shape=(1,), name="late")
+    Traceback (most recent call last):
+    ...
+    ValueError: You cannot add new elements of state (variables or sub-layers) to a layer that is already built. All state must be created in the `__init__()` method or in the `build()` method.
     """
 
     # Subclasses that take integer ids (Embedding) set this so fit() keeps integer data as is.

@@ -551,3 +551,38 @@ class MetricTracking:
             for layer in self._sublayers():
                 out.extend(layer.metrics)
         return out
+
+    @property
+    def metrics_variables(self):
+        """The variables of the layer's metrics, as Keras' `metrics_variables`: each metric of `metrics`
+        in turn (for a compiled model, the loss tracker's, then the compiled metrics', then those set as
+        attributes and the sublayers'), its `variables` in order. A metric's state is no weight of the layer.
+
+        Example:
+        >>> import torch, kerastorch
+        >>> class Probe(kerastorch.layers.Layer):
+        ...     def __init__(self, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.seen = kerastorch.metrics.Mean(name="seen")
+        ...     def call(self, x):
+        ...         self.seen.update_state(x)
+        ...         return x
+        >>> probe = Probe()
+        >>> _ = probe(torch.ones(2, 3))
+        >>> [float(v) for v in probe.metrics_variables]      # Mean's total (of each row's mean), then its count
+        [2.0, 2.0]
+        """
+        out = []
+        for metric in self.metrics:
+            variables = getattr(metric, "variables", None)
+            out.extend(_tracker_variables(metric) if variables is None else variables)
+        return out
+
+
+def _tracker_variables(tracker):
+    """The state of a tracker without `variables` (the trainer's loss tracker, Keras' `Mean(name="loss")`):
+    its total and its count, as Keras' Mean lists them (the count as a new float tensor)."""
+    total = getattr(tracker, "total", None)
+    if total is None:
+        total = torch.zeros(())
+    return [total, torch.tensor(float(getattr(tracker, "count", 0)), dtype=total.dtype)]

@@ -555,7 +555,11 @@ def test_deep_copies_track_their_own_metrics():
     assert [m.name for m in copied.metrics] == [m.name for m in model.metrics]
     assert not any(a is b for a, b in zip(copied.metrics, model.metrics))
     assert copied.metrics[0] is copied.by_unit[0] and copied.metrics[3] is copied.named["b"]
-    copied.by_unit.append(kerastorch.metrics.Mean(name="added"))
+    # (The model is built, so its state is locked as in Keras: opened for this check only.)
+    from kerastorch.layers.tracking import state_unlocked
+
+    with state_unlocked(copied):
+        copied.by_unit.append(kerastorch.metrics.Mean(name="added"))
     assert [m.name for m in copied.metrics][-1] == "added"
     assert "added" not in [m.name for m in model.metrics]
 
