@@ -272,14 +272,17 @@ class TimeDistributed(Layer):
         return (input_shape[0], input_shape[1], *tuple(inner)[1:])
 
     def get_config(self):
-        return {**super().get_config(),
-                "layer": {"module": "keras.layers", "class_name": type(self.layer).__name__,
-                          "config": self.layer.get_config(), "registered_name": None}}
+        from kerastorch.saving.serialization import serialize_layer
+
+        # As Keras' Wrapper: the layer's full serialization (a custom layer's module and registered name).
+        return {**super().get_config(), "layer": serialize_layer(self.layer)}
 
     @classmethod
     def from_config(cls, config):
-        from kerastorch import layers as _layers
+        from kerastorch.saving.serialization import deserialize_layer
+
         config = dict(config)
         entry = config.pop("layer")
-        layer = entry if isinstance(entry, Layer) else getattr(_layers, entry["class_name"]).from_config(entry["config"])
+        # As Keras: any serializable layer (a registered custom one too), built from its build_config.
+        layer = entry if isinstance(entry, Layer) else deserialize_layer(entry, where="TimeDistributed config")
         return cls(layer, **config)

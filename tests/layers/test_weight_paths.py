@@ -302,6 +302,8 @@ CASES = {
     "wrappers": (lambda lib, C, L: lib.Sequential([
         L.Input((5, 3)), L.Bidirectional(L.LSTM(2, return_sequences=True)),
         L.TimeDistributed(L.Dense(2)), L.RNN([L.GRUCell(2), L.GRUCell(3)])], name="s"), (5, 3), True),
+    "time_distributed_of_custom_layer": (
+        _seq(lambda lib, C, L: L.TimeDistributed(C["BlocksBuild"](name="bb")), shape=(5, 3)), (5, 3), True),
     "subclassed_model": (_subclassed("SubModel"), (3,), True),
     "subclassed_model_with_sequential": (_subclassed("SubModelSeq"), (3,), True),
     "subclassed_model_in_sequential": (_subclassed("SubModel", in_seq=True), (3,), True),
