@@ -281,6 +281,8 @@ def test_tracked_containers_stay_lists_and_survive_copies():
     import copy
     import pickle
 
+    from kerastorch.layers.tracking import state_unlocked
+
     model = appended_model(kerastorch)
     model(torch.ones(2, 5))
     assert isinstance(model.stages, list) and isinstance(model.seen, list) and model.seen == [0]
@@ -290,7 +292,9 @@ def test_tracked_containers_stay_lists_and_survive_copies():
     for original, clone in ((model, copy.deepcopy(model)), (stack, pickle.loads(pickle.dumps(stack)))):
         model = original
         assert [w.path for w in clone.weights] == [w.path for w in model.weights]
-        clone.stages.append(kerastorch.layers.Dense(1))      # still tracked after the copy
+        # (Built, so locked as in Keras: opened for this check only.)
+        with state_unlocked(clone):
+            clone.stages.append(kerastorch.layers.Dense(1))      # still tracked after the copy
         clone.stages[-1].build((None, 2))
         assert len(clone.weights) == len(model.weights) + 2 and clone.stages[:-1] != model.stages
         clone.stages.pop()
