@@ -184,7 +184,8 @@ def _wrap_build(build, own=False):
 def _stays_open(layer):
     """Keras' Sequential and Functional models keep their state open after build (their `_lock_state`
     does nothing), to attach layers to a built model."""
-    for module, name in (("kerastorch.models.sequential", "Sequential"), ("kerastorch.models.functional", "Functional")):
+    for module, name in (("kerastorch.models.sequential", "Sequential"),
+                         ("kerastorch.models.functional", "Functional")):
         loaded = sys.modules.get(module)
         if loaded is not None and isinstance(layer, getattr(loaded, name)):
             return True
@@ -227,10 +228,10 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
     >>> layer = Scale()
     >>> layer(torch.ones(2, 3)).shape
     torch.Size([2, 3])
-    >>> layer.add_weight(shape=(1,), name="late")
+    >>> layer.add_weight(shape=(1,), name="late")    # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: You cannot add new elements of state (variables or sub-layers) to a layer that is already built. All state must be created in the `__init__()` method or in the `build()` method.
+    ValueError: You cannot add new elements of state (variables or sub-layers) to a layer that is already built...
     """
 
     # Subclasses that take integer ids (Embedding) set this so fit() keeps integer data as is.
@@ -301,7 +302,7 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
         # direct modules. One type check for any other value.
         cls = value.__class__
         d = self.__dict__
-        if d.get("_kt_locked") and adds_state(self, value, _internal_caller(sys._getframe(1))):
+        if d.get("_kt_locked") and adds_state(self, value, sys._getframe(1)):
             raise ValueError(LOCK_MESSAGE)   # built: Keras' `_lock_state` (see the class docstring)
         if cls in _CONTAINER_TYPES and "_modules" in d:
             value = _track_container(self, name, value)

@@ -93,9 +93,9 @@ def _holds_module(owner, module):
     return False
 
 
-def adds_state(owner, value, internal=False):
-    """Whether setting `value` on the locked layer `owner` (by kerastorch's own code when `internal`) would add a new element of
-    state, as Keras' `Tracker` would add it to a store: a Variable not already `owner`'s weight, a module
+def adds_state(owner, value, caller=None):
+    """Whether setting `value` on the locked layer `owner` (from frame `caller`; None: user code) would add a
+    new element of state, as Keras' `Tracker` would add it to a store: a Variable not already `owner`'s weight, a module
     (layer) `owner` does not hold yet, a user's `Metric` not yet among its metrics, a `SeedGenerator` not
     already one of its attributes. Containers are checked item by item as they are tracked (`_track`)."""
     cls = value.__class__
@@ -104,7 +104,9 @@ def adds_state(owner, value, internal=False):
     if isinstance(value, torch.nn.Module):
         return not _holds_module(owner, value)
     if _is_metric(value):
-        return (not internal   # kerastorch's own metrics (compile's) are not tracked, as in Keras
+        # kerastorch's own metrics (compile's) are not tracked, as in Keras
+        internal = caller is not None and caller.f_globals.get("__name__", "").startswith("kerastorch.")
+        return (not internal
                 and not any(m is value for m in owner.__dict__.get(_METRICS, ())))
     if cls.__name__ == "SeedGenerator" and cls.__module__ == "kerastorch.random.seed_generator":
         return not any(v is value for v in owner.__dict__.values())
