@@ -107,6 +107,19 @@ def _classes(lib):
         def call(self, x):
             return x * self.v * self.ws[0]
 
+    class SublayerInBuild(L.Layer):              # a sublayer made and built in build
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.heads = {}
+
+        def build(self, shape):
+            self.d = L.Dense(2)
+            self.d.build(shape)
+            self.heads["a"] = L.Dense(1)
+
+        def call(self, x):
+            return self.d(x) + self.heads["a"](x)
+
     class Net(lib.Model):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
@@ -196,7 +209,10 @@ CASES = {
         _fitted(lib, C["Net"]()), "extra", lib.layers.Dense(1)),
     "subclassed model built by its build(): add_weight": lambda lib, C: _new_weight(
         _built(C["NetWithBuild"](), (None, 3))),
+    "built layer: new layer put in its tracked dict": lambda lib, C: _put(
+        _called(C["SublayerInBuild"]()), lib.layers.Dense(1)),
     # where Keras does not lock, or nothing new is added
+    "sublayers made in build": lambda lib, C: _called(C["SublayerInBuild"]()),
     "default build, sublayers traced before the lock": lambda lib, C: _called(C["LazyWithSubs"]()),
     "add_weight after super().build() in build": lambda lib, C: _called(C["SuperFirst"]()),
     "sublayer of __init__ built in call": lambda lib, C: _called(C["InnerBuiltInCall"]()),
@@ -219,6 +235,10 @@ CASES = {
     "subclassed model built: compile and fit": lambda lib, C: _fitted(lib, _called(C["Net"]())),
     "subclassed model with build(): fit": lambda lib, C: _fitted(lib, C["NetWithBuild"]()),
 }
+
+
+def _put(layer, value):
+    layer.heads["b"] = value
 
 
 def _built(layer, shape):
