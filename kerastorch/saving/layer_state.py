@@ -14,22 +14,21 @@ import tempfile
 import numpy as np
 
 
-def _walk(layer, path):
-    from kerastorch.layers.base import Layer
-    from kerastorch.saving.weights_h5 import container_keys
+def _walk(model):
+    """`(path, layer)` for each layer of `model` where Keras' saving walk reaches it: the paths of
+    the weights file (`layers/<key>`, sublayers by attribute, layers in lists by class key), each
+    layer once, where it is first reached (a shared layer's state is kept once, as in Keras)."""
+    from kerastorch.saving.weights_h5 import weights_tree
 
-    yield path, layer
-    if hasattr(layer, "_stack"):
-        for key, child in zip(container_keys(layer.layers), layer.layers):
-            yield from _walk(child, f"layers/{key}" if not path else f"{path}/layers/{key}")
-        return
-    for key, child in layer._modules.items():
-        if isinstance(child, Layer):
-            yield from _walk(child, f"{path}/{key}" if path else key)
+    tree, owners = weights_tree(model)
+    for path, slots in tree:
+        layer = owners.get(id(slots))
+        if layer is not None and (path == "vars" or path.endswith("/vars")):
+            yield path[:-len("/vars")] if path != "vars" else "", layer
 
 
 def _stateful(model, method):
-    return [(path, layer) for path, layer in _walk(model, "") if path and hasattr(layer, method)]
+    return [(path, layer) for path, layer in _walk(model) if path and hasattr(layer, method)]
 
 
 def write_variables(h5, model):
