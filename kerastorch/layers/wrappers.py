@@ -190,19 +190,27 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config):
-        from kerastorch import layers as _layers
+        from kerastorch.saving.serialization import build_from_config, deserialize_layer
+
         config = dict(config)
 
-        def load(entry):
+        def load(entry, built=True):
             if entry is None or isinstance(entry, Layer):
                 return entry
-            return getattr(_layers, entry["class_name"]).from_config(entry["config"])
+            if not built:
+                entry = {k: v for k, v in entry.items() if k != "build_config"}
+            return deserialize_layer(entry, where="Bidirectional config")
 
-        layer = load(config.pop("layer"))
+        forward = config.pop("layer")
+        layer = load(forward, built=False)      # __init__ makes the forward layer anew from it
         backward = load(config.pop("backward_layer", None))
         if layer.name.startswith("forward_"):
             layer.name = layer.name[len("forward_"):]
-        return cls(layer, backward_layer=backward, **config)
+        wrapper = cls(layer, backward_layer=backward, **config)
+        if isinstance(forward, dict):
+            # Keras' copy of a built layer is built from its build_config, outside this wrapper's scope.
+            build_from_config(wrapper.forward_layer, forward.get("build_config"))
+        return wrapper
 
 
 class TimeDistributed(Layer):

@@ -563,22 +563,17 @@ def test_name_scope_keeps_the_first_parent_path():
 @pytest.mark.parametrize("name", sorted(n for n, (_, _, archive) in CASES.items() if archive is True))
 def test_loaded_model_paths_match_keras(keras, tmp_path, name):
     """Keras builds each loaded layer from its `build_config` as it is deserialized, outside the
-    model's scope (`blocks/dense/kernel`); a subclassed model's `build_from_config` runs its call
-    outside its own scope. The paths of each library's file loaded in each library agree."""
+    model's scope (`blocks/dense/kernel`), the layers inside a wrapper too (`forward_lstm/...`); a
+    subclassed model's `build_from_config` runs its call outside its own scope. The paths of each
+    library's file loaded in each library agree."""
     x = _data(CASES[name][1])
     for lib in (keras, kerastorch):
         model, _ = _build(lib, name)
         _outputs(model, x)
         model.save(tmp_path / f"{lib.__name__}.keras")
-    for file in ("kerastorch.keras",) + (() if name in _NESTED_BUILD_CONFIGS else ("keras.keras",)):
+    for file in ("kerastorch.keras", "keras.keras"):
         assert _paths(_load(kerastorch, tmp_path / file)) == _paths(_load(keras, tmp_path / file))
 
-
-# Keras' file of these holds build configs of the layers inside a wrapper (Bidirectional's LSTMs,
-# TimeDistributed's Dense, the RNN's cells), which Keras builds as it deserializes them (root
-# paths: `forward_lstm/lstm_cell/kernel`); kerastorch writes none there and builds them in the
-# wrapper's scope. Weights and outputs agree (test_keras_file_both_ways); only the paths differ.
-_NESTED_BUILD_CONFIGS = {"wrappers"}
 
 
 @pytest.mark.parametrize("inner", ["Blocks", "BlocksShape", "OwnWeightFirst", "OwnWeightShape", "Outer",
