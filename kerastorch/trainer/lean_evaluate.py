@@ -2,11 +2,12 @@
 
 For the common compile — a softmax/sigmoid crossentropy the trainer fuses with the last layer, and the
 built-in accuracies — a batch runs the logits forward, the fused loss (the loss tracker's one in-place
-add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches — or, when
-the compiled metrics are these accuracies alone, the comparison of the whole call's predictions once at
-its end. What depends on the targets alone (the class ids of one-hot targets) is computed once for the
-whole call, and the matches are counted once at the end, into the metrics' states. The values are those of `test_step`
-batch by batch (the same logits and matches; the loss of one-hot targets summed over their one class).
+add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches;
+when these accuracies are the only compiled metrics, the whole call's predictions are compared once at
+its end instead. What depends on the targets alone (the class ids of one-hot targets) is computed once
+for the whole call, and the matches are counted once at the end, into the metrics' states. The values
+are those of `test_step` batch by batch (the same logits and matches; the loss of one-hot targets
+summed over their one class).
 
 Any other metric is updated per batch as `test_step` updates it; any other loss runs `test_step` itself.
 """
