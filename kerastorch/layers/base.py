@@ -7,6 +7,7 @@ weights (`layer_weights.py`, mixed into `Layer`), tracked lists and dicts (`trac
 """
 
 import collections
+import contextlib
 import difflib
 import inspect
 import re
@@ -105,6 +106,25 @@ def plain_call(layer):
 def _internal_caller(frame):
     """Whether `frame` runs kerastorch's own code."""
     return frame.f_globals.get("__name__", "").startswith("kerastorch.")
+
+
+@contextlib.contextmanager
+def building_call(layer):
+    """The bookkeeping around a call of `layer` that may build its sublayers (its scoped call, or a
+    wrapper running it in the wrapper's scope): during the call its forward takes the usual path
+    (`_kt_call_scope` off); after it, the state lock `_build_wrapper` left pending comes, and
+    `_kt_call_scope` holds the sublayers still unbuilt (False when none). A failed call restores it."""
+    d = layer.__dict__
+    before = d.get("_kt_call_scope", True)
+    d["_kt_call_scope"] = False
+    try:
+        yield
+    except BaseException:
+        d["_kt_call_scope"] = before
+        raise
+    if d.pop("_kt_lock_pending", False):     # the call that built the sublayers is done
+        layer._lock_state()
+    d["_kt_call_scope"] = _unbuilt_sublayers(layer, before if type(before) is list else None) or False
 
 
 def _unbuilt_sublayers(layer, among=None):
@@ -555,8 +575,6 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
         something is unbuilt, so kerastorch opens it only then: once the layer and all its
         sublayers are built (`_kt_call_scope` false), a call costs nothing more.
         """
-        d = self.__dict__
-        before = d.get("_kt_call_scope", True)
         with _variables.name_scope_of(self):
             if not self.built:
                 if not isinstance(inputs, torch.Tensor):
@@ -570,17 +588,8 @@ class Layer(LayerWeights, MetricTracking, torch.nn.Module):
                     self._build_wrapper(_build_shape(inputs))
                 finally:
                     _EAGER_BUILD[0] = False
-            d["_kt_call_scope"] = False      # the call itself takes forward's usual path
-            try:
-                outputs = _LAYER_FORWARD(self, inputs, *args, training=training, mask=mask, **kwargs)
-            except BaseException:
-                d["_kt_call_scope"] = before
-                raise
-            if d.get("_kt_lock_pending"):    # the call that built the sublayers is done (`_build_wrapper`)
-                del d["_kt_lock_pending"]
-                self._lock_state()
-        d["_kt_call_scope"] = _unbuilt_sublayers(self, before if type(before) is list else None) or False
-        return outputs
+            with building_call(self):
+                return _LAYER_FORWARD(self, inputs, *args, training=training, mask=mask, **kwargs)
 
     def _forward_with_arguments(self, inputs, args, kwargs, training, mask):
         """A call with further positional or keyword arguments, passed on to `call` as Keras does

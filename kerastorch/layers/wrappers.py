@@ -26,21 +26,11 @@ def _in_wrapper_scope(wrapper, layer):
     is called as any layer is. The layer's bookkeeping (`_kt_call_scope`, the state lock after the
     call that built its sublayers) is kept as its own scoped call keeps it.
     """
-    d = layer.__dict__
-    if not (layer.built and d.get("_kt_call_scope", True)):
+    if not (layer.built and layer.__dict__.get("_kt_call_scope", True)):
         yield
         return
-    before = d.get("_kt_call_scope", True)
-    d["_kt_call_scope"] = False
-    try:
-        with _variables.name_scope_of(wrapper):
-            yield
-    except BaseException:
-        d["_kt_call_scope"] = before
-        raise
-    if d.pop("_kt_lock_pending", False):
-        layer._lock_state()
-    d["_kt_call_scope"] = _base._unbuilt_sublayers(layer) or False
+    with _base.building_call(layer), _variables.name_scope_of(wrapper):
+        yield
 
 
 class Bidirectional(Layer):
