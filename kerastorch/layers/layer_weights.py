@@ -73,10 +73,9 @@ class LayerWeights:
         """
         from kerastorch import initializers, regularizers, constraints
 
-        if self.__dict__.get("_kt_locked"):      # built: Keras' `_lock_state` (see `Layer`)
-            from kerastorch.layers.tracking import LOCK_MESSAGE
+        from kerastorch.layers.tracking import check_unlocked
 
-            raise ValueError(LOCK_MESSAGE)
+        check_unlocked(self)      # built: Keras' `_lock_state` (see `Layer`)
         shape = tuple(int(d) for d in (shape or ()))
         keras_name = name
         if name is None:
