@@ -239,7 +239,9 @@ def _keras_string_identifiers(keras):
 
 @pytest.mark.keras
 def test_get_returns_what_keras_get_returns_for_every_name(keras):
-    """Function names and aliases give the per-sample function, class names an instance."""
+    """Function names and aliases give the per-sample function, class names an instance (named as
+    Keras names it: both sessions start afresh, so auto names count alike)."""
+    keras.backend.clear_session()
     for name in _keras_string_identifiers(keras):
         try:
             theirs = keras.losses.get(name)

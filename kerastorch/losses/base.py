@@ -222,7 +222,11 @@ class Loss:
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         _check_reduction(reduction)
-        self.name = name or _to_snake_case(type(self).__name__)
+        if not name:      # Keras' auto name: the class's, then "_1", "_2", ... (restarted by clear_session)
+            from kerastorch.layers.base import unique_name
+
+            name = unique_name(_to_snake_case(type(self).__name__))
+        self.name = name
         self.reduction = reduction
         self._dtype = dtype
 

@@ -9,8 +9,6 @@ Example:
 2.0
 """
 
-import collections
-
 import torch
 
 from kerastorch import config
@@ -22,17 +20,16 @@ from kerastorch.losses.base import (
 )
 
 
-_NAME_UIDS = collections.defaultdict(int)
 NEG_INF = -1e10
 
 
 def _auto_name(class_name):
     # Keras names a metric made without `name` after its class, then "_1", "_2", ... for
-    # later instances (`AUC()` -> "auc", then "auc_1"); those names become the log keys.
-    base = _to_snake_case(class_name)
-    uid = _NAME_UIDS[base]
-    _NAME_UIDS[base] += 1
-    return base if uid == 0 else f"{base}_{uid}"
+    # later instances (`AUC()` -> "auc", then "auc_1"); those names become the log keys. One
+    # count for layers, metrics, losses and the rest, restarted by `clear_session`, as Keras'.
+    from kerastorch.layers.base import unique_name
+
+    return unique_name(_to_snake_case(class_name))
 
 
 def _detach(x, dtype=None, like=None):
