@@ -16,13 +16,21 @@ import numpy as np
 import torch
 from torch.nn.modules import module as _torch_module
 
-from kerastorch import config
+from kerastorch import _config_flags, config, mixed_precision
+from kerastorch import distribution as _distribution
+from kerastorch.layers import call_context
 from kerastorch.trainer import lean_evaluate
+from kerastorch.trainer.step import StepMixin
+
+# torch's global module hooks (registered into these dicts in place): any of them sends a call to the
+# general path, as a hook on one of the model's modules does.
+_GLOBAL_HOOKS = (_torch_module._global_forward_hooks, _torch_module._global_forward_pre_hooks,
+                 _torch_module._global_backward_hooks, _torch_module._global_backward_pre_hooks)
 
 
 class _Remembered:
-    __slots__ = ("what", "shapes", "dtypes", "device", "config_device", "forward", "into", "modules", "stack",
-                 "param", "policy", "jit", "switch_mode", "compiled_with", "logits")
+    __slots__ = ("what", "shapes", "dtypes", "device", "config_device", "forward", "into", "module_ids", "hooks",
+                 "stack", "param", "policy", "floatx", "jit", "switch_mode", "compiled_with", "logits")
 
     def __reduce__(self):
         return _forgotten, ()     # a pickled or deep-copied model starts on the general path
@@ -46,21 +54,18 @@ def _as_tensor(x):
 
 def _tensors(model, data, verbose, steps, callbacks):
     """The data as tensors when this call is of the kind the lean path serves, else None."""
-    from kerastorch.trainer.runtime import active_distribution
-
-    if callbacks or steps is not None or verbose != 0 or config.max_steps_per_epoch():
+    if callbacks or steps is not None or verbose != 0 or _config_flags._MAX_STEPS_PER_EPOCH is not None:
         return None
     tensors = [_as_tensor(d) for d in data]
     if any(t is None for t in tensors) or len({t.shape[0] for t in tensors}) != 1:
         return None
-    if active_distribution() is not None or getattr(model, "steps_per_execution", 1) != 1:
+    if _distribution.active() is not None or getattr(model, "steps_per_execution", 1) != 1:
         return None
     return tensors
 
 
 def _hooked():
-    return (_torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks
-            or _torch_module._global_backward_hooks or _torch_module._global_backward_pre_hooks)
+    return any(_GLOBAL_HOOKS)
 
 
 def _compiled_with(model):
@@ -68,26 +73,33 @@ def _compiled_with(model):
             model._loss_weight, model._output_slots is None)
 
 
-def _still_valid(model, kept, what, tensors):
-    """Whether nothing the remembered call established has changed."""
-    from kerastorch import mixed_precision
-    from kerastorch.layers import base
-    from kerastorch.trainer.loops import _own_step
-
-    if (kept is None or kept.what != what or tensors is None or base._CALL_STATE.depth
-            or any(t.shape[1:] != s or t.dtype is not d or t.device != kept.device
-                   for t, s, d in zip(tensors, kept.shapes, kept.dtypes))
-            or _hooked() or kept.param.device != kept.device
-            or getattr(model, "_jit_compile", None) != kept.jit or model._step_fns is not None
-            or mixed_precision.global_policy().name != kept.policy
+def _served(model, kept, what, data, verbose, steps, callbacks):
+    """`data` as tensors when the lean path serves this call (of the kind `what` remembered, nothing
+    it established changed since), else None: checked in one pass, the cheapest first (a call's fixed
+    cost is most of a small model's time on a small set)."""
+    if (kept is None or kept.what != what or callbacks or steps is not None or verbose != 0
+            or _config_flags._MAX_STEPS_PER_EPOCH is not None or call_context._CALL_STATE.depth
+            or model._step_fns is not None or any(kept.hooks) or any(_GLOBAL_HOOKS)):
+        return None
+    tensors = []
+    for d, shape, dtype in zip(data, kept.shapes, kept.dtypes):
+        t = _as_tensor(d)
+        if t is None or t.shape[1:] != shape or t.dtype is not dtype or t.device != kept.device:
+            return None
+        tensors.append(t)
+    step = "predict_step" if what == "predict" else "test_step"
+    holders = call_context._LOSS_HOLDERS     # layers holding add_loss values (another model's do not matter)
+    if (len(tensors) != len(data) or (len(tensors) > 1 and tensors[0].shape[0] != tensors[1].shape[0])
+            or mixed_precision._GLOBAL is not kept.policy or config._FLOATX != kept.floatx
+            or getattr(model, "_jit_compile", None) != kept.jit or kept.param.device != kept.device
             or config.get_device() != kept.config_device
-            or (kept.stack is not None and tuple(map(id, model._stack)) != kept.stack)
-            or not _own_step(model, "predict_step" if what == "predict" else "test_step")
-            or (what == "evaluate" and _compiled_with(model) != kept.compiled_with)):
-        return False
-    holders = base._LOSS_HOLDERS        # layers holding add_loss values (another model's do not matter)
-    return not any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks
-                   or (holders and id(m) in holders) for m in kept.modules)
+            or (kept.stack is not None and model._stack != kept.stack)
+            or step in model.__dict__ or getattr(type(model), step) is not getattr(StepMixin, step)
+            or (what == "evaluate" and _compiled_with(model) != kept.compiled_with)
+            or getattr(model, "steps_per_execution", 1) != 1 or _distribution.active() is not None
+            or (holders and not holders.keys().isdisjoint(kept.module_ids))):
+        return None
+    return tensors
 
 
 def _remember(model, what, tensors, resident):
@@ -113,7 +125,7 @@ def _remember(model, what, tensors, resident):
     if isinstance(model, Sequential):
         if type(model).call is not Sequential.call or model._uses_masks:
             return
-        stack = tuple(map(id, model._stack))
+        stack = list(model._stack)
         t = tensors[0]
         calls = lean_evaluate.flat_stack(model._stack, t.dtype) if t.is_floating_point() else None
         batch_forward = (lambda xb: model._run_direct(model._stack, xb, False)) if calls is None \
@@ -131,8 +143,6 @@ def _remember(model, what, tensors, resident):
     params = list(model.parameters())
     if not params:
         return
-    from kerastorch import mixed_precision
-
     modules = list(model.modules())
     if base._LOSS_HOLDERS and any(id(m) in base._LOSS_HOLDERS for m in modules):
         return        # its layers add losses (add_loss): each call clears them first, as the general path does
@@ -142,8 +152,12 @@ def _remember(model, what, tensors, resident):
     kept.dtypes = [t.dtype for t in tensors]
     kept.device, kept.config_device = tensors[0].device, config.get_device()
     kept.forward, kept.into = batch_forward, into
-    kept.modules, kept.stack, kept.param = modules, stack, params[0]
-    kept.policy = mixed_precision.global_policy().name
+    kept.module_ids = {id(m) for m in modules}
+    # The hook dicts of every module (torch registers hooks into them in place).
+    kept.hooks = [d for m in modules for d in (m._forward_hooks, m._forward_pre_hooks, m._backward_hooks,
+                                              m._backward_pre_hooks)]
+    kept.stack, kept.param = stack, params[0]
+    kept.policy, kept.floatx = mixed_precision._GLOBAL, config.floatx()     # the global policy's inputs
     kept.jit = getattr(model, "_jit_compile", None)
     kept.compiled_with = _compiled_with(model) if what == "evaluate" else None
     kept.logits = None       # evaluate's logits forward, made at its first lean call
@@ -188,13 +202,11 @@ def _activation_into(model, calls):
     return lean_evaluate.chain(calls[:-1] + [last._call_without_activation]), act, last, last.activation
 
 
-def _in_inference(model, kept, run, nested):
-    """`run()` in eval mode unless no layer reads it; `nested`: as inside the model's own call with
+def _in_inference(model, kept, run, nested, *args):
+    """`run(*args)` in eval mode unless no layer reads it; `nested`: as inside the model's own call with
     training=False (for predict's batches, which run the model's stack or plan themselves): a nested
     call (the layers' own calls are not top-level ones) whose call context is inference."""
-    from kerastorch.layers import base
-
-    state = base._CALL_STATE
+    state = call_context._CALL_STATE
     outer_depth, outer_training = state.depth, state.training
     was_training = model.training
     if kept.switch_mode:
@@ -202,9 +214,9 @@ def _in_inference(model, kept, run, nested):
 
         was_training = _inference_mode_on(model)
     if nested:
-        state.depth, state.training = 1, base._EXPLICIT[False]
+        state.depth, state.training = 1, call_context._EXPLICIT[False]
     try:
-        return run()
+        return run(*args)
     finally:
         state.depth, state.training = outer_depth, outer_training
         if kept.switch_mode and was_training:
@@ -215,39 +227,42 @@ def _in_inference(model, kept, run, nested):
 def run(model, x, batch_size, verbose, steps, callbacks):
     """`predict`'s result by the lean path, or None when the general path must run."""
     kept = model.__dict__.get("_kt_fast_predict")
-    if kept is None:
+    tensors = _served(model, kept, "predict", (x,), verbose, steps, callbacks)
+    if tensors is None:
         return None
-    tensors = _tensors(model, [x], verbose, steps, callbacks)
-    if not _still_valid(model, kept, "predict", tensors):
-        return None
-    forward, t = kept.forward, tensors[0]
+    return _in_inference(model, kept, _predict if kept.into is None else _predict_into, True,
+                         kept, tensors[0], batch_size)
+
+
+def _predict_into(kept, t, batch_size):
+    """The batches' logits, their activation written into the output (as a hand loop writes it)."""
+    logits, act, last, activation = kept.into
+    if last.activation is not activation:
+        return None          # the activation was changed since: the general path sees it
     n = t.shape[0]
+    with torch.inference_mode():
+        first = logits(t[:batch_size])
+        if type(first) is not torch.Tensor or first.shape[0] != min(batch_size, n):
+            return None
+        out = torch.empty((n, *first.shape[1:]), dtype=first.dtype)
+        act(first, out=out[:first.shape[0]])
+        for start in range(batch_size, n, batch_size):
+            act(logits(t[start:start + batch_size]), out=out[start:start + batch_size])
+    return out.numpy()
 
-    def predict_into():
-        logits, act, last, activation = kept.into
-        if last.activation is not activation:
-            return None          # the activation was changed since: the general path sees it
-        with torch.inference_mode():
-            first = logits(t[:batch_size])
-            if type(first) is not torch.Tensor or first.shape[0] != min(batch_size, n):
-                return None
-            out = torch.empty((n, *first.shape[1:]), dtype=first.dtype)
-            act(first, out=out[:first.shape[0]])
-            for start in range(batch_size, n, batch_size):
-                act(logits(t[start:start + batch_size]), out=out[start:start + batch_size])
-        return out.numpy()
 
-    def predict():
-        with torch.inference_mode():
-            first = forward(t[:batch_size])
-            if type(first) is not torch.Tensor or first.shape[0] != min(batch_size, n):
-                return None
-            out = torch.empty((n, *first.shape[1:]), dtype=first.dtype)
-            out[:first.shape[0]].copy_(first)
-            for start in range(batch_size, n, batch_size):
-                out[start:start + batch_size].copy_(forward(t[start:start + batch_size]))
-        return out.numpy()
-    return _in_inference(model, kept, predict if kept.into is None else predict_into, nested=True)
+def _predict(kept, t, batch_size):
+    """The batches' outputs, copied into the output."""
+    forward, n = kept.forward, t.shape[0]
+    with torch.inference_mode():
+        first = forward(t[:batch_size])
+        if type(first) is not torch.Tensor or first.shape[0] != min(batch_size, n):
+            return None
+        out = torch.empty((n, *first.shape[1:]), dtype=first.dtype)
+        out[:first.shape[0]].copy_(first)
+        for start in range(batch_size, n, batch_size):
+            out[start:start + batch_size].copy_(forward(t[start:start + batch_size]))
+    return out.numpy()
 
 
 def remember(model, x, batch_size, verbose, steps, callbacks, batches, result):
@@ -266,10 +281,10 @@ def remember(model, x, batch_size, verbose, steps, callbacks, batches, result):
 def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
     """`evaluate`'s logs (a dict) by the lean path, or None when the general path must run."""
     kept = model.__dict__.get("_kt_fast_evaluate")
-    if kept is None or sample_weight is not None:
+    if sample_weight is not None:
         return None
-    tensors = _tensors(model, [x, y], verbose, steps, callbacks)
-    if not _still_valid(model, kept, "evaluate", tensors):
+    tensors = _served(model, kept, "evaluate", (x, y), verbose, steps, callbacks)
+    if tensors is None:
         return None
     xt, yt = tensors
     n = xt.shape[0]

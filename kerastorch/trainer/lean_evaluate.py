@@ -12,6 +12,8 @@ summed over their one class).
 Any other metric is updated per batch as `test_step` updates it; any other loss runs `test_step` itself.
 """
 
+import contextlib
+
 import torch
 
 from kerastorch.metrics import accuracy_metrics as acc
@@ -235,30 +237,37 @@ def fused_loop(model, forward, xt, yt, batch_size):
     for counter in () if deferred else counters:
         counter.batch(probabilities, 0, stop)
     total = tracker.total
-    for start in range(stop, n, batch_size):
-        stop = min(start + batch_size, n)
-        loss, source = batch_loss(targets[start:stop], forward(xt[start:stop]))
-        total.add_(loss, alpha=stop - start)        # LossTracker.update_state of a scalar loss
-        if deferred:
-            sources.append(source)
-            continue
-        if need:
-            probabilities = probabilities_of(source)
-        for counter in counters:
-            counter.batch(probabilities, start, stop)
-        if others:
-            yb = yt[start:stop]
-            for metric in others:
-                metric.update_state(yb, probabilities)
-    tracker.count += n - min(batch_size, n)
-    tracker.last = loss.detach()
-    if _LOSS_HOLDERS and any(id(m) in _LOSS_HOLDERS for m in model.modules()):
+    # Past the first batch nothing is made that outlives the call (the loss tracker's and the counters'
+    # states exist and are updated in place), so the other batches run in inference mode, as a hand
+    # loop runs: no autograd bookkeeping per op (the fused loss alone is a composite of ~10 ops). Not
+    # when another metric updates: its update may make state, and an inference tensor kept as state
+    # could not be updated in place in training.
+    with contextlib.nullcontext() if others else torch.inference_mode():   # (inference_mode(False) enables grad)
+        for start in range(stop, n, batch_size):
+            stop = min(start + batch_size, n)
+            loss, source = batch_loss(targets[start:stop], forward(xt[start:stop]))
+            total.add_(loss, alpha=stop - start)        # LossTracker.update_state of a scalar loss
+            if deferred:
+                sources.append(source)
+                continue
+            if need:
+                probabilities = probabilities_of(source)
+            for counter in counters:
+                counter.batch(probabilities, start, stop)
+            if others:
+                yb = yt[start:stop]
+                for metric in others:
+                    metric.update_state(yb, probabilities)
+        tracker.count += n - min(batch_size, n)
+        tracker.last = loss.detach()
+        added = bool(_LOSS_HOLDERS) and any(id(m) in _LOSS_HOLDERS for m in model.modules())
+        if deferred and not added:
+            probabilities = probabilities_of(sources[0] if len(sources) == 1 else torch.cat(sources))
+            for counter in counters:
+                counter.batch(probabilities, 0, n)
+    if added:
         model._reset_metrics()        # a layer added a loss: the test step's loss includes it
         return False
-    if deferred:
-        probabilities = probabilities_of(sources[0] if len(sources) == 1 else torch.cat(sources))
-        for counter in counters:
-            counter.batch(probabilities, 0, n)
     for counter in counters:
         counter.finish()
     return True

@@ -358,6 +358,38 @@ def test_accuracies_alone_are_compared_once_per_call(monkeypatch, metrics, per_c
     assert got == pytest.approx(theirs.evaluate(x, y, batch_size=8, verbose=0, return_dict=True), rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.parametrize("metrics, in_inference", [(["accuracy"], True), ([], True), (["accuracy", "mae"], False)])
+def test_lean_evaluate_batches_run_in_inference_mode_and_training_goes_on(monkeypatch, metrics, in_inference,
+                                                                          general_evaluations):
+    """Past the first batch, a lean evaluate with no metric but the loss and counted accuracies runs its
+    batches in inference mode (as a hand loop); with another metric (whose update could make state)
+    in no_grad. Either way no state is left an inference tensor: fit and evaluate go on, with Keras'
+    values after it."""
+    ours, theirs = _pair("tiny")
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=metrics)
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(40, 6)).astype("float32")
+    y = rng.integers(0, 2, (40, 1)).astype("float32")
+    ours.evaluate(x, y, batch_size=8, verbose=0)          # the general path: the lean one serves the next
+    modes = []
+    from kerastorch.losses import fused as fused_lib
+
+    original = fused_lib.clipped_sigmoid_bce
+    monkeypatch.setattr(fused_lib, "clipped_sigmoid_bce",
+                        lambda z, yb: modes.append(torch.is_inference_mode_enabled()) or original(z, yb))
+    ours.evaluate(x, y, batch_size=8, verbose=0)
+    assert len(general_evaluations) == 1
+    assert modes == [False] + [in_inference] * 4
+    monkeypatch.setattr(fused_lib, "clipped_sigmoid_bce", original)
+    states = [t for m in ours.metrics for t in getattr(m, "variables", [])] + [ours._loss_tracker.total]
+    assert states and not any(t.is_inference() or t.requires_grad for t in states)
+    for model in (ours, theirs):
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    np.testing.assert_allclose(ours.evaluate(x, y, batch_size=8, verbose=0),
+                               theirs.evaluate(x, y, batch_size=8, verbose=0), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("name, writes_into", [("tiny", True), ("sequential", True), ("text", False),
                                                ("functional", False)])
 def test_a_final_softmax_or_sigmoid_writes_into_the_output(name, writes_into, general_calls):
