@@ -25,6 +25,20 @@ def pytest_collection_finish(session):
     _freeze_what_is_loaded()
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (`-n`, as the README's command runs the suite), each worker runs torch on one
+    thread: N workers on N cores, where torch's default (a thread per core in every worker) would put
+    N times as many threads on them."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker per core, at most 4 (each holds torch, Keras and its own copy of the
+    module-level fixtures; more would only add start-up and memory)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_cpu():
     """Every test starts from the same seeds, on the CPU, with fresh layer auto-names."""

@@ -142,11 +142,13 @@ class BatchNormalization(Layer):
         elif training and self.trainable:
             out, mean, invstd = torch.native_batch_norm(x, self.gamma, self.beta, None, None, True,
                                                         0.0, self.epsilon)
-            with torch.no_grad():
-                # Keras' update, with the biased batch variance recovered from invstd.
-                var = invstd.reciprocal().square_().sub_(self.epsilon)
-                self.moving_mean.mul_(self.momentum).add_(mean, alpha=1 - self.momentum)
-                self.moving_variance.mul_(self.momentum).add_(var, alpha=1 - self.momentum)
+            # Keras' update, with the biased batch variance recovered from invstd (the batch statistics
+            # are not differentiable outputs, so nothing here is recorded for autograd); both moving
+            # statistics in one call of each kernel (the same per-tensor kernels as mul_ and add_).
+            var = invstd.reciprocal().square_().sub_(self.epsilon)
+            moving = [self.moving_mean, self.moving_variance]
+            torch._foreach_mul_(moving, self.momentum)
+            torch._foreach_add_(moving, [mean, var], alpha=1 - self.momentum)
         else:
             out = torch.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                                    False, 0.0, self.epsilon, torch.backends.cudnn.enabled)
