@@ -82,8 +82,8 @@ class _BinaryTargets:
         name = self.name
         y_true, y_pred = _as_tensor_for_check(y_true), _as_tensor_for_check(y_pred)
         t, p = squeeze_or_expand_to_same_rank(y_true, y_pred)
-        pred_shape = _shape_str(y_pred.shape)
         if tuple(t.shape[1:]) != tuple(p.shape[1:]):
+            pred_shape = _shape_str(y_pred.shape)
             if y_pred.shape[-1] == 1 and y_true.dim() >= 2 and y_true.shape[-1] > 1:
                 k = y_true.shape[-1]
                 raise ValueError(
@@ -119,10 +119,10 @@ class _SparseTargets:
         name = self.name
         y_true, y_pred = _as_tensor_for_check(y_true), _as_tensor_for_check(y_pred)
         n = y_pred.shape[-1]
-        pred_shape = _shape_str(y_pred.shape)
         expected = tuple(y_pred.shape[1:-1])
         got = tuple(y_true.shape[1:])
         if got not in (expected, (*expected, 1)):
+            pred_shape = _shape_str(y_pred.shape)
             if got == tuple(y_pred.shape[1:]) and n > 1:
                 raise ValueError(
                     f"Loss '{name}' expects integer class ids shaped {_shape_str((None, *expected))}, "
@@ -147,7 +147,7 @@ class _SparseTargets:
             lo, hi = int(vals.min()), int(vals.max())
             if lo < 0 or hi >= n:
                 raise ValueError(
-                    f"Loss '{name}' expects class ids in [0, {n}) for predictions {pred_shape}, but y "
+                    f"Loss '{name}' expects class ids in [0, {n}) for predictions {_shape_str(y_pred.shape)}, but y "
                     f"holds ids from {lo} to {hi}. Make the last layer output at least {hi + 1} classes "
                     f"(Dense({hi + 1}, activation='softmax')), or relabel y to 0..{n - 1}."
                 )
