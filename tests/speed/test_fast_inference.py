@@ -335,18 +335,24 @@ def test_counted_accuracies_equal_keras(case, batch_size, counted, general_evalu
                                                                  rel=1e-5, abs=1e-6)
 
 
+def _tiny_binary(metrics, n, seed):
+    """The tiny model in both libraries (the same weights) compiled with binary crossentropy and
+    `metrics`, and `n` samples of inputs and 0/1 targets."""
+    ours, theirs = _pair("tiny")
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=metrics)
+    rng = np.random.default_rng(seed)
+    return (ours, theirs, rng.normal(size=(n, 6)).astype("float32"),
+            rng.integers(0, 2, (n, 1)).astype("float32"))
+
+
 @pytest.mark.parametrize("metrics, per_call", [(["accuracy"], True), (["accuracy", "mae"], False)])
 def test_accuracies_alone_are_compared_once_per_call(monkeypatch, metrics, per_call, general_evaluations):
     """With only counted accuracies compiled, the call's predictions are compared once at its end;
     with another metric (updated per batch) each batch is compared as it comes. Keras' values either way."""
     from kerastorch.trainer import lean_evaluate
 
-    ours, theirs = _pair("tiny")
-    for model in (ours, theirs):
-        model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=metrics)
-    rng = np.random.default_rng(7)
-    x = rng.normal(size=(53, 6)).astype("float32")
-    y = rng.integers(0, 2, (53, 1)).astype("float32")
+    ours, theirs, x, y = _tiny_binary(metrics, 53, seed=7)
     ours.evaluate(x, y, batch_size=8, verbose=0)
     compared = []
     original = lean_evaluate._MatchCounter.batch
@@ -365,12 +371,7 @@ def test_lean_evaluate_batches_run_in_inference_mode_and_training_goes_on(monkey
     batches in inference mode (as a hand loop); with another metric (whose update could make state)
     in no_grad. Either way no state is left an inference tensor: fit and evaluate go on, with Keras'
     values after it."""
-    ours, theirs = _pair("tiny")
-    for model in (ours, theirs):
-        model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=metrics)
-    rng = np.random.default_rng(11)
-    x = rng.normal(size=(40, 6)).astype("float32")
-    y = rng.integers(0, 2, (40, 1)).astype("float32")
+    ours, theirs, x, y = _tiny_binary(metrics, 40, seed=11)
     ours.evaluate(x, y, batch_size=8, verbose=0)          # the general path: the lean one serves the next
     modes = []
     from kerastorch.losses import fused as fused_lib
