@@ -544,7 +544,7 @@ class RNN(Layer):
         object.__setattr__(self, "_last_path", path)   # a plain attribute: skip Module.__setattr__
 
         if self.stateful:
-            self._states = [s.detach() for s in finals]
+            self._states = carried_states(finals)
         if self.return_sequences:
             output = seq
         elif path == "fused" and lengths is None:
@@ -733,3 +733,14 @@ _CELL_ATTRIBUTES = {"units", "activation", "recurrent_activation", "use_bias", "
                     "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
                     "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
                     "recurrent_dropout", "seed"}
+
+
+def carried_states(finals):
+    """A stateful layer's final states, kept for its next batch: detached, and never inference tensors
+    (those `predict` makes), which training could not use; a state carried from `predict` into `fit`
+    works as in Keras, where the states are variables."""
+    finals = [s.detach() for s in finals]
+    if any(s.is_inference() for s in finals):
+        with torch.inference_mode(False):
+            finals = [s.clone() for s in finals]
+    return finals

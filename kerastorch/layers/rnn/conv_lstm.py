@@ -15,7 +15,7 @@ import torch
 
 from kerastorch import activations, config, constraints, initializers, regularizers
 from kerastorch.layers.base import Layer, format_shape, get_activation
-from kerastorch.layers.rnn.base import RNN, _check_rate, _serialize_or_none
+from kerastorch.layers.rnn.base import RNN, _check_rate, _serialize_or_none, carried_states
 
 
 def _tuple(layer, value, rank, arg):
@@ -268,7 +268,7 @@ class _ConvLSTM(RNN):
             outputs.append(out)
             prev, h, c = out, new_h, new_c
         if self.stateful:
-            self._states = [h.detach(), c.detach()]
+            self._states = carried_states([h, c])
         output = torch.stack(outputs, dim=1) if self.return_sequences else outputs[-1]
         return [output, h, c] if self.return_state else output
 
