@@ -467,8 +467,8 @@ def inference_throughput(contenders, x, y, args, device):
     The calls of one kind (`predict` or `evaluate` at one batch size) run as a group, every contender
     once; the groups' order rotates every repetition and, within each group, the contenders' order
     rotates every full turn of the groups. A call right after another of the same shapes runs warmer
-    (the allocator hands back the blocks just freed, still in cache): with one fixed cyclic order the
-    contender listed second in a group always came right after the first and measured up to ~20%
+    (measured, not explained: caches still holding what the call before used): with one fixed cyclic
+    order the contender listed second in a group always came right after the first and measured up to ~20%
     faster on the tiny model at batch 256; rotating within the group gives each contender each place
     equally often.
     """
