@@ -288,7 +288,7 @@ def evaluate(model, x, y, batch_size, verbose, sample_weight, steps, callbacks):
         return None
     xt, yt = tensors
     n = xt.shape[0]
-    model._targets_checked = False          # new data: check these targets, as the general path does
+    object.__setattr__(model, "_targets_checked", False)   # new data: check these targets, as the general path does
     model._check_targets_upfront(yt)
 
     def loop():

@@ -103,7 +103,7 @@ class StepMixin:
         if check is not None and y is not None:
             check(y, y_pred)
         # Only once the targets passed: after a refused fit, the next one must check again.
-        self._targets_checked = True
+        object.__setattr__(self, "_targets_checked", True)   # a plain flag: skip Module.__setattr__ (per call)
 
     def _check_targets_upfront(self, y):
         """Checks ALL targets against the loss before the first step, when the output shape is known."""

@@ -413,7 +413,7 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         if validation_data is not None:
             val_batches = self._validation_adapter(validation_data, validation_batch_size or batch_size,
                                                    validation_steps)
-        self._targets_checked = False     # new data: check these targets, not the last fit's
+        object.__setattr__(self, "_targets_checked", False)   # new data: check these targets, not the last fit's
         self._check_targets_upfront(getattr(train_batches, "targets", None))
         self._build_optimizer()
         verbose = chief_verbose(1 if verbose == "auto" else verbose)
@@ -449,7 +449,7 @@ class Trainer(RunSetupMixin, LoopsMixin, StepMixin):
         logs = fast_inference.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks)
         if logs is None:          # not a repeat of an earlier call's kind with nothing changed since
             batches, _ = self._adapter(x, y, sample_weight, batch_size, False, steps, "evaluate")
-            self._targets_checked = False     # new data: check these targets (all of them for arrays)
+            object.__setattr__(self, "_targets_checked", False)   # new data: check these targets (all for arrays)
             self._check_targets_upfront(getattr(batches, "targets", None))
             cbs = CallbackList(callbacks, model=self, add_progbar=True, verbose=chief_verbose(
                 1 if verbose == "auto" else verbose), epochs=1, steps=batches.num_batches)
