@@ -33,6 +33,7 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+@pytest.hookimpl(optionalhook=True)     # pytest-xdist's hook: the suite also runs without xdist
 def pytest_xdist_auto_num_workers(config):
     """`-n auto`: one worker per core, at most 4 (each holds torch, Keras and its own copy of the
     module-level fixtures; more would only add start-up and memory)."""

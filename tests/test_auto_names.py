@@ -1,7 +1,7 @@
 """Keras' auto names: an object made without `name` is named after its class, then `_1`, `_2`, ... for
 later ones, with one count shared by every kind of object and restarted by `clear_session`. Walked over
-every public class of `keras.losses`, `keras.metrics` and `keras.optimizers` that builds with no
-argument, plus user subclasses, against real Keras."""
+every public class of `keras.losses`, `keras.metrics` and `keras.optimizers` (those that need arguments
+get them from a table), plus user subclasses, against real Keras."""
 
 import pytest
 
