@@ -91,6 +91,15 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
     return x1, x2
 
 
+def _auto_name(class_name):
+    """Keras' auto name of an object made without `name` (a loss, a metric): the class's in snake case,
+    then "_1", "_2", ... for later ones (`AUC()` -> "auc", then "auc_1"), one count for layers, metrics,
+    losses and the rest, restarted by `clear_session`."""
+    from kerastorch.layers.base import unique_name
+
+    return unique_name(_to_snake_case(class_name))
+
+
 def _divide_no_nan(a, b):
     """`a / b`, 0 where `b == 0`, in the dtype Keras' `ops.divide_no_nan` gives.
 
@@ -222,11 +231,7 @@ class Loss:
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         _check_reduction(reduction)
-        if not name:      # Keras' auto name: the class's, then "_1", "_2", ... (restarted by clear_session)
-            from kerastorch.layers.base import unique_name
-
-            name = unique_name(_to_snake_case(type(self).__name__))
-        self.name = name
+        self.name = name or _auto_name(type(self).__name__)
         self.reduction = reduction
         self._dtype = dtype
 

@@ -14,22 +14,13 @@ import torch
 from kerastorch import config
 from kerastorch.losses.base import (
     _apply_mask,
-    _to_snake_case,
+    _auto_name,
     _to_tensor,
     squeeze_or_expand_to_same_rank,
 )
 
 
 NEG_INF = -1e10
-
-
-def _auto_name(class_name):
-    # Keras names a metric made without `name` after its class, then "_1", "_2", ... for
-    # later instances (`AUC()` -> "auc", then "auc_1"); those names become the log keys. One
-    # count for layers, metrics, losses and the rest, restarted by `clear_session`, as Keras'.
-    from kerastorch.layers.base import unique_name
-
-    return unique_name(_to_snake_case(class_name))
 
 
 def _detach(x, dtype=None, like=None):

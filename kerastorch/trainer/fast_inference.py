@@ -20,7 +20,7 @@ from kerastorch import _config_flags, config, mixed_precision
 from kerastorch import distribution as _distribution
 from kerastorch.layers import call_context
 from kerastorch.trainer import lean_evaluate
-from kerastorch.trainer.step import StepMixin
+from kerastorch.trainer.loops import _own_step
 
 # torch's global module hooks (registered into these dicts in place): any of them sends a call to the
 # general path, as a hook on one of the model's modules does.
@@ -52,19 +52,25 @@ def _as_tensor(x):
     return None
 
 
+def _lean_kind(model, verbose, steps, callbacks):
+    """Whether a call with these options is of the kind the lean path serves: verbose=0, no callbacks or
+    `steps`, no step cap, one step per execution, no distribution."""
+    return not (callbacks or steps is not None or verbose != 0 or _config_flags._MAX_STEPS_PER_EPOCH is not None
+                or getattr(model, "steps_per_execution", 1) != 1 or _distribution.active() is not None)
+
+
 def _tensors(model, data, verbose, steps, callbacks):
     """The data as tensors when this call is of the kind the lean path serves, else None."""
-    if callbacks or steps is not None or verbose != 0 or _config_flags._MAX_STEPS_PER_EPOCH is not None:
+    if not _lean_kind(model, verbose, steps, callbacks):
         return None
     tensors = [_as_tensor(d) for d in data]
     if any(t is None for t in tensors) or len({t.shape[0] for t in tensors}) != 1:
-        return None
-    if _distribution.active() is not None or getattr(model, "steps_per_execution", 1) != 1:
         return None
     return tensors
 
 
 def _hooked():
+    """Whether any of torch's global module hooks is registered."""
     return any(_GLOBAL_HOOKS)
 
 
@@ -77,9 +83,8 @@ def _served(model, kept, what, data, verbose, steps, callbacks):
     """`data` as tensors when the lean path serves this call (of the kind `what` remembered, nothing
     it established changed since), else None: checked in one pass, the cheapest first (a call's fixed
     cost is most of a small model's time on a small set)."""
-    if (kept is None or kept.what != what or callbacks or steps is not None or verbose != 0
-            or _config_flags._MAX_STEPS_PER_EPOCH is not None or call_context._CALL_STATE.depth
-            or model._step_fns is not None or any(kept.hooks) or any(_GLOBAL_HOOKS)):
+    if (kept is None or kept.what != what or call_context._CALL_STATE.depth or model._step_fns is not None
+            or any(kept.hooks) or _hooked() or not _lean_kind(model, verbose, steps, callbacks)):
         return None
     tensors = []
     for d, shape, dtype in zip(data, kept.shapes, kept.dtypes):
@@ -94,9 +99,7 @@ def _served(model, kept, what, data, verbose, steps, callbacks):
             or getattr(model, "_jit_compile", None) != kept.jit or kept.param.device != kept.device
             or config.get_device() != kept.config_device
             or (kept.stack is not None and model._stack != kept.stack)
-            or step in model.__dict__ or getattr(type(model), step) is not getattr(StepMixin, step)
-            or (what == "evaluate" and _compiled_with(model) != kept.compiled_with)
-            or getattr(model, "steps_per_execution", 1) != 1 or _distribution.active() is not None
+            or not _own_step(model, step) or (what == "evaluate" and _compiled_with(model) != kept.compiled_with)
             or (holders and not holders.keys().isdisjoint(kept.module_ids))):
         return None
     return tensors
@@ -107,7 +110,6 @@ def _remember(model, what, tensors, resident):
     from kerastorch.layers import base
     from kerastorch.models.functional import Functional
     from kerastorch.models.sequential import Sequential
-    from kerastorch.trainer.loops import _own_step
     from kerastorch.trainer.runtime import DirectCall
 
     model.__dict__.pop(f"_kt_fast_{what}", None)

@@ -40,7 +40,7 @@ def test_states_carried_through_predict_and_evaluate_into_fit_as_keras(name):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(4 * BATCH, *CASES[name][1])).astype("float32")
     y = rng.integers(0, 2, (4 * BATCH, 1)).astype("float32")
-    for model_calls in range(2):     # twice: the second calls take the lean paths
+    for _ in range(2):     # twice: the second calls take the lean paths
         np.testing.assert_allclose(ours.predict(x, batch_size=BATCH, verbose=0),
                                    theirs.predict(x, batch_size=BATCH, verbose=0), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(ours.evaluate(x, y, batch_size=BATCH, verbose=0),
