@@ -31,7 +31,8 @@ _RNG = np.random.default_rng(0)
 
 
 def floats(*shape, low=-2.0, high=2.0, dtype="float32"):
-    """A fixed random float array (the same values on every run)."""
+    """A random float array: the same values on every run of the same test (the suite's conftest
+    reseeds this module's generator per test)."""
     return _RNG.uniform(low, high, size=shape).astype(dtype)
 
 
