@@ -59,19 +59,24 @@ def _logit_bounds():
     return _LOGIT_BOUNDS[eps]
 
 
-def clipped_sigmoid_bce(logits, y):
+# torch's reduction codes, as the loss kernels below take them.
+NO_REDUCTION, MEAN = 0, 1
+
+
+def clipped_sigmoid_bce(logits, y, reduction=MEAN):
     """Keras' binary crossentropy of `sigmoid(logits)` against `y` (same shape, the logits' dtype), its
     clip kept (as a clamp of the logits), averaged over every element (`F.binary_cross_entropy_with_logits`'s
-    kernel)."""
+    kernel), or per element with `reduction=NO_REDUCTION`."""
     z_lo, z_hi = _logit_bounds()
-    return torch.binary_cross_entropy_with_logits(torch.clamp(logits, z_lo, z_hi), y, None, None, 1)
+    return torch.binary_cross_entropy_with_logits(torch.clamp(logits, z_lo, z_hi), y, None, None, reduction)
 
 
-def clipped_softmax_nll(log_p, labels):
+def clipped_softmax_nll(log_p, labels, reduction=MEAN):
     """Keras' crossentropy of `softmax` at the int64 class ids `labels`, from the log-probabilities
-    `log_p` (`log_softmax` of the logits), its clip kept, averaged over the samples (`F.nll_loss`'s kernel)."""
+    `log_p` (`log_softmax` of the logits), its clip kept, averaged over the samples (`F.nll_loss`'s kernel),
+    or per sample with `reduction=NO_REDUCTION`."""
     log_lo, log_hi = _log_bounds()[:2]
-    return torch._C._nn.nll_loss_nd(torch.clamp(log_p, log_lo, log_hi), labels, None, 1, -100)
+    return torch._C._nn.nll_loss_nd(torch.clamp(log_p, log_lo, log_hi), labels, None, reduction, -100)
 
 
 class _ClippedSoftmaxCrossentropy(torch.autograd.Function):

@@ -1,13 +1,15 @@
-"""The batches of `evaluate`'s lean path (see `fast_inference`): a hand loop's work per batch.
+"""The batches of `evaluate`'s lean path (see `fast_inference`): a hand loop's work per batch, or less.
 
 For the common compile — a softmax/sigmoid crossentropy the trainer fuses with the last layer, and the
 built-in accuracies — a batch runs the logits forward, the fused loss (the loss tracker's one in-place
-add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches;
-when these accuracies are the only compiled metrics, the whole call's predictions are compared once at
-its end instead. What depends on the targets alone (the class ids of one-hot targets) is computed once
-for the whole call, and the matches are counted once at the end, into the metrics' states. The values
-are those of `test_step` batch by batch (the same logits and matches; the loss of one-hot targets
-summed over their one class).
+add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches.
+When these accuracies are the only compiled metrics and the call's logits are few enough to keep, the
+batches after the first run the forward alone: their losses are computed once at the end, per sample,
+and averaged batch by batch into the loss tracker, and the whole call's predictions are compared once.
+What depends on the targets alone (the class ids of one-hot targets) is computed once for the whole
+call, and the matches are counted once at the end, into the metrics' states. The values are those of
+`test_step` batch by batch (the same logits, matches and batch means, to float rounding; the loss of
+one-hot targets summed over their one class).
 
 Any other metric is updated per batch as `test_step` updates it; any other loss runs `test_step` itself.
 """
@@ -157,16 +159,17 @@ def _identity(x):
 
 
 def _specialized_loss(fused, yt, logits, need, batches):
-    """`(targets, fn, probabilities_of)`: `fn(targets[start:stop], logits)` gives the batch's loss and
-    what its probabilities come from (`source`), `probabilities_of(source)` the probabilities, as
-    `fused.loss_and_probabilities` gives them; what depends on the targets alone is done once here.
-    The probabilities are an elementwise function of the source, so that of several batches' sources
-    put together is theirs put together."""
+    """`(targets, fn, probabilities_of, per_sample)`: `fn(targets[start:stop], logits)` gives the batch's
+    loss and what its probabilities come from (`source`), `probabilities_of(source)` the probabilities, as
+    `fused.loss_and_probabilities` gives them; `per_sample(targets[start:stop], logits)` (None for the
+    general loss) gives the loss of each sample and the source, for any number of batches at once; what
+    depends on the targets alone is done once here. The probabilities and the per-sample losses are
+    functions of each sample alone, so those of several batches put together are theirs put together."""
     from kerastorch.losses import fused as fused_lib
     from kerastorch.losses.probabilistic import BinaryCrossentropy, CategoricalCrossentropy
 
     base = fused.base
-    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need), _identity)   # noqa: E731
+    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need), _identity, None)  # noqa: E731
     if (fused.reduction != "sum_over_batch_size" or logits.dim() != 2 or type(logits) is not torch.Tensor
             or getattr(logits, "_keras_mask", None) is not None or yt.shape[0] != 0 and yt.dim() != 2):
         return general
@@ -175,7 +178,9 @@ def _specialized_loss(fused, yt, logits, need, batches):
             return general
         def sigmoid_bce(yb, z):
             return fused_lib.clipped_sigmoid_bce(z, yb), z
-        return yt.to(logits.dtype), sigmoid_bce, torch.sigmoid
+        def sigmoid_bce_per_sample(yb, z):
+            return fused_lib.clipped_sigmoid_bce(z, yb, fused_lib.NO_REDUCTION).mean(dim=1), z
+        return yt.to(logits.dtype), sigmoid_bce, torch.sigmoid, sigmoid_bce_per_sample
     if (fused.activation != "softmax" or type(base) is not CategoricalCrossentropy or base.label_smoothing
             or yt.shape != (yt.shape[0], logits.shape[1]) or not acc._ids_exact_in(logits) or batches < 4):
         return general
@@ -187,11 +192,29 @@ def _specialized_loss(fused, yt, logits, need, batches):
     def softmax_cce(labels, z):
         log_p = torch.log_softmax(z, dim=-1)
         return fused_lib.clipped_softmax_nll(log_p, labels), log_p
-    return torch.argmax(yt, dim=1), softmax_cce, torch.exp
+    def softmax_cce_per_sample(labels, z):
+        log_p = torch.log_softmax(z, dim=-1)
+        return fused_lib.clipped_softmax_nll(log_p, labels, fused_lib.NO_REDUCTION), log_p
+    return torch.argmax(yt, dim=1), softmax_cce, torch.exp, softmax_cce_per_sample
 
 
-# The most elements of predictions kept over a call to count the accuracies once at its end (16 MiB
-# of float32); a call with more counts them batch by batch.
+def _add_batch_means(total, losses, batch_size):
+    """Adds to `total` each batch's mean of the per-sample `losses` times its size, as the loss tracker
+    adds a batch's loss (batches of `batch_size` rows, the last one possibly shorter); returns the last
+    batch's mean."""
+    n = losses.shape[0]
+    full = n // batch_size
+    means = losses[:full * batch_size].view(full, batch_size).mean(dim=1)
+    total.add_(means.sum(), alpha=batch_size)
+    if full * batch_size == n:
+        return means[-1]
+    last = losses[full * batch_size:].mean()
+    total.add_(last, alpha=n - full * batch_size)
+    return last
+
+
+# The most elements of logits kept over a call to compute its loss and count its accuracies once at its
+# end (16 MiB of float32); a call with more runs them batch by batch.
 _DEFERRED_ELEMENTS = 1 << 22
 
 
@@ -218,7 +241,8 @@ def fused_loop(model, forward, xt, yt, batch_size):
     logits = forward(xt[:stop])
     if not model._targets_checked:
         model._check_targets_once(yt[:stop], model._fused_activation(logits))
-    targets, batch_loss, probabilities_of = _specialized_loss(fused, yt, logits, need, -(-n // batch_size))
+    targets, batch_loss, probabilities_of, per_sample = _specialized_loss(fused, yt, logits, need,
+                                                                          -(-n // batch_size))
     loss, source = batch_loss(targets[:stop], logits)
     probabilities = probabilities_of(source) if need else None
     tracker.update_state(loss, sample_weight=stop)
@@ -230,12 +254,18 @@ def fused_loop(model, forward, xt, yt, batch_size):
             others.append(metric)
         else:
             counters.append(counter)
-    # Accuracies alone: the batches' probability sources are kept, the accuracies counted once at the
-    # end, on the probabilities of them all (three kernels a call, not three a batch).
-    deferred = bool(counters) and not others and n * probabilities[0].numel() <= _DEFERRED_ELEMENTS
-    sources = [source] if deferred else None
+    # Nothing but the loss and the accuracies to update, and the call's logits not too many to keep:
+    # the batches run the forward alone; the loss of all the batches after the first is computed once
+    # at the end, per sample, then averaged batch by batch into the tracker (a specialized loss), and the
+    # accuracies are counted once at the end, on the probabilities of all the batches. A few kernels a
+    # call, not a dozen a batch, and the same batch means.
+    keep = not others and n * logits[0].numel() <= _DEFERRED_ELEMENTS
+    whole_loss = keep and per_sample is not None
+    deferred = keep and bool(counters)
+    sources, kept_logits = [source] if deferred else None, []
     for counter in () if deferred else counters:
         counter.batch(probabilities, 0, stop)
+    first = stop
     total = tracker.total
     # Past the first batch nothing is made that outlives the call (the loss tracker's and the counters'
     # states exist and are updated in place), so the other batches run in inference mode, as a hand
@@ -243,9 +273,13 @@ def fused_loop(model, forward, xt, yt, batch_size):
     # when another metric updates: its update may make state, and an inference tensor kept as state
     # could not be updated in place in training.
     with contextlib.nullcontext() if others else torch.inference_mode():   # (inference_mode(False) enables grad)
-        for start in range(stop, n, batch_size):
+        for start in range(first, n, batch_size):
             stop = min(start + batch_size, n)
-            loss, source = batch_loss(targets[start:stop], forward(xt[start:stop]))
+            logits = forward(xt[start:stop])
+            if whole_loss:
+                kept_logits.append(logits)
+                continue
+            loss, source = batch_loss(targets[start:stop], logits)
             total.add_(loss, alpha=stop - start)        # LossTracker.update_state of a scalar loss
             if deferred:
                 sources.append(source)
@@ -258,7 +292,13 @@ def fused_loop(model, forward, xt, yt, batch_size):
                 yb = yt[start:stop]
                 for metric in others:
                     metric.update_state(yb, probabilities)
-        tracker.count += n - min(batch_size, n)
+        if kept_logits:
+            rest = kept_logits[0] if len(kept_logits) == 1 else torch.cat(kept_logits)
+            losses, source = per_sample(targets[first:], rest)
+            loss = _add_batch_means(total, losses, batch_size)
+            if deferred:
+                sources.append(source)
+        tracker.count += n - first
         tracker.last = loss.detach()
         added = bool(_LOSS_HOLDERS) and any(id(m) in _LOSS_HOLDERS for m in model.modules())
         if deferred and not added:

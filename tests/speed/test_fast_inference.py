@@ -364,24 +364,33 @@ def test_accuracies_alone_are_compared_once_per_call(monkeypatch, metrics, per_c
     assert got == pytest.approx(theirs.evaluate(x, y, batch_size=8, verbose=0, return_dict=True), rel=1e-5, abs=1e-6)
 
 
-@pytest.mark.parametrize("metrics, in_inference", [(["accuracy"], True), ([], True), (["accuracy", "mae"], False)])
-def test_lean_evaluate_batches_run_in_inference_mode_and_training_goes_on(monkeypatch, metrics, in_inference,
+@pytest.mark.parametrize("n", [40, 43])
+@pytest.mark.parametrize("metrics, whole", [(["accuracy"], True), ([], True), (["accuracy", "mae"], False)])
+def test_lean_evaluate_batches_run_in_inference_mode_and_training_goes_on(monkeypatch, metrics, whole, n,
                                                                           general_evaluations):
     """Past the first batch, a lean evaluate with no metric but the loss and counted accuracies runs its
-    batches in inference mode (as a hand loop); with another metric (whose update could make state)
-    in no_grad. Either way no state is left an inference tensor: fit and evaluate go on, with Keras'
-    values after it."""
-    ours, theirs, x, y = _tiny_binary(metrics, 40, seed=11)
+    batches in inference mode (as a hand loop), the forward alone: the loss of all of them is computed
+    once, per sample, at the end. With another metric (whose update could make state) every batch runs
+    its loss, in no_grad. Either way no state is left an inference tensor: fit and evaluate go on, with
+    Keras' values after it."""
+    ours, theirs, x, y = _tiny_binary(metrics, n, seed=11)
     ours.evaluate(x, y, batch_size=8, verbose=0)          # the general path: the lean one serves the next
-    modes = []
+    calls = []
     from kerastorch.losses import fused as fused_lib
 
     original = fused_lib.clipped_sigmoid_bce
-    monkeypatch.setattr(fused_lib, "clipped_sigmoid_bce",
-                        lambda z, yb: modes.append(torch.is_inference_mode_enabled()) or original(z, yb))
-    ours.evaluate(x, y, batch_size=8, verbose=0)
+
+    def loss(z, yb, *reduction):
+        calls.append((torch.is_inference_mode_enabled(), z.shape[0], reduction))
+        return original(z, yb, *reduction)
+    monkeypatch.setattr(fused_lib, "clipped_sigmoid_bce", loss)
+    got = ours.evaluate(x, y, batch_size=8, verbose=0)
     assert len(general_evaluations) == 1
-    assert modes == [False] + [in_inference] * 4
+    if whole:
+        assert calls == [(False, 8, ()), (True, n - 8, (fused_lib.NO_REDUCTION,))]
+    else:
+        assert calls == [(False, 8, ())] + [(False, min(8, n - s), ()) for s in range(8, n, 8)]
+    np.testing.assert_allclose(got, theirs.evaluate(x, y, batch_size=8, verbose=0), rtol=1e-5, atol=1e-6)
     monkeypatch.setattr(fused_lib, "clipped_sigmoid_bce", original)
     states = [t for m in ours.metrics for t in getattr(m, "variables", [])] + [ours._loss_tracker.total]
     assert states and not any(t.is_inference() or t.requires_grad for t in states)
