@@ -465,8 +465,9 @@ def inference_throughput(contenders, x, y, args, device):
     repetitions after one warm-up call each; the median wall time, and the median process CPU time.
 
     The calls of one kind (`predict` or `evaluate` at one batch size) run as a group, every contender
-    once; the groups' order rotates every repetition and, within each group, the contenders' order
-    rotates every full turn of the groups. A call right after another of the same shapes runs warmer
+    once; the contenders' order within each group rotates every repetition and the groups' order every
+    full turn of the contenders, so that over any number of repetitions each contender takes each place
+    in its group equally often (to within one). A call right after another of the same shapes runs warmer
     (measured, not explained: caches still holding what the call before used): with one fixed cyclic
     order the contender listed second in a group always came right after the first and measured up to ~20%
     faster on the tiny model at batch 256; rotating within the group gives each contender each place
@@ -482,7 +483,7 @@ def inference_throughput(contenders, x, y, args, device):
             fn()
     wall, cpu = {}, {}
     for rep in range(args.inference_reps):
-        shift, inner = rep % len(groups), (rep // len(groups)) % len(names)
+        inner, shift = rep % len(names), (rep // len(names)) % len(groups)
         for group in groups[shift:] + groups[:shift]:
             for key, name, fn in group[inner:] + group[:inner]:
                 t, _ = device.timed(fn)
@@ -635,10 +636,10 @@ def parse_args(argv=None):
     p.add_argument("--mixed-precision", choices=["bf16"], default=None)
     p.add_argument("--predict-batch", default="32,256",
                    help="comma list of batch sizes predict and evaluate are measured at")
-    p.add_argument("--inference-reps", type=int, default=16,
+    p.add_argument("--inference-reps", type=int, default=24,
                    help="timed predict/evaluate calls per contender and batch size (interleaved; a multiple "
-                        "of the number of groups times the contenders gives each contender each place in "
-                        "its group equally often)")
+                        "of the number of contenders gives each contender each place in its group equally "
+                        "often, and of the groups times the contenders each group each place as well)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--no-memory", action="store_true", help="skip the per-contender memory subprocesses")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
