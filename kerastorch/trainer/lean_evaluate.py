@@ -159,28 +159,27 @@ def _identity(x):
 
 
 def _specialized_loss(fused, yt, logits, need, batches):
-    """`(targets, fn, probabilities_of, per_sample)`: `fn(targets[start:stop], logits)` gives the batch's
+    """`(targets, fn, probabilities_of, unreduced)`: `fn(targets[start:stop], logits)` gives the batch's
     loss and what its probabilities come from (`source`), `probabilities_of(source)` the probabilities, as
-    `fused.loss_and_probabilities` gives them; `per_sample(targets[start:stop], logits)` (None for the
-    general loss) gives the loss of each sample and the source, for any number of batches at once; what
-    depends on the targets alone is done once here. The probabilities and the per-sample losses are
-    functions of each sample alone, so those of several batches put together are theirs put together."""
+    `fused.loss_and_probabilities` gives them; what depends on the targets alone is done once here.
+    `unreduced`: whether `fn(targets[start:stop], logits, NO_REDUCTION)` gives the loss of each element
+    instead (the specialized losses), for any number of batches at once. The probabilities and the
+    unreduced losses are functions of each sample alone, so those of several batches put together are
+    theirs put together."""
     from kerastorch.losses import fused as fused_lib
     from kerastorch.losses.probabilistic import BinaryCrossentropy, CategoricalCrossentropy
 
     base = fused.base
-    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need), _identity, None)  # noqa: E731
+    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need), _identity, False)  # noqa: E731
     if (fused.reduction != "sum_over_batch_size" or logits.dim() != 2 or type(logits) is not torch.Tensor
             or getattr(logits, "_keras_mask", None) is not None or yt.shape[0] != 0 and yt.dim() != 2):
         return general
     if fused.activation == "sigmoid":
         if type(base) is not BinaryCrossentropy or base.label_smoothing or yt.shape[1:] != logits.shape[1:]:
             return general
-        def sigmoid_bce(yb, z):
-            return fused_lib.clipped_sigmoid_bce(z, yb), z
-        def sigmoid_bce_per_sample(yb, z):
-            return fused_lib.clipped_sigmoid_bce(z, yb, fused_lib.NO_REDUCTION).mean(dim=1), z
-        return yt.to(logits.dtype), sigmoid_bce, torch.sigmoid, sigmoid_bce_per_sample
+        def sigmoid_bce(yb, z, reduction=fused_lib.MEAN):
+            return fused_lib.clipped_sigmoid_bce(z, yb, reduction), z
+        return yt.to(logits.dtype), sigmoid_bce, torch.sigmoid, True
     if (fused.activation != "softmax" or type(base) is not CategoricalCrossentropy or base.label_smoothing
             or yt.shape != (yt.shape[0], logits.shape[1]) or not acc._ids_exact_in(logits) or batches < 4):
         return general
@@ -189,22 +188,19 @@ def _specialized_loss(fused, yt, logits, need, batches):
     ones = yt == 1
     if not bool(torch.logical_and((ones.sum(dim=1) == 1).all(), (ones | (yt == 0)).all())):   # one read
         return general
-    def softmax_cce(labels, z):
+    def softmax_cce(labels, z, reduction=fused_lib.MEAN):
         log_p = torch.log_softmax(z, dim=-1)
-        return fused_lib.clipped_softmax_nll(log_p, labels), log_p
-    def softmax_cce_per_sample(labels, z):
-        log_p = torch.log_softmax(z, dim=-1)
-        return fused_lib.clipped_softmax_nll(log_p, labels, fused_lib.NO_REDUCTION), log_p
-    return torch.argmax(yt, dim=1), softmax_cce, torch.exp, softmax_cce_per_sample
+        return fused_lib.clipped_softmax_nll(log_p, labels, reduction), log_p
+    return torch.argmax(yt, dim=1), softmax_cce, torch.exp, True
 
 
 def _add_batch_means(total, losses, batch_size):
-    """Adds to `total` each batch's mean of the per-sample `losses` times its size, as the loss tracker
-    adds a batch's loss (batches of `batch_size` rows, the last one possibly shorter); returns the last
-    batch's mean."""
+    """Adds to `total` each batch's mean of the unreduced `losses` (a row per sample) times its size, as
+    the loss tracker adds a batch's loss (batches of `batch_size` rows, the last one possibly shorter);
+    returns the last batch's mean."""
     n = losses.shape[0]
     full = n // batch_size
-    means = losses[:full * batch_size].view(full, batch_size).mean(dim=1)
+    means = losses[:full * batch_size].view(full, batch_size * losses[0].numel()).mean(dim=1)
     total.add_(means.sum(), alpha=batch_size)
     if full * batch_size == n:
         return means[-1]
@@ -226,6 +222,7 @@ def fused_loop(model, forward, xt, yt, batch_size):
     calls (`add_loss`; seen after the batches: the metrics are then reset for test_step to run).
     """
     from kerastorch.layers.call_context import _LOSS_HOLDERS
+    from kerastorch.losses import fused as fused_lib
 
     fused = model._fused_loss
     if (fused is None or model._test_loss.__func__ is not type(model)._fused_test_loss
@@ -241,8 +238,8 @@ def fused_loop(model, forward, xt, yt, batch_size):
     logits = forward(xt[:stop])
     if not model._targets_checked:
         model._check_targets_once(yt[:stop], model._fused_activation(logits))
-    targets, batch_loss, probabilities_of, per_sample = _specialized_loss(fused, yt, logits, need,
-                                                                          -(-n // batch_size))
+    targets, batch_loss, probabilities_of, unreduced = _specialized_loss(fused, yt, logits, need,
+                                                                         -(-n // batch_size))
     loss, source = batch_loss(targets[:stop], logits)
     probabilities = probabilities_of(source) if need else None
     tracker.update_state(loss, sample_weight=stop)
@@ -256,11 +253,11 @@ def fused_loop(model, forward, xt, yt, batch_size):
             counters.append(counter)
     # Nothing but the loss and the accuracies to update, and the call's logits not too many to keep:
     # the batches run the forward alone; the loss of all the batches after the first is computed once
-    # at the end, per sample, then averaged batch by batch into the tracker (a specialized loss), and the
+    # at the end, unreduced, then averaged batch by batch into the tracker (a specialized loss), and the
     # accuracies are counted once at the end, on the probabilities of all the batches. A few kernels a
     # call, not a dozen a batch, and the same batch means.
     keep = not others and n * logits[0].numel() <= _DEFERRED_ELEMENTS
-    whole_loss = keep and per_sample is not None
+    whole_loss = keep and unreduced
     deferred = keep and bool(counters)
     sources, kept_logits = [source] if deferred else None, []
     for counter in () if deferred else counters:
@@ -294,7 +291,7 @@ def fused_loop(model, forward, xt, yt, batch_size):
                     metric.update_state(yb, probabilities)
         if kept_logits:
             rest = kept_logits[0] if len(kept_logits) == 1 else torch.cat(kept_logits)
-            losses, source = per_sample(targets[first:], rest)
+            losses, source = batch_loss(targets[first:], rest, fused_lib.NO_REDUCTION)
             loss = _add_batch_means(total, losses, batch_size)
             if deferred:
                 sources.append(source)

@@ -380,16 +380,17 @@ def test_lean_evaluate_batches_run_in_inference_mode_and_training_goes_on(monkey
 
     original = fused_lib.clipped_sigmoid_bce
 
-    def loss(z, yb, *reduction):
+    def loss(z, yb, reduction=fused_lib.MEAN):
         calls.append((torch.is_inference_mode_enabled(), z.shape[0], reduction))
-        return original(z, yb, *reduction)
+        return original(z, yb, reduction)
     monkeypatch.setattr(fused_lib, "clipped_sigmoid_bce", loss)
     got = ours.evaluate(x, y, batch_size=8, verbose=0)
     assert len(general_evaluations) == 1
     if whole:
-        assert calls == [(False, 8, ()), (True, n - 8, (fused_lib.NO_REDUCTION,))]
+        assert calls == [(False, 8, fused_lib.MEAN), (True, n - 8, fused_lib.NO_REDUCTION)]
     else:
-        assert calls == [(False, 8, ())] + [(False, min(8, n - s), ()) for s in range(8, n, 8)]
+        assert calls == [(False, 8, fused_lib.MEAN)] + [(False, min(8, n - s), fused_lib.MEAN)
+                                                        for s in range(8, n, 8)]
     np.testing.assert_allclose(got, theirs.evaluate(x, y, batch_size=8, verbose=0), rtol=1e-5, atol=1e-6)
     monkeypatch.setattr(fused_lib, "clipped_sigmoid_bce", original)
     states = [t for m in ours.metrics for t in getattr(m, "variables", [])] + [ours._loss_tracker.total]
