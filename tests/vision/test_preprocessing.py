@@ -17,8 +17,13 @@ def _images(n=4, h=8, w=8, c=3, seed=0):
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(preprocessing, optionflags=doctest.ELLIPSIS, verbose=False)
-    assert result.attempted > 10 and result.failed == 0
+    attempted = 0
+    for module in [preprocessing, preprocessing.base, preprocessing.image, preprocessing.normalization,
+                   preprocessing.random_layers]:
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted > 10
 
 
 # ------------------------------------------------------------------ parity with real Keras

@@ -1,7 +1,7 @@
 """Geometry shared by the convolution and pooling ops and layers: TensorFlow's "same" padding,
 explicit spatial padding, and the output window of a transposed convolution.
 
-The layers in `kerastorch/layers/conv.py`, `pooling.py` and `reshaping.py` import these too, so an
+The layers in `kerastorch/layers/conv/`, `pooling.py` and `reshaping.py` import these too, so an
 op and its layer pad and crop the same way.
 """
 
