@@ -2,10 +2,12 @@
 
 import math
 
+import torch
 import torch.nn.functional as F
 
 from kerastorch import activations, config, initializers
 from kerastorch.layers.base import Layer, format_shape, get_activation
+from kerastorch.layers.conv import _fused
 # The padding geometry is shared with kerastorch.ops (pooling.py and reshaping.py import it from here).
 from kerastorch.ops.nn._spatial import (crop_transposed, pad_spatial, same_padding,  # noqa: F401
                                         transpose_output_length)
@@ -223,6 +225,8 @@ class BaseConv(Layer):
         padding, pads = self._padding_args(x.shape[2:])
         if pads is not None:
             x = pad_spatial(x, pads)
+        if not torch.is_grad_enabled() and _fused.applies(self, x):    # inference: ReLU fused in
+            return from_channels_first(_fused.conv_relu(self, x, padding), self.data_format)
         outputs = self._conv(x, self.kernel, self.bias, self.strides, padding, self.dilation_rate,
                              self.groups)
         return self._finish(outputs)
