@@ -220,3 +220,74 @@ def test_frozen_conv_weights_do_not_train_and_summary_counts_them_non_trainable(
     text = "\n".join(text)
     conv_params = 3 * 3 * 2 * 3 + 3
     assert f"Non-trainable params: {conv_params}" in text
+
+
+_PICKLE_CASES = [(layers.Conv1D, dict(filters=3, kernel_size=2), (2, 6, 4)),
+                 (layers.Conv2D, dict(filters=3, kernel_size=2, padding="same"), (2, 5, 5, 4)),
+                 (layers.Conv3D, dict(filters=2, kernel_size=2), (1, 4, 4, 4, 3)),
+                 (layers.Conv1DTranspose, dict(filters=3, kernel_size=2, strides=2), (2, 5, 4)),
+                 (layers.Conv2DTranspose, dict(filters=3, kernel_size=3, strides=2, padding="same"), (2, 4, 4, 4)),
+                 (layers.Conv3DTranspose, dict(filters=2, kernel_size=2), (1, 3, 3, 3, 3)),
+                 (layers.DepthwiseConv1D, dict(kernel_size=2, depth_multiplier=2), (2, 6, 4)),
+                 (layers.DepthwiseConv2D, dict(kernel_size=2, depth_multiplier=2), (2, 5, 5, 4)),
+                 (layers.SeparableConv1D, dict(filters=3, kernel_size=2, depth_multiplier=2), (2, 6, 4)),
+                 (layers.SeparableConv2D, dict(filters=3, kernel_size=2, depth_multiplier=2), (2, 5, 5, 4))]
+
+
+def _sgd_step(layer, x):
+    """One plain-torch SGD step on `sum(layer(x) ** 2)`; returns the weights after it, in Keras' layout."""
+    layer.zero_grad()
+    (layer(x) ** 2).sum().backward()
+    torch.optim.SGD(layer.parameters(), lr=0.01).step()
+    return layer.get_weights()
+
+
+@pytest.mark.parametrize("cls, kw, shape", _PICKLE_CASES, ids=[c[0].__name__ for c in _PICKLE_CASES])
+def test_built_conv_layer_pickles_and_deep_copies_with_the_same_outputs_and_training(cls, kw, shape):
+    import copy
+    import pickle
+
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.standard_normal(shape).astype("float32"))
+    original = cls(**kw)
+    original.build((None, *shape[1:]))
+    original.set_weights([rng.standard_normal(w.shape).astype("float32") for w in original.get_weights()])
+    expected = original(x).detach().numpy()
+    expected_weights = original.get_weights()
+    clones = [pickle.loads(pickle.dumps(original)), copy.deepcopy(original)]
+    for clone in clones:
+        assert clone is not original and clone.built
+        np.testing.assert_array_equal(clone(x).detach().numpy(), expected)
+        for got, want in zip(clone.get_weights(), expected_weights):      # read back in Keras' layout
+            np.testing.assert_array_equal(got, want)
+        clone.set_weights(expected_weights)                                # written through the layout
+        np.testing.assert_array_equal(clone(x).detach().numpy(), expected)
+    # The original's step is the oracle: each clone takes the same step, on weights of its own.
+    after_step = _sgd_step(original, x)
+    for clone in clones:
+        for got, want, before in zip(_sgd_step(clone, x), after_step, expected_weights):
+            assert not np.array_equal(want, before)
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_model_of_conv_layers_pickles_predicts_and_trains_as_the_original():
+    import pickle
+
+    kerastorch.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6, 6, 3)).astype("float32")
+    y = rng.standard_normal((4, 1)).astype("float32")
+    original = kerastorch.Sequential([
+        layers.Input(shape=(6, 6, 3)), layers.Conv2D(4, 3, padding="same", activation="relu"),
+        layers.DepthwiseConv2D(3, depth_multiplier=2), layers.SeparableConv2D(3, 2),
+        layers.Conv2DTranspose(2, 2, strides=2), layers.Flatten(), layers.Dense(1)])
+    clone = pickle.loads(pickle.dumps(original))
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), original.predict(x, verbose=0))
+    losses = []
+    for model in (original, clone):
+        model.compile(optimizer="sgd", loss="mse")
+        losses.append(model.train_on_batch(x, y))
+    assert losses[1] == pytest.approx(losses[0], rel=1e-6)
+    for got, want in zip(clone.get_weights(), original.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(clone.predict(x, verbose=0), original.predict(x, verbose=0), rtol=1e-5, atol=1e-6)

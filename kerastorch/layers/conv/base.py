@@ -198,8 +198,7 @@ class BaseConv(Layer):
         rank = self.rank
         keras_shape = (*self.kernel_size, in_channels // self.groups, self.filters)
         # Keras (*k, in, out) <-> torch (out, in, *k).
-        to_internal = lambda k: k.permute(rank + 1, rank, *range(rank))  # noqa: E731
-        to_keras = lambda w: w.permute(*range(2, rank + 2), 1, 0)  # noqa: E731
+        to_internal, to_keras = _keras_to_torch_kernel(rank)
         self.kernel = self.add_weight(shape=keras_shape, initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint, name="kernel",
@@ -279,8 +278,20 @@ def _ser(module, obj):
     return module.serialize(obj) if obj is not None else None
 
 
+class _Permute:
+    """The layout function `tensor.permute(*dims)`, as an object: a built layer holds its layout
+    functions, and a lambda or closure there would make the layer (and its model) unpicklable."""
+
+    def __init__(self, *dims):
+        self.dims = dims
+
+    def __call__(self, tensor):
+        return tensor.permute(*self.dims)
+
+    def __repr__(self):
+        return f"_Permute{self.dims}"
+
+
 def _keras_to_torch_kernel(rank):
     """Keras `(*k, a, b)` <-> torch `(b, a, *k)`: the same permutation for conv and transpose."""
-    to_internal = lambda k: k.permute(rank + 1, rank, *range(rank))  # noqa: E731
-    to_keras = lambda w: w.permute(*range(2, rank + 2), 1, 0)  # noqa: E731
-    return to_internal, to_keras
+    return _Permute(rank + 1, rank, *range(rank)), _Permute(*range(2, rank + 2), 1, 0)

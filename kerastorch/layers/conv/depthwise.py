@@ -9,20 +9,39 @@ from kerastorch.layers.conv.base import BaseConv, _ser, to_channels_first
 from kerastorch.ops.nn._spatial import pad_spatial
 
 
+class _DepthwiseToInternal:
+    """Keras depthwise kernel `(*k, in, mult)` -> torch grouped kernel `(in * mult, 1, *k)`.
+
+    An object rather than a closure, so that a built layer pickles (see `_Permute`).
+    """
+
+    def __init__(self, rank):
+        self.rank = rank
+
+    def __call__(self, k):
+        *ks, cin, mult = k.shape
+        return k.reshape(*ks, cin * mult).permute(self.rank, *range(self.rank)).unsqueeze(1)
+
+
+class _DepthwiseToKeras:
+    """torch grouped kernel `(in * mult, 1, *k)` -> Keras `(*k, in * mult)`, reshaped to `shape`
+    (Keras' `(*k, in, mult)`) when one is given. An object rather than a closure, as above."""
+
+    def __init__(self, rank, shape=None):
+        self.rank, self.shape = rank, shape
+
+    def __call__(self, w):
+        out = w[:, 0].permute(*range(1, self.rank + 1), 0)
+        return out if self.shape is None else out.reshape(*self.shape)
+
+
 def _depthwise_layout(rank):
     """Keras depthwise kernel `(*k, in, mult)` <-> torch grouped kernel `(in * mult, 1, *k)`.
 
     torch's grouped convolution with `groups=in` gives output channel `c * mult + m` for input
     channel `c`, which is the row-major flattening of Keras' `(in, mult)` axes.
     """
-    def to_internal(k):
-        *ks, cin, mult = k.shape
-        return k.reshape(*ks, cin * mult).permute(rank, *range(rank)).unsqueeze(1)
-
-    def to_keras(w, shape=None):
-        return w[:, 0].permute(*range(1, rank + 1), 0)
-
-    return to_internal, to_keras
+    return _DepthwiseToInternal(rank), _DepthwiseToKeras(rank)
 
 
 class _DepthwiseBase(BaseConv):
@@ -45,10 +64,10 @@ class _DepthwiseBase(BaseConv):
         self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def _add_depthwise(self, in_channels, name):
-        to_internal, to_keras = _depthwise_layout(self.rank)
+        to_internal, _ = _depthwise_layout(self.rank)
         mult = self.depth_multiplier
         # to_keras needs the channel split back: (in * mult) -> (in, mult).
-        keras_to = lambda w: to_keras(w).reshape(*self.kernel_size, in_channels, mult)  # noqa: E731
+        keras_to = _DepthwiseToKeras(self.rank, (*self.kernel_size, in_channels, mult))
         return self.add_weight(shape=(*self.kernel_size, in_channels, mult),
                                initializer=self.depthwise_initializer,
                                regularizer=self.depthwise_regularizer,
