@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import kerastorch
+from kerastorch.layers import _layer_call_path as layer_call_path
 from kerastorch.layers import base as layers_base
 from kerastorch.models import model as model_module
 from kerastorch.models import sequential as sequential_module
@@ -174,7 +175,8 @@ def test_tensor_inputs_skip_the_conversion(monkeypatch):
         calls.append(type(x).__name__)
         return torch.as_tensor(np.asarray(x, "float32"))
 
-    for module in (layers_base, sequential_module, model_module):
+    # Patched where it is looked up: Layer.forward's module (layers/_layer_call_path.py).
+    for module in (layer_call_path, sequential_module, model_module):
         monkeypatch.setattr(module, "convert_inputs", spy)
     layer = kerastorch.layers.Dense(2)
     model = kerastorch.Sequential([kerastorch.Input((3,)), kerastorch.layers.Dense(2)])
