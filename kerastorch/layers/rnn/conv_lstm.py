@@ -15,7 +15,8 @@ import torch
 
 from kerastorch import activations, config, constraints, initializers, regularizers
 from kerastorch.layers.base import Layer, format_shape, get_activation
-from kerastorch.layers.rnn.base import RNN, _check_rate, _serialize_or_none, carried_states
+from kerastorch.layers.rnn.base import RNN, carried_states
+from kerastorch.layers.rnn.cell_base import _check_rate, _serialize_or_none
 
 
 def _tuple(layer, value, rank, arg):

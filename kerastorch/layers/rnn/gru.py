@@ -4,7 +4,8 @@ import torch.nn.functional as F
 
 from kerastorch import activations
 from kerastorch.layers.base import get_activation
-from kerastorch.layers.rnn.base import RNNCellBase, _bias_layout, _KerasRNN
+from kerastorch.layers.rnn.base import _KerasRNN
+from kerastorch.layers.rnn.cell_base import RNNCellBase, _bias_layout
 
 
 class GRUCell(RNNCellBase):

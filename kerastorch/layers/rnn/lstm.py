@@ -4,7 +4,8 @@ import torch
 
 from kerastorch import activations, initializers
 from kerastorch.layers.base import get_activation
-from kerastorch.layers.rnn.base import RNNCellBase, _KerasRNN
+from kerastorch.layers.rnn.base import _KerasRNN
+from kerastorch.layers.rnn.cell_base import RNNCellBase
 
 
 class LSTMCell(RNNCellBase):

@@ -1,7 +1,8 @@
 """`SimpleRNNCell` and `SimpleRNN`: `h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`."""
 
 from kerastorch import activations
-from kerastorch.layers.rnn.base import RNNCellBase, _KerasRNN
+from kerastorch.layers.rnn.base import _KerasRNN
+from kerastorch.layers.rnn.cell_base import RNNCellBase
 
 
 class SimpleRNNCell(RNNCellBase):
