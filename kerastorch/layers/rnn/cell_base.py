@@ -10,6 +10,8 @@ constraints and saved optimizer slots all see Keras' layout `kernel (in, blocks 
 runs a cell over a sequence is in `base.py`.
 """
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -54,6 +56,16 @@ def _reorder_blocks(x, order, dim):
     return torch.cat([blocks[i] for i in order], dim=dim)
 
 
+def _transpose(x):
+    return x.t()
+
+
+def _reorder_then_transpose(x, order, dim):
+    return _reorder_blocks(x, order, dim).t()
+
+
+# The layouts are module-level functions (or partials of them), not lambdas: a cell, its layer and
+# a model holding them stay picklable (pickle.dumps, torch.save of the whole model).
 def _kernel_layout(blocks, order):
     """`(to_internal, to_keras)`: Keras `(rows, blocks * u)` <-> torch `(blocks * u, rows)`.
 
@@ -62,15 +74,17 @@ def _kernel_layout(blocks, order):
     `to_keras` is a view (`.t()`).
     """
     if order is None:
-        return (lambda k: k.t()), (lambda w: w.t())
-    return (lambda k: _reorder_blocks(k, order, -1).t()), (lambda w: _reorder_blocks(w, order, 0).t())
+        return _transpose, _transpose
+    return (functools.partial(_reorder_then_transpose, order=order, dim=-1),
+            functools.partial(_reorder_then_transpose, order=order, dim=0))
 
 
 def _bias_layout(order):
     """`(to_internal, to_keras)` reordering the last axis's blocks (`None`: Keras' order is torch's)."""
     if order is None:
         return None
-    return (lambda b: _reorder_blocks(b, order, -1)), (lambda b: _reorder_blocks(b, order, -1))
+    return (functools.partial(_reorder_blocks, order=order, dim=-1),
+            functools.partial(_reorder_blocks, order=order, dim=-1))
 
 
 class RNNCellBase(Layer):
