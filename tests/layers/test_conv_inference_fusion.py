@@ -114,3 +114,17 @@ def test_cnn_predict_and_evaluate_fuse_and_equal_keras(keras, fused_calls):
     np.testing.assert_allclose(ours.evaluate(x, y, batch_size=32, verbose=0),
                                theirs.evaluate(x, y, batch_size=32, verbose=0), rtol=1e-5)
     assert fused_calls
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")   # torch.jit.trace is deprecated; export.py still falls back on it
+def test_traced_and_exported_programs_keep_the_plain_convolution(fused_calls):
+    layer = layers.Conv2D(4, 3, activation="relu")
+    x = torch.randn(16, 8, 8, 3)
+    expected = layer(x).detach()
+    with torch.no_grad():
+        traced = torch.jit.trace(layer, (x,), check_trace=False)
+        program = torch.export.export(layer, (x,))
+    assert fused_calls == []
+    assert "mkldnn" not in str(traced.graph) and "mkldnn" not in str(program.graph)
+    with torch.no_grad():
+        assert torch.equal(traced(x), expected) and torch.equal(program.module()(x), expected)

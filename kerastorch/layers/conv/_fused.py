@@ -11,8 +11,9 @@ convolution on these inputs, and the ReLU is applied to its float32 result. Thos
 oneDNN only under conditions of their own (on a batch under 16 a 1x1 kernel, single-threaded, or a
 batch of one can take torch's native kernel, which rounds differently); batches of 16 and more always
 take oneDNN there, so only they are fused. Everything else (autograd on, another activation or
-dtype, oneDNN disabled with `torch.backends.mkldnn.flags(enabled=False)`, a traced or compiled call,
-which inductor fuses itself) takes the layer's plain call.
+dtype, oneDNN disabled with `torch.backends.mkldnn.flags(enabled=False)`, a call traced by
+`torch.compile` (inductor fuses what it can itself), `torch.export` or `torch.jit.trace`, whose
+programs keep portable ops) takes the layer's plain call.
 """
 
 import torch
@@ -33,10 +34,10 @@ _CONVS = (F.conv1d, F.conv2d, F.conv3d)
 def applies(layer, x):
     """Whether the plain convolution of channels-first `x` by `layer` (then its ReLU) can run fused.
     Called only where autograd is off."""
-    return (AVAILABLE and layer.activation is activations.relu and x.shape[0] >= MIN_BATCH
-            and x.dtype is torch.float32 and x.device.type == "cpu" and layer.kernel.dtype is torch.float32
-            and layer._conv in _CONVS and torch._C._get_mkldnn_enabled()
-            and not torch.compiler.is_compiling())
+    return (AVAILABLE and layer.activation is activations.relu
+            and not (torch.compiler.is_compiling() or torch.jit.is_tracing())
+            and x.shape[0] >= MIN_BATCH and x.dtype is torch.float32 and x.device.type == "cpu"
+            and layer.kernel.dtype is torch.float32 and layer._conv in _CONVS and torch._C._get_mkldnn_enabled())
 
 
 def conv_relu(layer, x, padding):
