@@ -101,10 +101,7 @@ class LayerWeights:
         if trainable:
             param = torch.nn.Parameter(value, requires_grad=self._trainable)
             param.path = path   # read by exclude_from_weight_decay
-            if layout is not None:   # axis-aware optimizers (Adafactor) read the weight in Keras' layout
-                from kerastorch.optimizers import _layouts
-                _layouts.register(param, self, name)
-            self.register_parameter(name, param)
+            self.register_parameter(name, param)   # which attaches its layout (see register_parameter)
         else:
             self.register_buffer(name, value)
         self._list_weight(name, trainable)
@@ -115,6 +112,55 @@ class LayerWeights:
         if sys._getframe(1).f_globals.get("__name__", "").startswith("kerastorch."):
             return getattr(self, name)      # kerastorch's own layers: the raw tensor, their fast path
         return _variables.layer_variable(self, name)
+
+    def register_parameter(self, name, param):
+        """torch's `register_parameter`; a weight stored in another layout is made known to the
+        axis-aware optimizers too (`kerastorch.optimizers._layouts`), also when its Parameter is
+        replaced (`load_state_dict(assign=True)`, `layer.kernel = Parameter(...)`)."""
+        super().register_parameter(name, param)
+        if param is not None:
+            self._link_parameter(name, param)
+
+    def _link_parameter(self, name, param):
+        """What Parameter `param` (weight `name`) carries for the optimizers: its layout (see
+        `kerastorch.optimizers._layouts`), and its Keras `path` (read by `exclude_from_weight_decay`
+        and Muon's exclusions) where the Parameter object is new and lacks it."""
+        layout = self.__dict__.get("_weight_layouts", {}).get(name)
+        if layout is not None:
+            from kerastorch.optimizers import _layouts
+
+            _layouts.register(param, layout)
+        if "path" not in param.__dict__:
+            path = self.__dict__.get("_kt_weight_paths", {}).get(name)
+            if path is not None:
+                param.path = path
+
+    def _relink_parameters(self):
+        """`_link_parameter` for each of the layer's own Parameters: after a copy, a pickle round
+        trip, `_apply` (`to()`, `double()`, ...) or `load_state_dict`, which may leave the layer
+        with new Parameter objects (a registry keyed by identity knows only the old ones, and
+        torch's `Parameter.__deepcopy__` and `swap_tensors` drop their attributes)."""
+        for name, param in self._parameters.items():
+            if param is not None:
+                self._link_parameter(name, param)
+
+    def __setstate__(self, state):
+        # `copy.deepcopy` and `pickle.loads` both end here, with the copied Parameters.
+        super().__setstate__(state)
+        self._relink_parameters()
+
+    def _apply(self, fn, *args, **kwargs):
+        # torch may swap in new Parameters (`torch.__future__.set_overwrite_module_params_on_conversion`)
+        # or swap their `__dict__` away (`set_swap_module_params_on_conversion`).
+        out = super()._apply(fn, *args, **kwargs)
+        self._relink_parameters()
+        return out
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        # `assign=True` sets new Parameters (through register_parameter); swapping tensors keeps
+        # the objects but swaps their attributes away.
+        super()._load_from_state_dict(*args, **kwargs)
+        self._relink_parameters()
 
     def _list_weight(self, name, trainable):
         """Lists weight `name` in Keras' order: the trainable ones first, then the others, each in
@@ -221,9 +267,6 @@ class LayerWeights:
         while new in self._parameters or new in self._buffers or new in self._keras_weights:
             n += 1
             new = f"{key}~{n}"
-        if key in self._weight_layouts and key in self._parameters:   # axis-aware optimizers' registry
-            from kerastorch.optimizers import _layouts
-            _layouts.register(self._parameters[key], self, new)
         for registry in (self._parameters, self._buffers):
             if key in registry:
                 items = [(new if k == key else k, v) for k, v in registry.items()]

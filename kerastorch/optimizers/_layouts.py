@@ -1,23 +1,26 @@
-"""Which layer weight a parameter is, so optimizers can see it in Keras' layout.
+"""Which layout a parameter is stored in, so optimizers can see it in Keras' layout.
 
 Layers may store a weight in a faster torch layout (the Dense kernel as `(out, in)`, conv
 kernels channels-first) behind a `(to_internal, to_keras)` pair. Element-wise optimizers do not
-care, but an update that looks at axes does: Adafactor factors Keras' last two axes. `Layer.
-add_weight` registers every parameter stored in another layout here. A registry rather than an
-attribute on the parameter: the layout functions are closures, which would make the parameter
-unpicklable, and the weak references let parameters and layers die as usual.
+care, but an update that looks at axes does: Adafactor factors Keras' last two axes.
+
+The pair travels on the Parameter itself, as its `path` does: the layout functions are
+picklable (small classes such as the convolutions' `_Permute` and the recurrent layers'
+`_BlocksLayout`, or module-level functions such as Dense's `_transpose`), so the attribute
+pickles with the Parameter. A registry keyed by the tensor's identity (or a weak reference to
+it) would forget copies, and a weak reference makes `torch.utils.swap_tensors` refuse the
+tensor. Where torch hands a layer new Parameter objects or drops their attributes
+(`copy.deepcopy`, `_apply` in its overwrite or swap modes, `load_state_dict`), the layer sets
+the pair again from its own `_weight_layouts` (`LayerWeights._relink_parameters`). Optimizers
+read it once, when they are built.
 """
 
-import weakref
-
-from torch.utils.weak import WeakIdKeyDictionary
-
-_OWNERS = WeakIdKeyDictionary()
+_ATTR = "_kt_keras_layout"
 
 
-def register(param, layer, name):
-    """Records that `param` is weight `name` of `layer` (which holds its layout)."""
-    _OWNERS[param] = (weakref.ref(layer), name)
+def register(param, layout):
+    """Records on `param` that it is stored through `layout`, a `(to_internal, to_keras)` pair."""
+    setattr(param, _ATTR, layout)
 
 
 def keras_layout(variable):
@@ -29,10 +32,4 @@ def keras_layout(variable):
 
     if isinstance(variable, _variables.Variable):
         return variable._layout()
-    entry = _OWNERS.get(variable)
-    if entry is None:
-        return None
-    layer = entry[0]()
-    if layer is None:
-        return None
-    return getattr(layer, "_weight_layouts", {}).get(entry[1])
+    return getattr(variable, _ATTR, None)
