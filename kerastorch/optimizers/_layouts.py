@@ -5,8 +5,8 @@ kernels channels-first) behind a `(to_internal, to_keras)` pair. Element-wise op
 care, but an update that looks at axes does: Adafactor factors Keras' last two axes.
 
 The pair travels on the Parameter itself, as its `path` does: the layout functions are
-picklable (small classes such as the convolutions' `_Permute` and the recurrent layers'
-`_BlocksLayout`, or module-level functions such as Dense's `_transpose`), so the attribute
+picklable (small classes such as the convolutions' `_Permute`, module-level functions such as
+Dense's `_transpose`, or partials of them such as the recurrent layers' gate reorders), so the attribute
 pickles with the Parameter. A registry keyed by the tensor's identity (or a weak reference to
 it) would forget copies, and a weak reference makes `torch.utils.swap_tensors` refuse the
 tensor. Where torch hands a layer new Parameter objects or drops their attributes
