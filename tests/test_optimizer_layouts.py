@@ -42,22 +42,20 @@ def _original():
     return _model(kerastorch)
 
 
-def _overwritten_by_to(model):
-    # torch swaps in new Parameter objects in `_apply` (`to`, `cuda`, `double`, ...).
-    torch.__future__.set_overwrite_module_params_on_conversion(True)
-    try:
-        return copy.deepcopy(model).to(torch.float32)
-    finally:
-        torch.__future__.set_overwrite_module_params_on_conversion(False)
+def _converted_by_to(set_conversion_mode):
+    """A deep copy converted by `to()` under one of torch's conversion modes: overwrite (`_apply` swaps
+    in new Parameter objects) or swap (it keeps the objects but swaps their contents and attributes away)."""
+    def convert(model):
+        set_conversion_mode(True)
+        try:
+            return copy.deepcopy(model).to(torch.float32)
+        finally:
+            set_conversion_mode(False)
+    return convert
 
 
-def _swapped_by_to(model):
-    # torch keeps the Parameter objects but swaps their contents and attributes away.
-    torch.__future__.set_swap_module_params_on_conversion(True)
-    try:
-        return copy.deepcopy(model).to(torch.float32)
-    finally:
-        torch.__future__.set_swap_module_params_on_conversion(False)
+_overwritten_by_to = _converted_by_to(torch.__future__.set_overwrite_module_params_on_conversion)
+_swapped_by_to = _converted_by_to(torch.__future__.set_swap_module_params_on_conversion)
 
 
 def _assigned_state(model):
