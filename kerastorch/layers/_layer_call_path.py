@@ -15,10 +15,9 @@ from kerastorch.layers.call_context import (_CALL_STATE, _EXPLICIT, _FROM_MODE, 
                                             _call_training_default, _clear_losses_below, resolve_training)
 from kerastorch.layers.calling import _build_shape, _call_arguments, _set_output_masks, convert_inputs
 
-# `Layer` inherits from `LayerCallPath`, so it cannot be imported here: base.py sets it and
-# `_LAYER_FORWARD` (Layer's own forward) once the class exists, for the code below that names them.
+# `Layer` inherits from `LayerCallPath`, so it cannot be imported here: base.py sets it once the
+# class exists, for the code below that names it.
 Layer = None
-_LAYER_FORWARD = None
 
 
 class LayerCallPath:
@@ -201,3 +200,8 @@ class LayerCallPath:
         if self.activity_regularizer is not None:
             self._add_activity_loss(outputs)
         return outputs
+
+
+# Layer's own forward (this class's: Layer does not override it), which `_scoped_forward` runs inside
+# the scope (one call of `forward` per call).
+_LAYER_FORWARD = LayerCallPath.forward

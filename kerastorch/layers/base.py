@@ -406,12 +406,9 @@ class Layer(LayerCallPath, LayerBuilding, LayerDTypePolicy, LayerWeights, Metric
         return f"name={self.name!r}"
 
 
-# Layer's own forward, which `_scoped_forward` runs inside the scope (one call of `forward` per call).
-_LAYER_FORWARD = Layer.forward
-
-# The mixins' modules name `Layer` (and `_LAYER_FORWARD`) in code moved from here; they exist only now.
+# The mixins' modules name `Layer` in code moved from here; it exists only now.
 _layer_building.Layer = _layer_call_path.Layer = Layer
-_layer_call_path._LAYER_FORWARD = _LAYER_FORWARD
+_LAYER_FORWARD = _layer_call_path._LAYER_FORWARD     # importable from here, as before the split
 
 # TorchModuleWrapper subclasses Layer: imported once Layer exists.
 from kerastorch.layers.torch_module_wrapper import TorchModuleWrapper, _SlotProxy  # noqa: E402,F401

@@ -100,8 +100,7 @@ class LayerWeights:
         self.__dict__.setdefault("_kt_weight_paths", {})[name] = path
         if trainable:
             param = torch.nn.Parameter(value, requires_grad=self._trainable)
-            param.path = path   # read by exclude_from_weight_decay
-            self.register_parameter(name, param)   # which attaches its layout (see register_parameter)
+            self.register_parameter(name, param)   # which attaches its layout and path (see _link_parameter)
         else:
             self.register_buffer(name, value)
         self._list_weight(name, trainable)
