@@ -2,7 +2,9 @@
 safe loading, debugging caps, flash attention, and the device.
 
 Every name of `keras.config` is here, with Keras' defaults. kerastorch adds the device
-(`get_device`/`set_device`) and NaN checks (`enable_nan_checks`).
+(`get_device`/`set_device`), NaN checks (`enable_nan_checks`) and the reuse of freed CPU memory
+between steps (`enable_cpu_memory_reuse`, `disable_cpu_memory_reuse`,
+`is_cpu_memory_reuse_enabled`, `cpu_memory_reuse_status`).
 
 Example:
 >>> import kerastorch
@@ -33,6 +35,9 @@ from kerastorch._config_flags import (disable_flash_attention, disable_interacti
                                       is_interactive_logging_enabled, is_nnx_enabled,
                                       is_traceback_filtering_enabled, max_epochs, max_steps_per_epoch,
                                       set_max_epochs, set_max_steps_per_epoch)
+# Freed CPU memory kept for the next step (glibc's malloc thresholds): kerastorch/_cpu_memory.py.
+from kerastorch._cpu_memory import (cpu_memory_reuse_status, disable_cpu_memory_reuse,  # noqa: E402
+                                    enable_cpu_memory_reuse, is_cpu_memory_reuse_enabled)
 
 
 # ------------------------------------------------------------------------------ backend

@@ -1,5 +1,6 @@
-"""What a run of fit/evaluate/predict sets up before its first step: the data adapter, the model built
-from the data's shapes and moved to the device, the layers' constraints and penalties, the direct
+"""What a run of fit/evaluate/predict sets up before its first step: the data adapter (and, on the
+first run on the CPU, glibc's malloc told to keep freed memory: `kerastorch/_cpu_memory.py`), the
+model built from the data's shapes and moved to the device, the layers' constraints and penalties, the direct
 forwards (`runtime.DirectCall`) and the step functions (`StepMixin._setup_step_functions`), and the
 optimizer's state.
 """
@@ -8,7 +9,7 @@ import warnings
 
 import torch
 
-from kerastorch import config
+from kerastorch import _cpu_memory, config
 from kerastorch.ops import _tree as tree
 from kerastorch.trainer import data_adapters
 from kerastorch.trainer.runtime import active_distribution, capped_steps, direct_model_call, scales_loss_itself
@@ -32,6 +33,7 @@ class RunSetupMixin:
         builds the model from the first batch's shapes and moves it to the device."""
         dist = active_distribution()
         steps = capped_steps(steps)
+        _cpu_memory.reuse_for_device(self._device())     # once per process: freed CPU memory kept for reuse
         # predict() shards arrays itself (see predict); other sources are not sharded for it.
         if dist is not None and what != "predict" and data_adapters.source_kind(x) is not None:
             x = dist.distribute_dataset(x, batch_size=batch_size, shuffle=shuffle)
