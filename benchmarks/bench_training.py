@@ -687,6 +687,9 @@ def main(argv=None):
         header += f", keras {keras.__version__} ({keras.backend.backend()} backend)"
     except Exception:   # noqa: BLE001
         pass
+    if "kerastorch" in sys.modules:       # process-wide, so every contender of this process ran with it
+        header += ("  \nfreed CPU memory kept for reuse (process-wide, every contender): "
+                   + sys.modules["kerastorch"].config.cpu_memory_reuse_status())
     table = markdown(results, memory, args)
     print(header + "\n\n" + table)
     if args.json:

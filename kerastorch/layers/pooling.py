@@ -17,6 +17,7 @@ from kerastorch import config
 from kerastorch.layers.base import Layer, format_shape
 from kerastorch.layers.conv import (conv_output_length, from_channels_first, normalize_padding,
                                     normalize_tuple, pad_spatial, same_padding, to_channels_first)
+from kerastorch.ops.nn._max_pool_kernel import max_pool as _max_pool
 
 
 class BasePooling(Layer):
@@ -50,7 +51,7 @@ class BasePooling(Layer):
         if self.mode == "max":
             if pads is not None:
                 x = pad_spatial(x, pads, value=float("-inf"))
-            out = _MAX[self.rank](x, self.pool_size, self.strides)
+            out = _max_pool(x, self.pool_size, self.strides)
         elif pads is None:
             out = _AVG[self.rank](x, self.pool_size, self.strides)
         else:
@@ -81,7 +82,6 @@ class BasePooling(Layer):
                 "strides": list(self.strides), "data_format": self.data_format}
 
 
-_MAX = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 _POOL_DOC = """{kind} pooling over {what}, channels-last `{shape}` by default.

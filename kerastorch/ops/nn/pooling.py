@@ -24,12 +24,12 @@ import torch.nn.functional as F
 
 from kerastorch import config
 from kerastorch.ops._utils import keras_op, tensor
+from kerastorch.ops.nn._max_pool_kernel import max_pool as _max_pool
 from kerastorch.ops.nn._spatial import pad_spatial, same_padding
 from kerastorch.ops.nn.convolution import channels_first, channels_last, int_tuple, padding_mode, spatial_rank
 
 __all__ = ["adaptive_average_pool", "adaptive_max_pool", "average_pool", "max_pool"]
 
-_MAX = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 _ADAPTIVE_MAX = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d}
 _ADAPTIVE_AVG = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
@@ -89,7 +89,7 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
             torch_padding = tuple(a for a, _ in pads)
         else:
             x = pad_spatial(x, pads, value=float("-inf"))
-    return channels_last(_MAX[rank](x, pool_size, strides, torch_padding), data_format)
+    return channels_last(_max_pool(x, pool_size, strides, torch_padding), data_format)
 
 
 @keras_op
