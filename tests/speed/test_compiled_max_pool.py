@@ -126,3 +126,19 @@ def test_a_compiled_cnn_fit_trains_as_eager():
     np.testing.assert_allclose(h_compiled, h_eager, rtol=1e-5)
     for a, b in zip(compiled.get_weights(), eager.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_torch_export_keeps_atens_pooling_so_programs_load_without_kerastorch(tmp_path):
+    model = kerastorch.Sequential([layers.Input(shape=(8, 8, 3)), layers.MaxPooling2D(),
+                                   layers.MaxPooling2D(padding="same")])
+    x = _ties((2, 8, 8, 3))
+    expected = model.predict(x.numpy(), verbose=0)
+    program = torch.export.export(model, (x,))
+    targets = [str(n.target) for n in program.graph.nodes if n.op == "call_function"]
+    assert not any("kerastorch" in t for t in targets), targets
+    assert any("max_pool" in t for t in targets), targets
+    path = tmp_path / "pool.pt2"
+    model.export(str(path), verbose=False)
+    loaded = torch.export.load(str(path))
+    assert not any("kerastorch" in str(n.target) for n in loaded.graph.nodes if n.op == "call_function")
+    np.testing.assert_array_equal(loaded.module()(x).numpy(), expected)

@@ -1,7 +1,7 @@
 """Max pooling as aten's own kernels when inductor compiles for the CPU (`jit_compile=True`).
 
 `max_pool(x, pool_size, strides, padding)` is `F.max_pool{1,2,3}d` everywhere but in a graph that
-torch.compile traces for the CPU. There, inductor replaces torch's pooling with its own code:
+torch.compile traces for the CPU (not `torch.export`, whose programs keep aten's ops). There, inductor replaces torch's pooling with its own code:
 a forward it fuses well, and a backward that zero-fills a channels-first gradient buffer and
 scatters into it, then transposes the result back to the channels-last layout a Keras image model
 runs in. Measured on the benchmark CNN's first pooling (batch 64, 28x28x32, channels-last, one
@@ -87,6 +87,9 @@ def max_pool(x, pool_size, strides, padding=0):
     """`F.max_pool{rank}d(x, pool_size, strides, padding)` on channels-first `x`; aten's kernels as
     one op when torch.compile traces it for the CPU (see the module's doc)."""
     rank = x.dim() - 2
-    if rank in _FORWARD and x.device.type == "cpu" and torch.compiler.is_compiling():
+    # torch.export traces with dynamo too, but its programs must hold aten ops only (loadable without
+    # kerastorch): there, pooling stays torch's.
+    if (rank in _FORWARD and x.device.type == "cpu" and torch.compiler.is_compiling()
+            and not torch.compiler.is_exporting()):
         return _pool(x, _pairs(pool_size, rank), _pairs(strides, rank), _pairs(padding, rank))[0]
     return _EAGER[rank](x, pool_size, strides, padding)
