@@ -36,7 +36,7 @@ def fresh_state(monkeypatch):
     return calls
 
 
-def _fit_once(device="cpu"):
+def _fit_once():
     model = kerastorch.Sequential([layers.Input(shape=(3,)), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     model.fit(np.ones((8, 3), np.float32), np.ones((8, 1), np.float32), verbose=0)
