@@ -29,6 +29,7 @@ True
 """
 
 import ctypes
+import functools
 import os
 import platform
 
@@ -48,8 +49,10 @@ _MALLOC_TUNABLES = ("glibc.malloc.mmap_threshold", "glibc.malloc.trim_threshold"
                     "glibc.malloc.mmap_max")
 
 
+@functools.lru_cache(maxsize=None)
 def _mallopt():
-    """glibc's `mallopt`, or `None` where this process does not run on glibc."""
+    """glibc's `mallopt`, or `None` where this process does not run on glibc (looked up once:
+    `platform.libc_ver` reads the Python executable)."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
     try:

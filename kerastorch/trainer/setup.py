@@ -33,12 +33,13 @@ class RunSetupMixin:
         builds the model from the first batch's shapes and moves it to the device."""
         dist = active_distribution()
         steps = capped_steps(steps)
-        _cpu_memory.reuse_for_device(self._device())     # once per process: freed CPU memory kept for reuse
+        device = self._device()
+        _cpu_memory.reuse_for_device(device)     # once per process: freed CPU memory kept for reuse
         # predict() shards arrays itself (see predict); other sources are not sharded for it.
         if dist is not None and what != "predict" and data_adapters.source_kind(x) is not None:
             x = dist.distribute_dataset(x, batch_size=batch_size, shuffle=shuffle)
         adapter, val = data_adapters.get_data_adapter(
-            x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=self._device(), steps=steps,
+            x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device, steps=steps,
             keep_int_x=self._accepts_integer_inputs(), where=what, class_weight=class_weight,
             validation_split=validation_split, shard=self._shard() if what != "predict" else None,
             adjust_x=self._adjust_input_rank, validation_steps=capped_steps(None) if validation_split else None)

@@ -30,27 +30,21 @@ def _pairs(value, rank):
     return [int(v) for v in value] if isinstance(value, (tuple, list)) else [int(value)] * rank
 
 
-@torch.library.custom_op("kerastorch::max_pool", mutates_args=())
-def _pool(x: torch.Tensor, kernel: list[int], stride: list[int], padding: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+def _forward(x: torch.Tensor, kernel: list[int], stride: list[int], padding: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     return _FORWARD[x.dim() - 2](x, kernel, stride, padding)
 
 
-@_pool.register_fake
-def _(x, kernel, stride, padding):
-    return _FORWARD[x.dim() - 2](x, kernel, stride, padding)
-
-
-@torch.library.custom_op("kerastorch::max_pool_backward", mutates_args=())
-def _pool_backward(grad: torch.Tensor, x: torch.Tensor, kernel: list[int], stride: list[int],
-                   padding: list[int], indices: torch.Tensor) -> torch.Tensor:
+def _backward_kernel(grad: torch.Tensor, x: torch.Tensor, kernel: list[int], stride: list[int],
+                     padding: list[int], indices: torch.Tensor) -> torch.Tensor:
     rank = x.dim() - 2
     return _BACKWARD[rank](grad, x, kernel, stride, padding, [1] * rank, False, indices)
 
 
-@_pool_backward.register_fake
-def _(grad, x, kernel, stride, padding, indices):
-    rank = x.dim() - 2
-    return _BACKWARD[rank](grad, x, kernel, stride, padding, [1] * rank, False, indices)
+# aten's kernels compute the real outputs, and their meta kernels the fake ones (shapes and strides).
+_pool = torch.library.custom_op("kerastorch::max_pool", _forward, mutates_args=())
+_pool.register_fake(_forward)
+_pool_backward = torch.library.custom_op("kerastorch::max_pool_backward", _backward_kernel, mutates_args=())
+_pool_backward.register_fake(_backward_kernel)
 
 
 def _gather_pooled(grad_of_input, indices):
