@@ -1,7 +1,14 @@
 """Training-speed benchmark: kerastorch `fit` against a hand-written PyTorch loop and real Keras 3.
 
 Every contender trains the same model on the same synthetic data (fixed seed), the same
-number of samples per epoch, with Adam (lr 1e-3, epsilon 1e-7) and a train-accuracy metric.
+number of samples per epoch, with Adam (lr 1e-3, epsilon 1e-7) and a train-accuracy metric, from
+the same initial weights: kerastorch's (Keras' initializers), converted to torch's layouts for the
+hand loop and checked by comparing the contenders' predictions before training. Torch's generator
+is seeded before each contender's epoch, so kerastorch and the hand loop (both `torch.randperm`)
+shuffle alike: their final losses agree to float rounding where nothing else differs. Two things
+do, a little: dropout masks (the CNN), and Adam's epsilon, which Keras adds to sqrt(v) and torch
+to sqrt(v / (1 - beta_2^t)). Keras shuffles with its own generator.
+
 Contenders run in one process, interleaved epoch by epoch (round robin, rotating the order),
 after one warm-up epoch each; the median epoch time is reported. Peak memory is measured in a
 separate child process per contender (`VmHWM`, or `torch.cuda.max_memory_allocated` on CUDA).
@@ -105,6 +112,41 @@ def _glorot(model):
     return model
 
 
+def load_keras_weights(model, weights):
+    """Sets a hand-loop `model` to Keras-format `weights` (`get_weights()` of the same architecture),
+    so the contenders start from the same point: Dense kernels transposed, Conv2D kernels from
+    (h, w, in, out) to (out, in, h, w), BatchNormalization's four arrays, an LSTM's kernels transposed
+    (Keras' gate order i, f, c, o is torch's i, f, g, o) with a zero `bias_hh`."""
+    nn = torch.nn
+    queue = [torch.from_numpy(np.asarray(w, dtype=np.float32)) for w in weights]
+    take = lambda: queue.pop(0)                                    # noqa: E731
+    reorder = getattr(model, "flatten_hwc", {})
+    with torch.no_grad():
+        for name, m in model.named_modules():
+            if isinstance(m, nn.Linear):
+                kernel = take()
+                if name in reorder:                                # rows (h, w, c) -> columns (c, h, w)
+                    kernel = kernel.reshape(*reorder[name], -1).permute(2, 0, 1, 3).reshape(kernel.shape)
+                m.weight.copy_(kernel.T)
+                m.bias.copy_(take())
+            elif isinstance(m, nn.Conv2d):
+                m.weight.copy_(take().permute(3, 2, 0, 1))
+                m.bias.copy_(take())
+            elif isinstance(m, nn.BatchNorm1d):
+                for t in (m.weight, m.bias, m.running_mean, m.running_var):
+                    t.copy_(take())
+            elif isinstance(m, nn.Embedding):
+                m.weight.copy_(take())
+            elif isinstance(m, nn.LSTM):
+                m.weight_ih_l0.copy_(take().T)
+                m.weight_hh_l0.copy_(take().T)
+                m.bias_ih_l0.copy_(take())
+                m.bias_hh_l0.zero_()
+    if queue:
+        raise ValueError(f"{len(queue)} weight arrays left over: not the same architecture")
+    return model
+
+
 def torch_mlp():
     nn = torch.nn
     return _glorot(nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)))
@@ -112,6 +154,9 @@ def torch_mlp():
 
 class _TorchCNN(torch.nn.Module):
     """The CNN in NCHW with channels_last memory format (the data arrives NHWC: a free view)."""
+
+    # Its Flatten reads (C, H, W); Keras' reads (H, W, C): the first Dense kernel's rows are reordered.
+    flatten_hwc = {"head.2": (7, 7, 64)}
 
     def __init__(self):
         super().__init__()
@@ -147,6 +192,11 @@ class _TorchText(torch.nn.Module):
         self.embed = torch.nn.Embedding(VOCAB, 32)
         torch.nn.init.uniform_(self.embed.weight, -0.05, 0.05)
         self.lstm = torch.nn.LSTM(32, 32, batch_first=True)
+        # Keras' LSTM has one bias; torch's has two (b_ih + b_hh), and training both would step their
+        # sum twice as far as Keras steps its one. b_hh stays zero, untrained: the same model.
+        with torch.no_grad():
+            self.lstm.bias_hh_l0.zero_()
+        self.lstm.bias_hh_l0.requires_grad_(False)
         self.out = _glorot(torch.nn.Linear(32, 1))
 
     def forward(self, x):
@@ -255,6 +305,7 @@ class KerastorchContender:
         if args.jit:
             compile_kwargs["jit_compile"] = True
         self.model.compile(**compile_kwargs)
+        self.initial_weights = self.model.get_weights()      # the other contenders start from these
         self.note = ""
         self.last_loss = float("nan")
 
@@ -273,13 +324,17 @@ class KerastorchContender:
 class TorchContender:
     name = "torch"
 
-    def __init__(self, wl, data, device, args):
+    def __init__(self, wl, data, device, args, init=None):
         torch.manual_seed(args.seed)
         self.wl, self.device = wl, device
-        self.model = wl.torch_model().to(device.torch)
+        self.model = wl.torch_model()
+        if init is not None:
+            load_keras_weights(self.model, init)
+        self.model = self.model.to(device.torch)
         # fused=True: torch's fastest Adam (one kernel for all parameters, CPU and CUDA), the
         # choice an expert makes; kerastorch's Adam runs the same kernel.
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=LR, eps=EPS, fused=True)
+        self.opt = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad], lr=LR, eps=EPS,
+                                    fused=True)
         self.amp = args.mixed_precision == "bf16"
         x, y = data["train"]
         # Moved to the device once; targets as the loss wants them (class ids / float column).
@@ -359,7 +414,7 @@ class TorchContender:
 class KerasContender:
     name = "keras"
 
-    def __init__(self, wl, data, device, args):
+    def __init__(self, wl, data, device, args, init=None):
         try:
             import keras
         except Exception as e:   # noqa: BLE001
@@ -371,6 +426,8 @@ class KerasContender:
         keras.utils.set_random_seed(args.seed)
         self.wl, self.data = wl, data
         self.model = keras.Sequential(wl.keras_layers(keras.layers))
+        if init is not None:
+            self.model.set_weights(init)
         self.model.compile(optimizer=keras.optimizers.Adam(learning_rate=LR, epsilon=EPS),
                            loss=_loss_name(wl.task), metrics=["accuracy"], jit_compile=bool(args.jit))
         self.note = "jit_compile=True" if args.jit else ""
@@ -424,24 +481,33 @@ class _CountCompile:
 def run_workload(wl, args, device):
     samples = args.samples or wl.samples
     data = make_data(wl, samples, args.seed)
-    contenders, notes = {}, {}
+    contenders, notes, compiles = {}, {}, {}
+    init = None           # kerastorch's initial weights, when it runs: every contender starts from them
     for name in args.contenders:
         try:
             with _CountCompile() as cc:
-                contender = CONTENDER_CLASSES[name](wl, data, device, args)
-                t_warm, _ = device.timed(contender.epoch)            # warm-up epoch (and lazy compiles)
-            if args.jit and name == "kerastorch" and cc.calls == 0:
-                contender.note = "jit_compile=True accepted, runs eager (no torch.compile call)"
-            contenders[name] = contender
-            contender.warmup_s = t_warm
+                extra = {"init": init} if name != "kerastorch" else {}
+                contender = CONTENDER_CLASSES[name](wl, data, device, args, **extra)
         except Unsupported as e:
             notes[name] = f"skipped: {e}"
+            continue
+        if name == "kerastorch":
+            init = contender.initial_weights
+        contenders[name], compiles[name] = contender, cc.calls
+    check_same_start(wl, contenders, data["test"][0][:64], args.predict_batch[-1])
+    for name, contender in contenders.items():
+        torch.manual_seed(args.seed)             # the same shuffle for kerastorch and the hand loop
+        with _CountCompile() as cc:
+            contender.warmup_s, _ = device.timed(contender.epoch)   # warm-up epoch (and lazy compiles)
+        if args.jit and name == "kerastorch" and compiles[name] + cc.calls == 0:
+            contender.note = "jit_compile=True accepted, runs eager (no torch.compile call)"
     times = {name: [] for name in contenders}
     cpu = {name: [] for name in contenders}
     order = list(contenders)
     for epoch in range(args.epochs):
         rotated = order[epoch % len(order):] + order[:epoch % len(order)]   # no fixed position bias
         for name in rotated:
+            torch.manual_seed(args.seed + 1 + epoch)     # each epoch's shuffle the same for both (see top)
             t, _ = device.timed(contenders[name].epoch)
             times[name].append(t)
             cpu[name].append(device.last_cpu)
@@ -458,6 +524,19 @@ def run_workload(wl, args, device):
     return dict(workload=wl.name, title=wl.title, samples=samples, steps=steps, rows=rows, notes=notes,
                 test_n=len(x_test),
                 times=times)
+
+
+def check_same_start(wl, contenders, x, batch_size):
+    """Raises unless every contender predicts what kerastorch predicts before training (they start from
+    its weights: a wrong conversion in `load_keras_weights` would make the losses incomparable)."""
+    if "kerastorch" not in contenders:
+        return
+    reference = contenders["kerastorch"].predict(x, batch_size)
+    for name, c in contenders.items():
+        got = c.predict(x, batch_size)
+        if not np.allclose(got, reference, rtol=1e-4, atol=1e-5):
+            raise RuntimeError(f"{wl.name}: {name} does not start from kerastorch's weights (predictions differ "
+                               f"by up to {np.abs(got - reference).max():.3g} before training)")
 
 
 def inference_throughput(contenders, x, y, args, device):
