@@ -9,8 +9,8 @@ shuffle alike: their final losses agree to float rounding where nothing else dif
 do, a little: dropout masks (the CNN), and Adam's epsilon, which Keras adds to sqrt(v) and torch
 to sqrt(v / (1 - beta_2^t)). Keras shuffles with its own generator.
 
-Contenders run in one process, interleaved epoch by epoch (round robin, rotating the order),
-after one warm-up epoch each; the median epoch time is reported. Peak memory is measured in a
+Contenders run in one process, interleaved epoch by epoch, each epoch in the next of all the
+orders of the contenders (see `contender_orders`), after one warm-up epoch each; the median epoch time is reported. Peak memory is measured in a
 separate child process per contender (`VmHWM`, or `torch.cuda.max_memory_allocated` on CUDA).
 
     python benchmarks/bench_training.py                       # all workloads, CPU
@@ -28,6 +28,7 @@ Contenders:
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -503,10 +504,9 @@ def run_workload(wl, args, device):
             contender.note = "jit_compile=True accepted, runs eager (no torch.compile call)"
     times = {name: [] for name in contenders}
     cpu = {name: [] for name in contenders}
-    order = list(contenders)
+    orders = contender_orders(list(contenders))
     for epoch in range(args.epochs):
-        rotated = order[epoch % len(order):] + order[:epoch % len(order)]   # no fixed position bias
-        for name in rotated:
+        for name in orders[epoch % len(orders)]:
             torch.manual_seed(args.seed + 1 + epoch)     # each epoch's shuffle the same for both (see top)
             t, _ = device.timed(contenders[name].epoch)
             times[name].append(t)
@@ -539,18 +539,32 @@ def check_same_start(wl, contenders, x, batch_size):
                                f"by up to {np.abs(got - reference).max():.3g} before training)")
 
 
+def contender_orders(names):
+    """Every order of `names` (all permutations), for the interleaved runs to cycle through.
+
+    A call runs faster or slower depending on the call right before it (caches holding what it left:
+    measured, not explained). With one cyclic order rotated, each contender's predecessor was almost
+    always the same one: in the order kerastorch, torch, keras, kerastorch ran right after a Keras call
+    (10-100x its own length) and the hand loop right after kerastorch's. On the tiny model at batch 256
+    (calls under a millisecond) that put kerastorch's predict at 0.93x and evaluate at 0.74x of the
+    hand loop; over all the orders, the next run on the same code put them at 1.12x and 1.03x. Over
+    all the orders, every contender takes every place and follows every other contender equally
+    often: use a number of epochs and repetitions that is a multiple of their count (6 for three).
+
+    Example:
+    >>> contender_orders(["a", "b"])
+    [('a', 'b'), ('b', 'a')]
+    """
+    return list(itertools.permutations(names))
+
+
 def inference_throughput(contenders, x, y, args, device):
     """predict and evaluate samples/s per contender and batch size, over `args.inference_reps`
     repetitions after one warm-up call each; the median wall time, and the median process CPU time.
 
     The calls of one kind (`predict` or `evaluate` at one batch size) run as a group, every contender
-    once; the contenders' order within each group rotates every repetition and the groups' order every
-    full turn of the contenders, so that over any number of repetitions each contender takes each place
-    in its group equally often (to within one). A call right after another of the same shapes runs warmer
-    (measured, not explained: caches still holding what the call before used): with one fixed cyclic
-    order the contender listed second in a group always came right after the first and measured up to ~20%
-    faster on the tiny model at batch 256; rotating within the group gives each contender each place
-    equally often.
+    once, in the next of all the contenders' orders every repetition (`contender_orders`), and the
+    groups' order shifts every full turn of the orders.
     """
     kinds = [(f"{what}{bs}", bs, what) for bs in args.predict_batch for what in ("predict", "evaluate")]
     names = list(contenders)
@@ -561,10 +575,11 @@ def inference_throughput(contenders, x, y, args, device):
         for _, _, fn in group:
             fn()
     wall, cpu = {}, {}
+    orders = contender_orders(list(range(len(names))))
     for rep in range(args.inference_reps):
-        inner, shift = rep % len(names), (rep // len(names)) % len(groups)
+        order, shift = orders[rep % len(orders)], (rep // len(orders)) % len(groups)
         for group in groups[shift:] + groups[:shift]:
-            for key, name, fn in group[inner:] + group[:inner]:
+            for key, name, fn in (group[i] for i in order):
                 t, _ = device.timed(fn)
                 wall.setdefault((key, name), []).append(t)
                 cpu.setdefault((key, name), []).append(device.last_cpu)
@@ -707,7 +722,8 @@ def inference_markdown(results, args):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--epochs", type=int, default=5, help="timed epochs per contender (after 1 warm-up)")
+    p.add_argument("--epochs", type=int, default=6, help="timed epochs per contender (after 1 warm-up); a multiple "
+                   "of the number of the contenders' orders (6 for three) balances who runs after whom")
     p.add_argument("--samples", type=int, default=None, help="training samples per epoch (default: per workload)")
     p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
     p.add_argument("--contenders", default=",".join(CONTENDERS))
@@ -717,8 +733,7 @@ def parse_args(argv=None):
                    help="comma list of batch sizes predict and evaluate are measured at")
     p.add_argument("--inference-reps", type=int, default=24,
                    help="timed predict/evaluate calls per contender and batch size (interleaved; a multiple "
-                        "of the number of contenders gives each contender each place in its group equally "
-                        "often, and of the groups times the contenders each group each place as well)")
+                        "of the number of the contenders' orders, 6 for three, balances who runs after whom)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--no-memory", action="store_true", help="skip the per-contender memory subprocesses")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
