@@ -11,7 +11,8 @@ fresh process reusing that directory. Compile seconds are the first `fit` epoch 
 `evaluate` and `predict` calls minus their steady calls; for the second compiled model
 (`steps_per_execution=SPE`, one compiled call per SPE steps) its first `fit` epoch minus its
 steady one. In the first process the steady epochs of both compiled models, eager kerastorch and
-the eager hand loop of `bench_training.py` run interleaved (round robin, rotating order); the
+the eager hand loop of `bench_training.py` run interleaved (each epoch in the next of all their
+orders, `bench_training.contender_orders`); the
 table compares CPU seconds (process time: the machine is shared), wall-clock ratios beside.
 kerastorch's first `fit` on the CPU makes glibc keep freed memory for reuse (`kerastorch/_cpu_memory.py`),
 process-wide, so the hand loop in that process runs with it too; a third process runs the hand loop
@@ -82,9 +83,9 @@ def run_child(wl_name, epochs, compile_only):
             contenders[name].epoch()                      # warm-up
     times = {name: [] for name in contenders}
     cpu = {name: [] for name in contenders}
-    order = list(contenders)
+    orders = bt.contender_orders(list(contenders))
     for e in range(epochs):
-        for name in order[e % len(order):] + order[:e % len(order)]:
+        for name in orders[e % len(orders)]:
             t, c = _timed(contenders[name].epoch)
             times[name].append(t)
             cpu[name].append(c)
@@ -193,9 +194,9 @@ def spe_table(epochs, ns=(1, 8, 32)):
             models[(jit, n)] = model
     times = {k: [] for k in models}
     cpu = {k: [] for k in models}
-    order = list(models)
+    orders = bt.contender_orders(list(models))
     for e in range(epochs):
-        for key in order[e % len(order):] + order[:e % len(order)]:
+        for key in orders[e % len(orders)]:
             t, c = _timed(lambda m=models[key]: m.fit(x, y, batch_size=wl.batch_size, epochs=1, verbose=0))
             times[key].append(t)
             cpu[key].append(c)

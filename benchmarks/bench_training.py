@@ -540,22 +540,37 @@ def check_same_start(wl, contenders, x, batch_size):
 
 
 def contender_orders(names):
-    """Every order of `names` (all permutations), for the interleaved runs to cycle through.
+    """Orders of `names` for the interleaved runs to cycle through: a balanced Latin square (Williams'
+    design), `len(names)` orders for an even number of names, twice that for an odd one (for three:
+    all six).
 
     A call runs faster or slower depending on the call right before it (caches holding what it left:
     measured, not explained). With one cyclic order rotated, each contender's predecessor was almost
-    always the same one: in the order kerastorch, torch, keras, kerastorch ran right after a Keras call
+    always the same one: listed kerastorch, torch, keras, kerastorch ran right after a Keras call
     (10-100x its own length) and the hand loop right after kerastorch's. On the tiny model at batch 256
     (calls under a millisecond) that put kerastorch's predict at 0.93x and evaluate at 0.74x of the
     hand loop; over all the orders, the next run on the same code put them at 1.12x and 1.03x. Over
-    all the orders, every contender takes every place and follows every other contender equally
-    often: use a number of epochs and repetitions that is a multiple of their count (6 for three).
+    these orders, every contender takes every place and comes right after every other contender
+    equally often: use a number of epochs and repetitions that is a multiple of their count.
 
     Example:
     >>> contender_orders(["a", "b"])
     [('a', 'b'), ('b', 'a')]
+    >>> sorted(contender_orders(["a", "b", "c"])) == sorted(itertools.permutations("abc"))
+    True
     """
-    return list(itertools.permutations(names))
+    n = len(names)
+    first, low, high = [0], 1, n - 1           # 0, 1, n-1, 2, n-2, ...: each difference once
+    while len(first) < n:
+        first.append(low)
+        low += 1
+        if len(first) < n:
+            first.append(high)
+            high -= 1
+    rows = [[(i + shift) % n for i in first] for shift in range(n)]
+    if n % 2:
+        rows += [row[::-1] for row in rows]
+    return [tuple(names[i] for i in row) for row in rows]
 
 
 def inference_throughput(contenders, x, y, args, device):

@@ -1,4 +1,4 @@
-"""The training benchmark's contenders train the same model from the same point
+"""The training benchmark's contenders train the same model from the same point, in balanced orders
 (benchmarks/bench_training.py): the hand loop's torch modules get kerastorch's initial weights,
 converted to torch's layouts, and both shuffle with the same seeded `torch.randperm`.
 
@@ -76,3 +76,17 @@ def test_same_seed_same_loss(bench, name, monkeypatch):
     torch.manual_seed(13)
     kt.epoch()
     assert abs(hand.last_loss - kt.last_loss) > 1e-5
+
+
+@pytest.mark.parametrize("n", range(2, 8))
+def test_contender_orders_balance_places_and_predecessors(bench, n):
+    """Over the orders the benchmark cycles through, each contender takes each place, and comes right
+    after each other contender, equally often (a rotated cyclic order always kept the same predecessor)."""
+    import collections
+
+    orders = bench.contender_orders([f"c{i}" for i in range(n)])
+    assert all(sorted(o) == sorted(orders[0]) for o in orders) and len(set(orders[0])) == n
+    places = collections.Counter((name, i) for o in orders for i, name in enumerate(o))
+    follows = collections.Counter((o[i - 1], o[i]) for o in orders for i in range(1, n))
+    assert len(places) == n * n and len(set(places.values())) == 1
+    assert len(follows) == n * (n - 1) and len(set(follows.values())) == 1
