@@ -7,6 +7,7 @@ call time of each and their ratio. Use it to check a ratio of the big table that
 
     python benchmarks/ab_inference.py --workload tiny --batch-size 256 --pairs 300
     python benchmarks/ab_inference.py --workload text --batch-size 32 --pairs 60
+    python benchmarks/ab_inference.py --workload tiny --jit      # kerastorch with jit_compile=True
 """
 
 import argparse
@@ -28,6 +29,8 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--pairs", type=int, default=200, help="calls of each contender per kind")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--jit", action="store_true", help="kerastorch compiled with jit_compile=True (the hand loop "
+                   "stays eager)")
     args = p.parse_args(argv)
     import torch
 
@@ -36,14 +39,15 @@ def main(argv=None):
     data = bt.make_data(wl, wl.samples, 1234)
     device = bt.Device("cpu")
     settings = types.SimpleNamespace(seed=1234, jit=False, mixed_precision=None)
-    contenders = {"kerastorch": bt.KerastorchContender(wl, data, device, settings),
+    kt_settings = types.SimpleNamespace(seed=1234, jit=args.jit, mixed_precision=None)
+    contenders = {"kerastorch": bt.KerastorchContender(wl, data, device, kt_settings),
                   "torch": bt.TorchContender(wl, data, device, settings)}
     for c in contenders.values():
         c.epoch()                                  # trained once, as in the big table
     x, y = data["test"]
     bs = args.batch_size
     print(f"{wl.title}: {len(x)} held-out samples, batch {bs}, {args.pairs} alternating pairs, "
-          f"{args.threads} torch thread(s)")
+          f"{args.threads} torch thread(s)" + (", kerastorch with jit_compile=True" if args.jit else ""))
     for kind in ("predict", "evaluate"):
         calls = {name: (lambda c=c: c.predict(x, bs)) if kind == "predict" else (lambda c=c: c.evaluate(x, y, bs))
                  for name, c in contenders.items()}

@@ -1,5 +1,5 @@
 """`predict`'s and `evaluate`'s lean path for their most common call, repeated: arrays (or tensors) the
-model takes as they are, no callbacks, no progress bar, eager steps.
+model takes as they are, no callbacks, no progress bar, one step per execution.
 
 The general path (data adapter, build and device checks, step-function choice, callbacks, output sink)
 costs about 0.1 ms per call, which is most of the time of a small model on a small input. After a
@@ -10,6 +10,12 @@ torch hooks (on any module, or global), the device, the dtype policy, `jit_compi
 and metrics, the steps — and runs the batches as a hand-written loop does: predict into one
 preallocated output, evaluate through `test_step` on slices of the data. Anything else takes the
 general path.
+
+A model whose batches run through step functions — `jit_compile` (the `torch.compile`d predict and test
+steps) or a mixed precision policy (the steps under autocast) — takes it too: its predict runs the very
+step function the general call ran per batch (the same compiled graphs, called in eval mode as the
+general path calls them), its evaluate `test_step`; the step functions themselves are among what is
+checked (the same ones, not set up anew since).
 """
 
 import numpy as np
@@ -30,7 +36,8 @@ _GLOBAL_HOOKS = (_torch_module._global_forward_hooks, _torch_module._global_forw
 
 class _Remembered:
     __slots__ = ("what", "shapes", "dtypes", "device", "config_device", "forward", "into", "module_ids", "hooks",
-                 "stack", "param", "policy", "floatx", "jit", "switch_mode", "compiled_with", "logits")
+                 "stack", "param", "policy", "floatx", "jit", "switch_mode", "compiled_with", "logits", "step_fns",
+                 "nested")
 
     def __reduce__(self):
         return _forgotten, ()     # a pickled or deep-copied model starts on the general path
@@ -83,7 +90,7 @@ def _served(model, kept, what, data, verbose, steps, callbacks):
     """`data` as tensors when the lean path serves this call (of the kind `what` remembered, nothing
     it established changed since), else None: checked in one pass, the cheapest first (a call's fixed
     cost is most of a small model's time on a small set)."""
-    if (kept is None or kept.what != what or call_context._CALL_STATE.depth or model._step_fns is not None
+    if (kept is None or kept.what != what or call_context._CALL_STATE.depth or model._step_fns is not kept.step_fns
             or any(kept.hooks) or _hooked() or not _lean_kind(model, verbose, steps, callbacks)):
         return None
     tensors = []
@@ -114,17 +121,26 @@ def _remember(model, what, tensors, resident):
 
     model.__dict__.pop(f"_kt_fast_{what}", None)
     step = "predict_step" if what == "predict" else "test_step"
-    if (tensors is None or resident is None or model._step_fns is not None or not _own_step(model, step)
+    if (tensors is None or resident is None or not _own_step(model, step)
             or _hooked() or len(resident) != len(tensors)
             or any(r is None or r.shape != t.shape or r.dtype is not t.dtype or r.device != t.device
                    for r, t in zip(resident, tensors))):
         return        # the general path converted the data (rank, dtype, device): keep taking it
     forward = model._predict_forward
-    if not (isinstance(getattr(forward, "__self__", None), DirectCall) and forward.__self__.model is model):
+    stepped = model._step_fns is not None
+    if stepped:
+        # jit_compile or a mixed precision policy: the general path ran each batch through the step
+        # function (`torch.compile`d, or under autocast), the model called as a module in eval mode;
+        # the lean path runs the very same function.
+        if forward is not model._step_fns.get("predict"):
+            return
+        stack = list(model._stack) if isinstance(model, Sequential) else None
+        batch_forward, into = forward, None
+    elif not (isinstance(getattr(forward, "__self__", None), DirectCall) and forward.__self__.model is model):
         return        # not the direct forward of a Sequential or Functional model (see step.py)
     # The forward of one batch, as the model's forward would run it on these inputs (their sample
     # shape and dtype, checked at each call, are those the general call ran without converting them).
-    if isinstance(model, Sequential):
+    elif isinstance(model, Sequential):
         if type(model).call is not Sequential.call or model._uses_masks:
             return
         stack = list(model._stack)
@@ -163,10 +179,15 @@ def _remember(model, what, tensors, resident):
     kept.jit = getattr(model, "_jit_compile", None)
     kept.compiled_with = _compiled_with(model) if what == "evaluate" else None
     kept.logits = None       # evaluate's logits forward, made at its first lean call
+    kept.step_fns = model._step_fns
+    # The step function calls the model as a module (a top-level call), in eval mode as the general
+    # path calls it (a compiled graph is guarded on the modules' mode); the direct forwards run as
+    # inside the model's own call.
+    kept.nested = not stepped
     # Every module one of kerastorch's own layers, called with training=False by the forward (and
     # passing it on to its sublayers): the modules' train/eval mode changes nothing, so it is not
     # switched (Layer.forward reads the mode only when not told).
-    kept.switch_mode = any(_may_read_mode(m) for m in modules)
+    kept.switch_mode = stepped or any(_may_read_mode(m) for m in modules)
     model.__dict__[f"_kt_fast_{what}"] = kept
 
 
@@ -232,7 +253,7 @@ def run(model, x, batch_size, verbose, steps, callbacks):
     tensors = _served(model, kept, "predict", (x,), verbose, steps, callbacks)
     if tensors is None:
         return None
-    return _in_inference(model, kept, _predict if kept.into is None else _predict_into, True,
+    return _in_inference(model, kept, _predict if kept.into is None else _predict_into, kept.nested,
                          kept, tensors[0], batch_size)
 
 
