@@ -9,9 +9,10 @@ shuffle alike: their final losses agree to float rounding where nothing else dif
 do, a little: dropout masks (the CNN), and Adam's epsilon, which Keras adds to sqrt(v) and torch
 to sqrt(v / (1 - beta_2^t)). Keras shuffles with its own generator.
 
-Contenders run in one process, interleaved epoch by epoch, each epoch in the next of all the
-orders of the contenders (see `contender_orders`), after one warm-up epoch each; the median epoch time is reported. Peak memory is measured in a
-separate child process per contender (`VmHWM`, or `torch.cuda.max_memory_allocated` on CUDA).
+Contenders run in one process, interleaved epoch by epoch, each epoch in the next of a balanced set
+of orders (`contender_orders`), after one warm-up epoch each; the median epoch time is reported.
+Peak memory is measured in a separate child process per contender (`VmHWM`, or
+`torch.cuda.max_memory_allocated` on CUDA).
 
     python benchmarks/bench_training.py                       # all workloads, CPU
     python benchmarks/bench_training.py --workloads mlp32,tiny --epochs 3 --no-memory

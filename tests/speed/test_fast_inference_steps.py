@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import kerastorch
-from kerastorch.trainer import loops
+
+from .test_fast_inference import _count_calls
 
 keras = pytest.importorskip("keras")
 pytest.importorskip("torch._dynamo")
@@ -31,24 +32,13 @@ def _pair(jit="eager", loss="categorical_crossentropy"):
     return ours, theirs, x, y
 
 
-def _counter(monkeypatch, name):
-    calls = []
-    original = getattr(loops.LoopsMixin, name)
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(loops.LoopsMixin, name, counting)
-    return calls
-
-
 def _graphs():
     return torch._dynamo.utils.counters["stats"]["unique_graphs"]
 
 
 @pytest.mark.parametrize("jit", ["eager", True])      # dynamo's graph run op by op; inductor
 def test_repeated_jit_predict_is_lean_reuses_its_graphs_and_equals_keras(monkeypatch, jit):
-    general = _counter(monkeypatch, "_predict_loop")
+    general = _count_calls(monkeypatch, "_predict_loop")
     ours, theirs, x, _ = _pair(jit)
     ours.train()
     first = ours.predict(x, batch_size=8, verbose=0)            # general: compiles (30 = 3 x 8 + 6)
@@ -83,7 +73,7 @@ def test_lean_jit_predict_runs_the_compiled_step_in_eval_mode(monkeypatch):
 
 
 def test_repeated_jit_evaluate_is_lean_and_equals_keras(monkeypatch):
-    general = _counter(monkeypatch, "_evaluate_loop")
+    general = _count_calls(monkeypatch, "_evaluate_loop")
     ours, theirs, x, y = _pair()
     ours.train()
     results = [ours.evaluate(x, y, batch_size=8, verbose=0) for _ in range(3)]
@@ -95,7 +85,7 @@ def test_repeated_jit_evaluate_is_lean_and_equals_keras(monkeypatch):
 
 
 def test_repeated_mixed_precision_predict_and_evaluate_are_lean(monkeypatch):
-    predicts, evaluates = _counter(monkeypatch, "_predict_loop"), _counter(monkeypatch, "_evaluate_loop")
+    predicts, evaluates = _count_calls(monkeypatch, "_predict_loop"), _count_calls(monkeypatch, "_evaluate_loop")
     kerastorch.mixed_precision.set_global_policy("mixed_bfloat16")
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
@@ -132,7 +122,7 @@ CHANGES = {"recompiled without jit": _recompile_eager, "dtype policy": _policy, 
 
 @pytest.mark.parametrize("change", sorted(CHANGES))
 def test_a_change_sends_jit_predict_back_to_the_general_path(monkeypatch, change):
-    general = _counter(monkeypatch, "_predict_loop")
+    general = _count_calls(monkeypatch, "_predict_loop")
     ours, theirs, x, _ = _pair()
     ours.predict(x, verbose=0)
     ours.predict(x, verbose=0)
