@@ -4,8 +4,9 @@ For the common compile — a softmax/sigmoid crossentropy the trainer fuses with
 built-in accuracies — a batch runs the logits forward, the fused loss (the loss tracker's one in-place
 add) and, per accuracy, the comparison of the batch written into one preallocated buffer of matches.
 When these accuracies are the only compiled metrics and the call's logits are few enough to keep, the
-batches after the first run the forward alone: their losses are computed once at the end, per sample,
-and averaged batch by batch into the loss tracker, and the whole call's predictions are compared once.
+batches run the forward alone (the first one's logits also tell the loss and the counters their
+shapes): the losses of all of them are computed once at the end, per sample, and averaged batch by
+batch into the loss tracker, and the whole call's predictions are compared once.
 What depends on the targets alone (the class ids of one-hot targets) is computed once for the whole
 call, and the matches are counted once at the end, into the metrics' states. The values are those of
 `test_step` batch by batch (the same logits, matches and batch means, to float rounding; the loss of
@@ -159,18 +160,19 @@ def _identity(x):
 
 
 def _specialized_loss(fused, yt, logits, need, batches):
-    """`(targets, fn, probabilities_of, unreduced)`: `fn(targets[start:stop], logits)` gives the batch's
-    loss and what its probabilities come from (`source`), `probabilities_of(source)` the probabilities, as
-    `fused.loss_and_probabilities` gives them; what depends on the targets alone is done once here.
-    `unreduced`: whether `fn(targets[start:stop], logits, NO_REDUCTION)` gives the loss of each element
-    instead (the specialized losses), for any number of batches at once. The probabilities and the
-    unreduced losses are functions of each sample alone, so those of several batches put together are
-    theirs put together."""
+    """`(targets, fn, probabilities_of, unreduced, source_of)`: `fn(targets[start:stop], logits)` gives the
+    batch's loss and what its probabilities come from (`source`), `probabilities_of(source)` the
+    probabilities, as `fused.loss_and_probabilities` gives them; what depends on the targets alone is
+    done once here. `unreduced`: whether `fn(targets[start:stop], logits, NO_REDUCTION)` gives the loss of
+    each element instead (the specialized losses), for any number of batches at once; then
+    `source_of(logits)` gives the source alone, as `fn` computes it (else `source_of` is None). The
+    probabilities and the unreduced losses are functions of each sample alone, so those of several
+    batches put together are theirs put together."""
     from kerastorch.losses import fused as fused_lib
     from kerastorch.losses.probabilistic import BinaryCrossentropy, CategoricalCrossentropy
 
     base = fused.base
-    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need), _identity, False)  # noqa: E731
+    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need), _identity, False, None)  # noqa: E731
     if (fused.reduction != "sum_over_batch_size" or logits.dim() != 2 or type(logits) is not torch.Tensor
             or getattr(logits, "_keras_mask", None) is not None or yt.shape[0] != 0 and yt.dim() != 2):
         return general
@@ -179,7 +181,7 @@ def _specialized_loss(fused, yt, logits, need, batches):
             return general
         def sigmoid_bce(yb, z, reduction=fused_lib.MEAN):
             return fused_lib.clipped_sigmoid_bce(z, yb, reduction), z
-        return yt.to(logits.dtype), sigmoid_bce, torch.sigmoid, True
+        return yt.to(logits.dtype), sigmoid_bce, torch.sigmoid, True, _identity
     if (fused.activation != "softmax" or type(base) is not CategoricalCrossentropy or base.label_smoothing
             or yt.shape != (yt.shape[0], logits.shape[1]) or not acc._ids_exact_in(logits) or batches < 4):
         return general
@@ -191,7 +193,11 @@ def _specialized_loss(fused, yt, logits, need, batches):
     def softmax_cce(labels, z, reduction=fused_lib.MEAN):
         log_p = torch.log_softmax(z, dim=-1)
         return fused_lib.clipped_softmax_nll(log_p, labels, reduction), log_p
-    return torch.argmax(yt, dim=1), softmax_cce, torch.exp, True
+    return torch.argmax(yt, dim=1), softmax_cce, torch.exp, True, _log_softmax
+
+
+def _log_softmax(z):
+    return torch.log_softmax(z, dim=-1)
 
 
 def _add_batch_means(total, losses, batch_size):
@@ -238,11 +244,18 @@ def fused_loop(model, forward, xt, yt, batch_size):
     logits = forward(xt[:stop])
     if not model._targets_checked:
         model._check_targets_once(yt[:stop], model._fused_activation(logits))
-    targets, batch_loss, probabilities_of, unreduced = _specialized_loss(fused, yt, logits, need,
-                                                                         -(-n // batch_size))
-    loss, source = batch_loss(targets[:stop], logits)
+    targets, batch_loss, probabilities_of, unreduced, source_of = _specialized_loss(
+        fused, yt, logits, need, -(-n // batch_size))
+    # The whole call's loss computed once at its end, the first batch's with the others', when the loss
+    # is specialized and the call's logits few enough to keep (and no other metric updates per batch:
+    # seen below); else the first batch's loss now.
+    fits = n * logits[0].numel() <= _DEFERRED_ELEMENTS
+    if unreduced and fits:
+        source = source_of(logits)
+    else:
+        loss, source = batch_loss(targets[:stop], logits)
+        tracker.update_state(loss, sample_weight=stop)
     probabilities = probabilities_of(source) if need else None
-    tracker.update_state(loss, sample_weight=stop)
     counters, others = [], []
     for metric in metrics:
         counter = _counter(metric, yt, probabilities) if type(probabilities) is torch.Tensor else None
@@ -252,17 +265,23 @@ def fused_loop(model, forward, xt, yt, batch_size):
         else:
             counters.append(counter)
     # Nothing but the loss and the accuracies to update, and the call's logits not too many to keep:
-    # the batches run the forward alone; the loss of all the batches after the first is computed once
-    # at the end, unreduced, then averaged batch by batch into the tracker (a specialized loss), and the
-    # accuracies are counted once at the end, on the probabilities of all the batches. A few kernels a
-    # call, not a dozen a batch, and the same batch means.
-    keep = not others and n * logits[0].numel() <= _DEFERRED_ELEMENTS
+    # the batches run the forward alone; the loss of all the batches is computed once at the end,
+    # unreduced, then averaged batch by batch into the tracker (a specialized loss), and the accuracies
+    # are counted once at the end, on the probabilities of all the batches. A few kernels a call, not a
+    # dozen a batch, and the same batch means.
+    keep = not others and fits
     whole_loss = keep and unreduced
+    if unreduced and fits and not whole_loss:     # another metric updates per batch: the loss too
+        loss, _ = batch_loss(targets[:stop], logits)
+        tracker.update_state(loss, sample_weight=stop)
     deferred = keep and bool(counters)
-    sources, kept_logits = [source] if deferred else None, []
+    sources = ([] if whole_loss else [source]) if deferred else None
+    kept_logits = [logits] if whole_loss else []
     for counter in () if deferred else counters:
         counter.batch(probabilities, 0, stop)
     first = stop
+    if whole_loss:
+        tracker.ensure_total(logits.device)      # made here, outside inference mode: usable in training
     total = tracker.total
     # Past the first batch nothing is made that outlives the call (the loss tracker's and the counters'
     # states exist and are updated in place), so the other batches run in inference mode, as a hand
@@ -289,13 +308,13 @@ def fused_loop(model, forward, xt, yt, batch_size):
                 yb = yt[start:stop]
                 for metric in others:
                     metric.update_state(yb, probabilities)
-        if kept_logits:
-            rest = kept_logits[0] if len(kept_logits) == 1 else torch.cat(kept_logits)
-            losses, source = batch_loss(targets[first:], rest, fused_lib.NO_REDUCTION)
+        if whole_loss:
+            every = kept_logits[0] if len(kept_logits) == 1 else torch.cat(kept_logits)
+            losses, source = batch_loss(targets, every, fused_lib.NO_REDUCTION)
             loss = _add_batch_means(total, losses, batch_size)
             if deferred:
                 sources.append(source)
-        tracker.count += n - first
+        tracker.count += n if whole_loss else n - first
         tracker.last = loss.detach()
         added = bool(_LOSS_HOLDERS) and any(id(m) in _LOSS_HOLDERS for m in model.modules())
         if deferred and not added:

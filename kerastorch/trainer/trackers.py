@@ -24,12 +24,17 @@ class LossTracker:
         weight = 1 if sample_weight is None else sample_weight
         if weight == 0:   # an empty shard of a batch (data parallelism): nothing to add
             return
-        if self.total is None:   # Keras' Mean tracker has dtype floatx()
-            self.total = torch.zeros((), dtype=getattr(torch, config.floatx()), device=values.device)
+        self.ensure_total(values.device)
         values = values.detach()
         self.last = values
         self.total.add_(values if values.dim() == 0 else values.to(self.total.dtype).mean(), alpha=weight)
         self.count += weight
+
+    def ensure_total(self, device):
+        """Makes the running total, a zero of dtype floatx() on `device` as Keras' Mean tracker's, unless it
+        exists (the first `update_state` makes it)."""
+        if self.total is None:
+            self.total = torch.zeros((), dtype=getattr(torch, config.floatx()), device=device)
 
     def result(self):
         if self.total is None:
