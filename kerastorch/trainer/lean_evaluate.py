@@ -271,7 +271,7 @@ def fused_loop(model, forward, xt, yt, batch_size):
     # dozen a batch, and the same batch means.
     keep = not others and fits
     whole_loss = keep and unreduced
-    if unreduced and fits and not whole_loss:     # another metric updates per batch: the loss too
+    if unreduced and fits and others:     # another metric updates per batch: the first batch's loss now
         loss, _ = batch_loss(targets[:stop], logits)
         tracker.update_state(loss, sample_weight=stop)
     deferred = keep and bool(counters)

@@ -1,8 +1,8 @@
 """Max pooling as aten's own kernels when inductor compiles for the CPU (`jit_compile=True`).
 
 `max_pool(x, pool_size, strides, padding)` is `F.max_pool{1,2,3}d` everywhere but in a graph that
-torch.compile traces for the CPU (not `torch.export`, whose programs keep aten's ops). There, inductor replaces torch's pooling with its own code:
-a forward it fuses well, and a backward that zero-fills a channels-first gradient buffer and
+torch.compile traces for the CPU (not `torch.export`, whose programs keep aten's ops). There,
+inductor replaces torch's pooling with its own code: a forward it fuses well, and a backward that zero-fills a channels-first gradient buffer and
 scatters into it, then transposes the result back to the channels-last layout a Keras image model
 runs in. Measured on the benchmark CNN's first pooling (batch 64, 28x28x32, channels-last, one
 thread): the compiled forward and backward took 8.2-8.9 ms, aten's channels-last kernels 2.0-3.1 ms,
