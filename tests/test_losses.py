@@ -497,13 +497,14 @@ def test_fused_loss_gradients_are_finite_at_saturation():
 
 
 @pytest.mark.keras
+@pytest.mark.parametrize("batch", [32, 128])      # 128 rows of a few classes: the padded log_softmax
 @pytest.mark.parametrize("scale, soft_targets", [(1.0, False), (4.0, False), (40.0, False), (4.0, True)])
-def test_fused_softmax_crossentropy_values_and_gradients_match_keras(keras, scale, soft_targets):
+def test_fused_softmax_crossentropy_values_and_gradients_match_keras(keras, scale, soft_targets, batch):
     """The training hot path (one autograd node) against Keras' loss on softmax, differentiated by torch:
     saturated logits (scale 40) hit Keras' clip, whose gradient is zero there."""
     rng = np.random.default_rng(int(scale) + soft_targets)
-    logits = (rng.normal(size=(32, C)) * scale).astype("float32")
-    y = (rng.dirichlet(np.ones(C), 32) if soft_targets else _onehot(rng.integers(0, C, 32))).astype("float32")
+    logits = (rng.normal(size=(batch, C)) * scale).astype("float32")
+    y = (rng.dirichlet(np.ones(C), batch) if soft_targets else _onehot(rng.integers(0, C, batch))).astype("float32")
     theirs_z = torch.tensor(logits, requires_grad=True)
     want = keras.losses.CategoricalCrossentropy()(torch.tensor(y), keras.ops.softmax(theirs_z))
     want.backward()

@@ -216,7 +216,11 @@ class Dense(Layer):
 
     def call(self, inputs):
         outputs = F.linear(inputs, self.kernel, self.bias)
-        return outputs if self._linear_activation else self.activation(outputs)
+        if self._linear_activation:
+            return outputs
+        if self.activation is activations.relu and not torch.is_grad_enabled() and type(outputs) is torch.Tensor:
+            return outputs.relu_()      # inference: in place, on the layer's own new tensor (one buffer fewer)
+        return self.activation(outputs)
 
     def _call_without_activation(self, inputs):
         """The pre-activation output (logits), for the trainer's fused softmax-crossentropy."""

@@ -19,6 +19,7 @@ from kerastorch.losses.probabilistic import (
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
 )
+from kerastorch.ops.nn._last_axis_softmax import log_softmax_backward, padded_log_softmax
 
 # Bounds that reproduce, in log space, Keras' float32 clip to [eps, 1 - eps]: log is monotonic,
 # so log(clip(p, lo, hi)) == clip(log(p), log(lo), log(hi)) with lo/hi rounded to float32 as
@@ -79,30 +80,6 @@ def clipped_softmax_nll(log_p, labels, reduction=MEAN):
     return torch._C._nn.nll_loss_nd(torch.clamp(log_p, log_lo, log_hi), labels, None, reduction, -100)
 
 
-def log_softmax_rows(z):
-    """`log_softmax(z, -1)` of 2-d logits `z`, fast on the CPU for a few classes too.
-
-    torch's CPU kernel runs element by element over a last axis narrower than a vector of float32
-    (3 to 15 classes): 5-7 times slower than over 16 (measured on 3,200 rows of 10 classes:
-    483 µs against 71 µs padded). float32 logits of 3 to 15 classes and at least 64 rows on the
-    CPU are therefore padded with -inf to 16 classes (each padded class adds exp(-inf) = 0 to the sum),
-    and the result is a view of the first columns: the same values but for the order of the sum
-    (within a few float32 ulps of `torch.log_softmax`). Anything else takes `torch.log_softmax`.
-
-    Example:
-    >>> import torch
-    >>> z = torch.randn(64, 10)
-    >>> torch.allclose(log_softmax_rows(z), torch.log_softmax(z, -1), atol=1e-6)
-    True
-    """
-    n, k = z.shape
-    if z.device.type != "cpu" or z.dtype is not torch.float32 or not 2 < k < 16 or n < 64:
-        return torch.log_softmax(z, dim=-1)
-    padded = z.new_full((n, 16), float("-inf"))
-    padded[:, :k] = z
-    return torch.log_softmax(padded, dim=-1)[:, :k]
-
-
 class _ClippedSoftmaxCrossentropy(torch.autograd.Function):
     """`-sum(y * clip(log_softmax(z), log_lo, log_hi)) / batch` and `log_softmax(z)`, one autograd node.
 
@@ -113,27 +90,28 @@ class _ClippedSoftmaxCrossentropy(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logits, y, log_lo, log_hi):
-        log_p = torch.log_softmax(logits, dim=-1)
+        # torch's log_softmax, or over classes padded to 16 where its CPU kernel is slow (3-15 classes).
+        log_p, padded = padded_log_softmax(logits)
         if y.dtype is not log_p.dtype:
             y = y.to(log_p.dtype)
         clipped = torch.clamp(log_p, log_lo, log_hi)
         loss = torch.dot(clipped.reshape(-1), y.reshape(-1)).div_(-logits.shape[0])
         # d loss / d log_p: -y / batch where the clip let log_p through (clamp's gradient), else 0.
-        ctx.save_for_backward(log_p, torch.mul(y, clipped == log_p))
+        ctx.save_for_backward(log_p, torch.mul(y, clipped == log_p), padded)
         ctx.mark_non_differentiable(log_p)
         ctx.set_materialize_grads(False)   # log_p gets no gradient: no tensor of zeros made for it
         return loss, log_p
 
     @staticmethod
     def backward(ctx, grad_loss, grad_log_p):
-        log_p, passed = ctx.saved_tensors
+        log_p, passed, padded = ctx.saved_tensors
         if grad_loss is None:
             return None, None, None, None
         # On the CPU the incoming scalar is read (no device to wait for): one kernel fewer.
         scale = float(grad_loss) / -log_p.shape[0] if grad_loss.device.type == "cpu" \
             else grad_loss / -log_p.shape[0]
         weights = passed * scale
-        return torch._log_softmax_backward_data(weights, log_p, -1, log_p.dtype), None, None, None
+        return log_softmax_backward(weights, log_p, padded), None, None, None
 
 
 class _FusedLogitsLoss(Loss):

@@ -22,6 +22,7 @@ import torch
 
 from kerastorch.metrics import accuracy_metrics as acc
 from kerastorch.metrics.reduction_metrics import MeanMetricWrapper
+from kerastorch.ops.nn._last_axis_softmax import softmax_last_axis
 from kerastorch.trainer.trackers import ShapeResolvedMetric
 
 
@@ -205,9 +206,9 @@ def _specialized_loss(fused, yt, logits, need, batches):
     if labels is None:
         return general
     def softmax_cce(labels, z, reduction=fused_lib.MEAN):
-        log_p = fused_lib.log_softmax_rows(z)
+        log_p = softmax_last_axis(z, log=True)
         return fused_lib.clipped_softmax_nll(log_p, labels, reduction), log_p
-    return _LossPlan(labels, softmax_cce, torch.exp, True, fused_lib.log_softmax_rows, labels)
+    return _LossPlan(labels, softmax_cce, torch.exp, True, _log_softmax, labels)
 
 
 def one_hot_ids(y):
@@ -235,6 +236,10 @@ def one_hot_ids(y):
     if not bool(torch.logical_and((ones.sum(dim=1) == 1).all(), (ones | (y == 0)).all())):
         return None
     return torch.argmax(y, dim=1)
+
+
+def _log_softmax(z):
+    return softmax_last_axis(z, log=True)
 
 
 def _add_batch_means(total, losses, batch_size):
@@ -314,7 +319,9 @@ def fused_loop(model, forward, xt, yt, batch_size):
         tracker.update_state(loss, sample_weight=stop)
     deferred = keep and bool(counters)
     sources = ([] if whole_loss else [source]) if deferred else None
-    kept_logits = [logits] if whole_loss else []
+    if whole_loss:      # the call's logits, written batch by batch (each batch's own freed, as in a hand loop)
+        every = torch.empty((n, *logits.shape[1:]), dtype=logits.dtype, device=logits.device)
+        every[:stop].copy_(logits)
     for counter in () if deferred else counters:
         counter.batch(probabilities, 0, stop)
     first = stop
@@ -331,7 +338,7 @@ def fused_loop(model, forward, xt, yt, batch_size):
             stop = min(start + batch_size, n)
             logits = forward(xt[start:stop])
             if whole_loss:
-                kept_logits.append(logits)
+                every[start:stop].copy_(logits)
                 continue
             loss, source = batch_loss(targets[start:stop], logits)
             total.add_(loss, alpha=stop - start)        # LossTracker.update_state of a scalar loss
@@ -347,7 +354,6 @@ def fused_loop(model, forward, xt, yt, batch_size):
                 for metric in others:
                     metric.update_state(yb, probabilities)
         if whole_loss:
-            every = kept_logits[0] if len(kept_logits) == 1 else torch.cat(kept_logits)
             losses, source = batch_loss(targets, every, fused_lib.NO_REDUCTION)
             loss = _add_batch_means(total, losses, batch_size)
             if deferred:
