@@ -497,7 +497,7 @@ def test_fused_loss_gradients_are_finite_at_saturation():
 
 
 @pytest.mark.keras
-@pytest.mark.parametrize("batch", [32, 128])      # 128 rows of a few classes: the padded log_softmax
+@pytest.mark.parametrize("batch", [32, 128])
 @pytest.mark.parametrize("scale, soft_targets", [(1.0, False), (4.0, False), (40.0, False), (4.0, True)])
 def test_fused_softmax_crossentropy_values_and_gradients_match_keras(keras, scale, soft_targets, batch):
     """The training hot path (one autograd node) against Keras' loss on softmax, differentiated by torch:

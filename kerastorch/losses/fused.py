@@ -19,7 +19,6 @@ from kerastorch.losses.probabilistic import (
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
 )
-from kerastorch.ops.nn._last_axis_softmax import log_softmax_backward, padded_log_softmax
 
 # Bounds that reproduce, in log space, Keras' float32 clip to [eps, 1 - eps]: log is monotonic,
 # so log(clip(p, lo, hi)) == clip(log(p), log(lo), log(hi)) with lo/hi rounded to float32 as
@@ -90,28 +89,27 @@ class _ClippedSoftmaxCrossentropy(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logits, y, log_lo, log_hi):
-        # torch's log_softmax, or over classes padded to 16 where its CPU kernel is slow (3-15 classes).
-        log_p, padded = padded_log_softmax(logits)
+        log_p = torch.log_softmax(logits, dim=-1)
         if y.dtype is not log_p.dtype:
             y = y.to(log_p.dtype)
         clipped = torch.clamp(log_p, log_lo, log_hi)
         loss = torch.dot(clipped.reshape(-1), y.reshape(-1)).div_(-logits.shape[0])
         # d loss / d log_p: -y / batch where the clip let log_p through (clamp's gradient), else 0.
-        ctx.save_for_backward(log_p, torch.mul(y, clipped == log_p), padded)
+        ctx.save_for_backward(log_p, torch.mul(y, clipped == log_p))
         ctx.mark_non_differentiable(log_p)
         ctx.set_materialize_grads(False)   # log_p gets no gradient: no tensor of zeros made for it
         return loss, log_p
 
     @staticmethod
     def backward(ctx, grad_loss, grad_log_p):
-        log_p, passed, padded = ctx.saved_tensors
+        log_p, passed = ctx.saved_tensors
         if grad_loss is None:
             return None, None, None, None
         # On the CPU the incoming scalar is read (no device to wait for): one kernel fewer.
         scale = float(grad_loss) / -log_p.shape[0] if grad_loss.device.type == "cpu" \
             else grad_loss / -log_p.shape[0]
         weights = passed * scale
-        return log_softmax_backward(weights, log_p, padded), None, None, None
+        return torch._log_softmax_backward_data(weights, log_p, -1, log_p.dtype), None, None, None
 
 
 class _FusedLogitsLoss(Loss):

@@ -207,10 +207,8 @@ def _activation_into(model, calls):
     a hand loop writes it), or None.
 
     The same kernels as the layer's own activation: `ops.sigmoid` is `torch.sigmoid`, `ops.softmax`
-    over the last axis of float32/float64 logits with more than one class is `softmax_last_axis`.
+    over the last axis of float32/float64 logits with more than one class is `torch.softmax`.
     """
-    from kerastorch.ops.nn._last_axis_softmax import softmax_last_axis
-
     from kerastorch import activations
     from kerastorch.layers.core import Dense
 
@@ -221,7 +219,7 @@ def _activation_into(model, calls):
         act = torch.sigmoid
     elif last.activation is activations.softmax and last.units > 1:
         def act(z, out):
-            return softmax_last_axis(z, out=out)
+            return torch.softmax(z, -1, out=out)
     else:
         return None
     return lean_evaluate.chain(calls[:-1] + [last._call_without_activation]), act, last, last.activation

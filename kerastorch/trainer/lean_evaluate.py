@@ -22,7 +22,7 @@ import torch
 
 from kerastorch.metrics import accuracy_metrics as acc
 from kerastorch.metrics.reduction_metrics import MeanMetricWrapper
-from kerastorch.ops.nn._last_axis_softmax import softmax_last_axis
+from kerastorch.ops.nn._last_axis_softmax import log_softmax_last_axis
 from kerastorch.trainer.trackers import ShapeResolvedMetric
 
 
@@ -206,7 +206,7 @@ def _specialized_loss(fused, yt, logits, need, batches):
     if labels is None:
         return general
     def softmax_cce(labels, z, reduction=fused_lib.MEAN):
-        log_p = softmax_last_axis(z, log=True)
+        log_p = log_softmax_last_axis(z)    # padded over the whole call's logits, on the CPU
         return fused_lib.clipped_softmax_nll(log_p, labels, reduction), log_p
     return _LossPlan(labels, softmax_cce, torch.exp, True, _log_softmax, labels)
 
@@ -239,7 +239,7 @@ def one_hot_ids(y):
 
 
 def _log_softmax(z):
-    return softmax_last_axis(z, log=True)
+    return log_softmax_last_axis(z)
 
 
 def _add_batch_means(total, losses, batch_size):

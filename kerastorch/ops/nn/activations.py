@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 
 from kerastorch.ops._utils import keras_op, tensor
-from kerastorch.ops.nn._last_axis_softmax import softmax_last_axis
 
 __all__ = [
     "celu", "elu", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
@@ -513,8 +512,8 @@ def softmax(x, axis=-1):
                 "which is likely not what you intended. Did you mean to use a sigmoid instead?",
                 stacklevel=3,
             )
-        elif x.dtype != torch.float16:   # the hot path
-            return softmax_last_axis(x) if axis in (-1, x.ndim - 1) else F.softmax(x, dim=axis)
+        elif x.dtype != torch.float16:
+            return F.softmax(x, dim=axis)  # the hot path
     return _softmax_family(F.softmax, "softmax", x, axis)
 
 
@@ -535,7 +534,7 @@ def log_softmax(x, axis=-1):
     """
     x = tensor(x)
     if type(axis) is int and x.ndim and -x.ndim <= axis < x.ndim and x.dtype != torch.float16:
-        return softmax_last_axis(x, log=True) if axis in (-1, x.ndim - 1) else F.log_softmax(x, dim=axis)
+        return F.log_softmax(x, dim=axis)
     return _softmax_family(F.log_softmax, "log_softmax", x, axis)
 
 
