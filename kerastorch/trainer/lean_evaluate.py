@@ -319,9 +319,7 @@ def fused_loop(model, forward, xt, yt, batch_size):
         tracker.update_state(loss, sample_weight=stop)
     deferred = keep and bool(counters)
     sources = ([] if whole_loss else [source]) if deferred else None
-    if whole_loss:      # the call's logits, written batch by batch (each batch's own freed, as in a hand loop)
-        every = torch.empty((n, *logits.shape[1:]), dtype=logits.dtype, device=logits.device)
-        every[:stop].copy_(logits)
+    kept_logits = [logits] if whole_loss else []
     for counter in () if deferred else counters:
         counter.batch(probabilities, 0, stop)
     first = stop
@@ -338,7 +336,7 @@ def fused_loop(model, forward, xt, yt, batch_size):
             stop = min(start + batch_size, n)
             logits = forward(xt[start:stop])
             if whole_loss:
-                every[start:stop].copy_(logits)
+                kept_logits.append(logits)
                 continue
             loss, source = batch_loss(targets[start:stop], logits)
             total.add_(loss, alpha=stop - start)        # LossTracker.update_state of a scalar loss
@@ -354,6 +352,7 @@ def fused_loop(model, forward, xt, yt, batch_size):
                 for metric in others:
                     metric.update_state(yb, probabilities)
         if whole_loss:
+            every = kept_logits[0] if len(kept_logits) == 1 else torch.cat(kept_logits)
             losses, source = batch_loss(targets, every, fused_lib.NO_REDUCTION)
             loss = _add_batch_means(total, losses, batch_size)
             if deferred:
