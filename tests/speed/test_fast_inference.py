@@ -528,3 +528,23 @@ def test_one_hot_ids_match_a_numpy_oracle(case, dtype):
     else:
         assert got is not None and got.dtype == torch.int64
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.parametrize("batch_size", [32, 128])      # 4 batches or more: the specialized loss
+def test_a_large_call_pads_its_log_softmax_and_equals_keras(monkeypatch, batch_size, general_evaluations):
+    """600 samples of 3 classes: the whole call's log-softmax takes the padded kernel
+    (ops/nn/_last_axis_softmax.py); the loss and accuracy equal Keras'."""
+    ours, theirs = _pair("sequential")
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(batch_size)
+    x = rng.normal(size=(600, 6)).astype("float32")
+    y = np.eye(3)[rng.integers(0, 3, 600)].astype("float32")
+    want = theirs.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+    ours.evaluate(x, y, batch_size=batch_size, verbose=0)
+    padded = []
+    original = torch.constant_pad_nd
+    monkeypatch.setattr(torch, "constant_pad_nd", lambda *a: padded.append(tuple(a[0].shape)) or original(*a))
+    got = ours.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+    assert len(general_evaluations) == 1 and padded == [(600, 3)]
+    assert got == pytest.approx(want, rel=1e-5, abs=1e-6)
