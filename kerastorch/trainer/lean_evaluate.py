@@ -208,7 +208,7 @@ def _specialized_loss(fused, yt, logits, need, batches):
     def softmax_cce(labels, z, reduction=fused_lib.MEAN):
         log_p = log_softmax_last_axis(z)    # padded over the whole call's logits, on the CPU
         return fused_lib.clipped_softmax_nll(log_p, labels, reduction), log_p
-    return _LossPlan(labels, softmax_cce, torch.exp, True, _log_softmax, labels)
+    return _LossPlan(labels, softmax_cce, torch.exp, True, log_softmax_last_axis, labels)
 
 
 def one_hot_ids(y):
@@ -236,10 +236,6 @@ def one_hot_ids(y):
     if not bool(torch.logical_and((ones.sum(dim=1) == 1).all(), (ones | (y == 0)).all())):
         return None
     return torch.argmax(y, dim=1)
-
-
-def _log_softmax(z):
-    return log_softmax_last_axis(z)
 
 
 def _add_batch_means(total, losses, batch_size):
